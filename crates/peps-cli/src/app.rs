@@ -1,0 +1,140 @@
+//! The composition root: the only place that reads configuration and wires adapters.
+
+use anyhow::Context;
+use std::sync::Arc;
+
+use crate::config::{Config, LogFormat};
+use peps_core::auth::Argon2Hasher;
+use peps_core::clock::SystemClock;
+use peps_core::domain::{Account, Role};
+use peps_core::services::{Identity, IdentityPorts, ProvisionAccount};
+use peps_http::{AppState, HttpSettings};
+use peps_store::{Backend, DatabaseUrl, SeaOrmStore};
+
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests) is harmless: keep the first.
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+pub struct App {
+    pub state: AppState,
+}
+
+impl App {
+    /// Connects, migrates and wires the services.
+    pub async fn start(config: &Config) -> anyhow::Result<Self> {
+        let url = DatabaseUrl::new(config.database.url.clone());
+        if url.backend()? == Backend::Sqlite {
+            ensure_sqlite_folder(url.expose())?;
+        }
+        let store = Arc::new(
+            SeaOrmStore::connect_with(&url, None)
+                .await
+                .with_context(|| format!("opening the database {url}"))?,
+        );
+        store.migrate().await?;
+        tracing::info!(database = %url, "database ready");
+        let identity = Identity::new(
+            IdentityPorts::from_store(store.clone()),
+            Arc::new(Argon2Hasher::default()),
+            Arc::new(SystemClock),
+            config.identity_settings(),
+        );
+        let state = AppState {
+            identity: Arc::new(identity),
+            health: store,
+            settings: HttpSettings {
+                max_body_bytes: config.server.max_body_bytes,
+                trust_forwarded_for: config.server.trust_forwarded_for,
+                public_url: config.server.public_url.clone(),
+            },
+        };
+        Ok(Self { state })
+    }
+
+    pub async fn create_admin(
+        &self,
+        email: &str,
+        name: &str,
+        password: &str,
+    ) -> anyhow::Result<Account> {
+        self.state
+            .identity
+            .provision_account(ProvisionAccount {
+                role: Role::Admin,
+                email: email.to_owned(),
+                display_name: name.to_owned(),
+                password: password.to_owned(),
+                organisations: vec![],
+            })
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{} ({})",
+                    peps_core::i18n::error_message(e.code(), "en"),
+                    e.code()
+                )
+            })
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes requests in flight.
+    pub async fn serve(self, listen: &str, config: &Config) -> anyhow::Result<()> {
+        let listener = std::net::TcpListener::bind(listen)
+            .with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, public_url = %config.server.public_url, "PEPS listening");
+        peps_http::serve_tcp(listener, self.state, shutdown_signal()).await?;
+        tracing::info!("PEPS stopped");
+        Ok(())
+    }
+}
+
+fn ensure_sqlite_folder(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the folder {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

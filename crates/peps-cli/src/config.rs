@@ -1,0 +1,277 @@
+//! Configuration: built-in defaults (the documented example file), then the file, then
+//! `PEPS_<SECTION>__<KEY>` environment variables. Unknown keys are errors.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_CONFIG: &str = include_str!("../peps.example.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: Server,
+    pub database: Database,
+    pub auth: Auth,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    pub listen: String,
+    pub public_url: String,
+    pub max_body_bytes: usize,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub url: String,
+    #[serde(default)]
+    pub url_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &peps_store::DatabaseUrl::new(self.url.clone()))
+            .field("url_file", &self.url_file)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub activation_code_days: i64,
+    pub activation_max_attempts: u32,
+    pub login_failures_per_account: u32,
+    pub login_failures_per_ip: u32,
+    pub throttle_window_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Only `PEPS_<SECTION>__<KEY>` variables are configuration; others such as
+/// `PEPS_DEMO_PASSWORD` or `PEPS_TEST_DATABASE_URL` are not, and must not trip the unknown-key
+/// check.
+fn config_env(vars: impl Iterator<Item = (String, String)>) -> config::Map<String, String> {
+    vars.filter(|(k, _)| {
+        k.strip_prefix("PEPS_")
+            .is_some_and(|rest| rest.contains("__") && !rest.starts_with('_'))
+    })
+    .collect()
+}
+
+impl Config {
+    /// Loads the configuration. `file` is `--config`; without it `./peps.toml` is read when
+    /// present.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_CONFIG,
+            config::FileFormat::Toml,
+        ));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                builder = builder.add_source(
+                    config::File::from(path.to_path_buf()).format(config::FileFormat::Toml),
+                );
+            }
+            None if Path::new("peps.toml").exists() => {
+                builder = builder.add_source(
+                    config::File::with_name("peps.toml").format(config::FileFormat::Toml),
+                );
+            }
+            None => {}
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("PEPS")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(config_env(env))),
+        );
+        let mut config: Config = builder
+            .build()
+            .context("reading the configuration")?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        if let Some(path) = config
+            .database
+            .url_file
+            .take()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            let url = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading database.url_file {}", path.display()))?;
+            config.database.url = url.trim().to_owned();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let a = &self.auth;
+        for (name, value) in [
+            ("auth.session_idle_minutes", a.session_idle_minutes),
+            ("auth.session_absolute_hours", a.session_absolute_hours),
+            ("auth.activation_code_days", a.activation_code_days),
+            ("auth.throttle_window_minutes", a.throttle_window_minutes),
+        ] {
+            if value <= 0 {
+                bail!("{name} must be positive, not {value}");
+            }
+        }
+        for (name, value) in [
+            ("auth.activation_max_attempts", a.activation_max_attempts),
+            (
+                "auth.login_failures_per_account",
+                a.login_failures_per_account,
+            ),
+            ("auth.login_failures_per_ip", a.login_failures_per_ip),
+        ] {
+            if value == 0 {
+                bail!("{name} must be at least 1");
+            }
+        }
+        if self.server.max_body_bytes < 1024 {
+            bail!("server.max_body_bytes must be at least 1024");
+        }
+        peps_store::DatabaseUrl::new(self.database.url.clone())
+            .backend()
+            .context("database.url")?;
+        Ok(())
+    }
+
+    pub fn identity_settings(&self) -> peps_core::services::IdentitySettings {
+        use chrono::Duration;
+        let a = &self.auth;
+        peps_core::services::IdentitySettings {
+            session_idle: Duration::minutes(a.session_idle_minutes),
+            session_absolute: Duration::hours(a.session_absolute_hours),
+            activation_ttl: Duration::days(a.activation_code_days),
+            activation_max_attempts: a.activation_max_attempts,
+            login_failures_per_account: a.login_failures_per_account,
+            login_failures_per_ip: a.login_failures_per_ip,
+            throttle_window: Duration::minutes(a.throttle_window_minutes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn defaults_load() {
+        let config = Config::load_from(None, env(&[])).unwrap();
+        assert_eq!(config.server.listen, "127.0.0.1:8080");
+        assert_eq!(config.auth.login_failures_per_account, 5);
+        assert_eq!(config.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn file_then_env_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peps.toml");
+        std::fs::write(
+            &path,
+            "[server]\nlisten = \"0.0.0.0:9000\"\n[auth]\nsession_idle_minutes = 30\n",
+        )
+        .unwrap();
+        let config = Config::load_from(
+            Some(&path),
+            env(&[
+                ("PEPS_AUTH__SESSION_IDLE_MINUTES", "45"),
+                ("PEPS_DEMO_PASSWORD", "not configuration"),
+                ("PEPS_TEST_DATABASE_URL", "postgres://x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.listen, "0.0.0.0:9000");
+        assert_eq!(config.auth.session_idle_minutes, 45);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peps.toml");
+        std::fs::write(&path, "[server]\nlisten_adress = \"0.0.0.0:9000\"\n").unwrap();
+        let err = Config::load_from(Some(&path), env(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("listen_adress"), "{err:#}");
+
+        let err = Config::load_from(None, env(&[("PEPS_SERVER__LISTN", "x")])).unwrap_err();
+        assert!(format!("{err:#}").contains("listn"), "{err:#}");
+    }
+
+    #[test]
+    fn secrets_from_files_and_never_in_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("db_url");
+        std::fs::write(&secret, "postgres://peps:hunter2-secret@db/peps\n").unwrap();
+        let config = Config::load_from(
+            None,
+            env(&[("PEPS_DATABASE__URL_FILE", secret.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.database.url,
+            "postgres://peps:hunter2-secret@db/peps"
+        );
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for (key, value) in [
+            ("PEPS_AUTH__SESSION_IDLE_MINUTES", "0"),
+            ("PEPS_DATABASE__URL", "mysql://x/y"),
+            ("PEPS_LOG__FORMAT", "xml"),
+            ("PEPS_SERVER__MAX_BODY_BYTES", "lots"),
+        ] {
+            assert!(
+                Config::load_from(None, env(&[(key, value)])).is_err(),
+                "{key}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        assert!(Config::load_from(Some(Path::new("/nonexistent/peps.toml")), env(&[])).is_err());
+    }
+}

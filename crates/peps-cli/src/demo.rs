@@ -1,0 +1,242 @@
+//! `peps demo`: a working PEPS in one command, on the embedded defaults, with demo accounts.
+//! Idempotent: a second run finds what the first created and only resets the passwords to
+//! the one it prints.
+
+use anyhow::Context;
+use rand::Rng;
+
+use crate::app::App;
+use crate::config::Config;
+use peps_core::domain::{Account, AccountId, MandateScope, OrganisationKind, Role};
+use peps_core::policy::Actor;
+use peps_core::services::{NewMandate, NewOrganisation, ProvisionAccount};
+
+pub const DEMO_PASSWORD_VAR: &str = "PEPS_DEMO_PASSWORD";
+
+struct DemoAccount {
+    role: Role,
+    email: &'static str,
+    name: &'static str,
+    organisation: Option<&'static str>,
+}
+
+const SOCIAL_SERVICE: &str = "CCAS de Démoville";
+const OFFERER: &str = "Association Entraide Démoville";
+
+const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        role: Role::Admin,
+        email: "admin@demo.peps",
+        name: "Alice Admin",
+        organisation: None,
+    },
+    DemoAccount {
+        role: Role::Worker,
+        email: "worker@demo.peps",
+        name: "Wassila Travailleuse-Sociale",
+        organisation: Some(SOCIAL_SERVICE),
+    },
+    DemoAccount {
+        role: Role::Member,
+        email: "member@demo.peps",
+        name: "Marc Membre",
+        organisation: Some(OFFERER),
+    },
+    DemoAccount {
+        role: Role::Person,
+        email: "person@demo.peps",
+        name: "Paulette Personne",
+        organisation: None,
+    },
+    DemoAccount {
+        role: Role::Helper,
+        email: "helper@demo.peps",
+        name: "Hugo Aidant",
+        organisation: None,
+    },
+];
+
+fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    let body: String = (0..18)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("{}-{}-{}", &body[..6], &body[6..12], &body[12..])
+}
+
+/// Forces a loopback address, keeping the configured port.
+fn loopback(listen: &str) -> String {
+    let port = listen.rsplit(':').next().unwrap_or("8080");
+    format!("127.0.0.1:{port}")
+}
+
+pub async fn run(mut config: Config) -> anyhow::Result<()> {
+    let listen = loopback(&config.server.listen);
+    if listen != config.server.listen {
+        tracing::warn!(configured = %config.server.listen, %listen, "demo mode listens on loopback only");
+    }
+    config.server.public_url = format!("http://{listen}");
+    let password = match std::env::var(DEMO_PASSWORD_VAR) {
+        Ok(p) if !p.is_empty() => p,
+        _ => random_password(),
+    };
+    let app = App::start(&config).await?;
+    seed(&app, &password).await.context("seeding demo data")?;
+
+    let url = &config.server.public_url;
+    println!();
+    println!("PEPS demo is running on {url}");
+    println!("  health:       {url}/health");
+    println!("  API docs:     {url}/docs");
+    println!("  OpenAPI:      {url}/openapi.json");
+    println!("  languages:    {url}/api/v1/languages");
+    println!();
+    println!("Demo accounts (password for all: {password}):");
+    for account in ACCOUNTS {
+        println!("  {:<7} {}", account.role.as_str(), account.email);
+    }
+    println!();
+    println!("Log in:  curl -s {url}/api/v1/auth/login -H 'content-type: application/json' \\");
+    println!("           -d '{{\"email\":\"worker@demo.peps\",\"password\":\"{password}\"}}'");
+    println!("Data lives in {}; stop with Ctrl-C.", config.database.url);
+    println!();
+    app.serve(&listen, &config).await
+}
+
+async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
+    let identity = &app.state.identity;
+    let fail = |e: peps_core::CoreError| {
+        anyhow::anyhow!(
+            "{} ({})",
+            peps_core::i18n::error_message(e.code(), "en"),
+            e.code()
+        )
+    };
+
+    let mut organisations = std::collections::HashMap::new();
+    let existing = identity
+        .list_organisations(&operator())
+        .await
+        .map_err(fail)?;
+    for (name, kind) in [
+        (SOCIAL_SERVICE, OrganisationKind::SocialService),
+        (OFFERER, OrganisationKind::Offerer),
+    ] {
+        let id = match existing.iter().find(|o| o.name.as_str() == name) {
+            Some(o) => o.id,
+            None => {
+                identity
+                    .provision_organisation(NewOrganisation {
+                        name: name.to_owned(),
+                        kind,
+                        siret: None,
+                    })
+                    .await
+                    .map_err(fail)?
+                    .id
+            }
+        };
+        organisations.insert(name, id);
+    }
+
+    let mut accounts: std::collections::HashMap<Role, Account> = Default::default();
+    for demo in ACCOUNTS {
+        let account = match identity.find_by_login(demo.email).await.map_err(fail)? {
+            Some(_) => identity
+                .operator_set_password(demo.email, password)
+                .await
+                .map_err(fail)?,
+            None => identity
+                .provision_account(ProvisionAccount {
+                    role: demo.role,
+                    email: demo.email.to_owned(),
+                    display_name: demo.name.to_owned(),
+                    password: password.to_owned(),
+                    organisations: demo
+                        .organisation
+                        .map(|o| organisations[o])
+                        .into_iter()
+                        .collect(),
+                })
+                .await
+                .map_err(fail)?,
+        };
+        accounts.insert(demo.role, account);
+    }
+
+    let admin = Actor {
+        account: accounts[&Role::Admin].id,
+        role: Role::Admin,
+        organisations: vec![],
+    };
+    let person = accounts[&Role::Person].id;
+    let worker = accounts[&Role::Worker].id;
+    let helper = accounts[&Role::Helper].id;
+
+    let now = chrono::Utc::now();
+    let referents = identity.referents(&admin, person).await.map_err(fail)?;
+    if !referents
+        .iter()
+        .any(|r| r.worker == worker && r.is_current(now))
+    {
+        identity
+            .assign_referent(&admin, person, worker)
+            .await
+            .map_err(fail)?;
+    }
+    let mandates = identity
+        .mandates_of_person(&admin, person)
+        .await
+        .map_err(fail)?;
+    if !mandates
+        .iter()
+        .any(|m| m.helper == helper && m.is_valid_at(now))
+    {
+        identity
+            .grant_mandate(
+                &admin,
+                person,
+                NewMandate {
+                    helper,
+                    scopes: vec![MandateScope::PlansRead, MandateScope::WalletRead],
+                    starts_at: None,
+                    ends_at: now + chrono::Duration::days(365),
+                },
+            )
+            .await
+            .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Listing organisations is open to every role; the demo seeding reads them as an operator.
+fn operator() -> Actor {
+    Actor {
+        account: AccountId::new(),
+        role: Role::Admin,
+        organisations: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_passwords_satisfy_the_rule() {
+        for _ in 0..50 {
+            let p = random_password();
+            assert!(
+                peps_core::auth::Password::new(&p, &["admin@demo.peps"]).is_ok(),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn demo_listens_on_loopback() {
+        assert_eq!(loopback("0.0.0.0:8080"), "127.0.0.1:8080");
+        assert_eq!(loopback("[::]:9000"), "127.0.0.1:9000");
+    }
+}

@@ -1,0 +1,127 @@
+//! `peps`: run the PEPS server and administer it.
+
+mod app;
+mod config;
+mod demo;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "peps", version, about = "PEPS — Paris Espace Partagé Solidaire", long_about = None)]
+struct Cli {
+    /// Configuration file (TOML). Default: ./peps.toml when present, else built-in defaults.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, then serve the API until SIGTERM or Ctrl-C.
+    Serve,
+    /// Try PEPS: an embedded database under ./peps-data, demo accounts, served on loopback.
+    Demo,
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator account. The password is read from the first line of standard
+    /// input (or PEPS_ADMIN_PASSWORD), so it never appears in the shell history.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrateur PEPS")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the documented default configuration, to start a peps.toml from.
+    Default,
+    /// Load the configuration (defaults, file, environment) and report errors.
+    Check,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::Config {
+        command: ConfigCommand::Default,
+    } = cli.command
+    {
+        print!("{}", config::DEFAULT_CONFIG);
+        return Ok(());
+    }
+    let config = config::Config::load(cli.config.as_deref())?;
+    app::init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(cli.command, config))
+}
+
+async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = app::App::start(&config).await?;
+            app.serve(&config.server.listen, &config).await
+        }
+        Command::Demo => demo::run(config).await,
+        Command::Migrate => {
+            app::App::start(&config).await?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::CreateAdmin { email, name },
+        } => {
+            let password = match std::env::var("PEPS_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    eprintln!("Password for {email} (one line on standard input):");
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .context("reading the password")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let app = app::App::start(&config).await?;
+            let account = app.create_admin(&email, &name, &password).await?;
+            println!(
+                "Administrator {} created (id {}).",
+                account.login.as_str(),
+                account.id
+            );
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            println!("Configuration is valid.");
+            println!("{config:#?}");
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Default,
+        } => unreachable!("handled before loading the configuration"),
+    }
+}

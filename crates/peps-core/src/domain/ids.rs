@@ -1,0 +1,55 @@
+//! Typed identifiers, so an account id can never be passed where an organisation id is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+macro_rules! typed_id {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(Uuid::new_v4())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(id: Uuid) -> Self {
+                Self(id)
+            }
+        }
+    )*};
+}
+
+typed_id!(
+    /// An account of any role.
+    AccountId,
+    /// An organisation: social service, offerer, public agency.
+    OrganisationId,
+    /// A referent relation between a worker and a person.
+    ReferentId,
+    /// A helper's mandate from a person.
+    MandateId,
+    /// A login session.
+    SessionId,
+    /// A one-time activation code.
+    ActivationId,
+    /// An audit event.
+    AuditEventId,
+);

@@ -1,0 +1,91 @@
+//! One error enum per layer: [`StoreError`] from ports, [`CoreError`] from services.
+
+use std::time::Duration;
+
+/// What a repository port can say went wrong. Adapters map their own errors onto these.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or reference rule of the store refused the write; nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The store could not be reached or failed; the source says why (never shown to end users).
+    #[error("store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    pub fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable(Box::new(err))
+    }
+}
+
+/// A field that failed validation, with a stable, machine-readable code such as
+/// `account.password.too_weak`. The code is also the i18n key of the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {code}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, code: &'static str) -> Self {
+        Self { field, code }
+    }
+}
+
+/// What a use case can say went wrong. Every variant carries a stable code (see [`CoreError::code`]).
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationError),
+    /// The actor is not allowed to do this (and may know the resource exists).
+    #[error("denied")]
+    Denied,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// Wrong login or password — deliberately the same for an unknown login.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("too many attempts, retry after {retry_after:?}")]
+    Throttled { retry_after: Duration },
+    #[error("activation code invalid or expired")]
+    InvalidActivationCode,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for CoreError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => CoreError::NotFound,
+            other => CoreError::Store(other),
+        }
+    }
+}
+
+impl CoreError {
+    /// The stable code of this error, also its i18n key under `errors.`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::Invalid(v) => v.code,
+            CoreError::Denied => "access.denied",
+            CoreError::NotFound => "resource.not_found",
+            CoreError::Conflict(code) => code,
+            CoreError::InvalidCredentials => "auth.invalid_credentials",
+            CoreError::Unauthenticated => "auth.required",
+            CoreError::Throttled { .. } => "auth.too_many_attempts",
+            CoreError::InvalidActivationCode => "auth.activation_code_invalid",
+            CoreError::Store(StoreError::Conflict(_)) => "resource.conflict",
+            CoreError::Store(_) => "service.unavailable",
+        }
+    }
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

@@ -1,0 +1,236 @@
+//! User-facing text through rust-i18n. The locale is always passed per call (never the
+//! process-global locale): a server answers people in many languages at once.
+
+use crate::domain::Language;
+
+/// Every error code PEPS may return; each is a key `errors.<code>` in every locale file.
+pub const ERROR_CODES: &[&str] = &[
+    "access.denied",
+    "resource.not_found",
+    "resource.conflict",
+    "service.unavailable",
+    "internal",
+    "auth.invalid_credentials",
+    "auth.required",
+    "auth.too_many_attempts",
+    "auth.activation_code_invalid",
+    "account.password.too_weak",
+    "account.password.too_long",
+    "account.password.personal",
+    "account.email.invalid",
+    "account.display_name.empty",
+    "account.display_name.too_long",
+    "account.display_name.invalid",
+    "account.role.unknown",
+    "account.role.use_person_endpoint",
+    "account.status.unknown",
+    "account.login_taken",
+    "account.disabled",
+    "organisation.siret.format",
+    "organisation.siret.checksum",
+    "organisation.siret_taken",
+    "organisation.kind.unknown",
+    "organisation.name.too_short",
+    "organisation.name.too_long",
+    "organisation.name.invalid",
+    "organisation.already_member",
+    "organisation.membership_role",
+    "referent.not_a_person",
+    "referent.not_a_worker",
+    "referent.already_current",
+    "mandate.scope.unknown",
+    "mandate.scopes.empty",
+    "mandate.period.invalid",
+    "mandate.not_a_person",
+    "mandate.not_a_helper",
+    "mandate.already_revoked",
+    "language.unsupported",
+    "request.malformed",
+    "request.invalid_parameter",
+    "request.too_large",
+    "request.unsupported_media_type",
+    "request.method_not_allowed",
+    "route.not_found",
+];
+
+/// Other user-facing keys (the activation sheet handed to a person).
+pub const TEXT_KEYS: &[&str] = &[
+    "activation.title",
+    "activation.intro",
+    "activation.login",
+    "activation.code",
+    "activation.expires",
+    "activation.steps",
+    "activation.keep_private",
+];
+
+/// The text for `key` in `language`, falling back to English, then to the key itself.
+pub fn text(key: &str, language: &str) -> String {
+    crate::_rust_i18n_translate(language, key).into_owned()
+}
+
+/// Like [`text`], replacing `%{name}` placeholders.
+pub fn text_with(key: &str, language: &str, args: &[(&str, &str)]) -> String {
+    let template = text(key, language);
+    let names: Vec<&str> = args.iter().map(|(n, _)| *n).collect();
+    let values: Vec<String> = args.iter().map(|(_, v)| (*v).to_owned()).collect();
+    rust_i18n::replace_patterns(&template, &names, &values)
+}
+
+/// The localised message of an error code.
+pub fn error_message(code: &str, language: &str) -> String {
+    text(&format!("errors.{code}"), language)
+}
+
+/// Whether `key` exists in `language` itself (no fallback).
+pub fn has_text(key: &str, language: &str) -> bool {
+    crate::_rust_i18n_backend()
+        .translate(language, key)
+        .is_some()
+}
+
+pub fn locales() -> Vec<String> {
+    crate::_rust_i18n_available_locales()
+        .into_iter()
+        .map(|l| l.into_owned())
+        .collect()
+}
+
+/// The activation sheet a worker prints and hands over, in one language.
+pub fn activation_sheet(language: &Language, login: &str, code: &str, expires: &str) -> String {
+    let lang = language.code();
+    [
+        text("activation.title", lang),
+        text("activation.intro", lang),
+        text_with("activation.login", lang, &[("login", login)]),
+        text_with("activation.code", lang, &[("code", code)]),
+        text_with("activation.expires", lang, &[("date", expires)]),
+        text("activation.steps", lang),
+        text("activation.keep_private", lang),
+    ]
+    .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn keys_of(language: &str) -> BTreeSet<String> {
+        let path = format!("{}/locales/{language}.yml", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let map: serde_yaml::Mapping = serde_yaml::from_str(&text).expect("valid YAML");
+        map.into_iter()
+            .filter_map(|(k, v)| {
+                let k = k.as_str()?.to_owned();
+                assert!(
+                    k == "_version" || v.as_str().is_some_and(|s| !s.trim().is_empty()),
+                    "{language}: {k} is empty"
+                );
+                (k != "_version").then_some(k)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_language_has_a_locale_file_with_every_key() {
+        let reference = keys_of("fr");
+        for code in ERROR_CODES {
+            assert!(
+                reference.contains(&format!("errors.{code}")),
+                "fr lacks errors.{code}"
+            );
+        }
+        for key in TEXT_KEYS {
+            assert!(reference.contains(*key), "fr lacks {key}");
+        }
+        for language in Language::all() {
+            let keys = keys_of(&language.code);
+            let missing: Vec<_> = reference.difference(&keys).collect();
+            let extra: Vec<_> = keys.difference(&reference).collect();
+            assert!(missing.is_empty(), "{}: missing {missing:?}", language.code);
+            assert!(
+                extra.is_empty(),
+                "{}: keys not in fr.yml {extra:?}",
+                language.code
+            );
+            for key in &reference {
+                assert!(
+                    has_text(key, &language.code),
+                    "{} not loaded: {key}",
+                    language.code
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_survive_translation() {
+        for language in Language::all() {
+            let sheet = activation_sheet(
+                &Language::parse(&language.code).unwrap(),
+                "marie.dupont.0042",
+                "K7M3Q-9XH2W",
+                "2026-12-06",
+            );
+            assert!(sheet.contains("marie.dupont.0042"), "{}", language.code);
+            assert!(sheet.contains("K7M3Q-9XH2W"), "{}", language.code);
+            assert!(sheet.contains("2026-12-06"), "{}", language.code);
+        }
+    }
+
+    #[test]
+    fn messages_differ_by_language_and_fall_back() {
+        let fr = error_message("auth.invalid_credentials", "fr");
+        let en = error_message("auth.invalid_credentials", "en");
+        assert_ne!(fr, en);
+        assert_eq!(error_message("auth.invalid_credentials", "xx"), en);
+    }
+
+    /// Every code literal given to a `ValidationError` or `CoreError::Conflict` anywhere in the
+    /// workspace is listed in ERROR_CODES (and so translated).
+    #[test]
+    fn codes_used_in_source_are_listed() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut stack = vec![std::path::PathBuf::from(root)];
+        let mut found = BTreeSet::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let src = std::fs::read_to_string(&path).unwrap();
+                    for marker in [
+                        "ValidationError::new(",
+                        "CoreError::Conflict(",
+                        "conflict_as(e, ",
+                    ] {
+                        for (i, _) in src.match_indices(marker) {
+                            let rest = &src[i + marker.len()..];
+                            let args: &str = rest.split(')').next().unwrap_or("");
+                            if let Some(code) =
+                                args.split('"').nth(if marker.starts_with("Validation") {
+                                    3
+                                } else {
+                                    1
+                                })
+                            {
+                                if code.contains('.') && !code.contains(' ') {
+                                    found.insert(code.to_owned());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found.len() > 20, "the scan found too little: {found:?}");
+        for code in found {
+            assert!(
+                ERROR_CODES.contains(&code.as_str()),
+                "{code} is not in ERROR_CODES"
+            );
+        }
+    }
+}

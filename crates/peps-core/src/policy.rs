@@ -1,0 +1,313 @@
+//! Who may do what: one pure function, deny by default.
+//!
+//! Services work out the [`Relation`] between the actor and the resource from the store (is the
+//! actor this person's current referent? does the helper hold a valid mandate?) and then ask
+//! [`authorize`]. Nothing else in PEPS decides access.
+
+use crate::domain::{AccountId, OrganisationId, Role};
+
+/// The authenticated account doing something, as seen by the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub account: AccountId,
+    pub role: Role,
+    pub organisations: Vec<OrganisationId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Create an account of the given role.
+    CreateAccount(Role),
+    ViewAccount,
+    ListAccounts,
+    IssueActivationCode,
+    DisableAccount,
+    /// Read the access and change log kept about a person.
+    ViewAuditTrail,
+    CreateOrganisation,
+    ViewOrganisation,
+    AddMember,
+    AssignReferent,
+    EndReferent,
+    ViewReferents,
+    GrantMandate,
+    RevokeMandate,
+    ViewMandates,
+}
+
+impl Action {
+    pub fn all() -> Vec<Action> {
+        let mut all: Vec<Action> = Role::ALL.into_iter().map(Action::CreateAccount).collect();
+        all.extend([
+            Action::ViewAccount,
+            Action::ListAccounts,
+            Action::IssueActivationCode,
+            Action::DisableAccount,
+            Action::ViewAuditTrail,
+            Action::CreateOrganisation,
+            Action::ViewOrganisation,
+            Action::AddMember,
+            Action::AssignReferent,
+            Action::EndReferent,
+            Action::ViewReferents,
+            Action::GrantMandate,
+            Action::RevokeMandate,
+            Action::ViewMandates,
+        ]);
+        all
+    }
+}
+
+/// How the actor stands towards the resource (an account, a person's file, a mandate…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Relation {
+    /// The resource is the actor's own account, or the person's own file.
+    Oneself,
+    /// The actor is the person's referent now.
+    CurrentReferent,
+    /// The actor was the person's referent; that relation has ended.
+    FormerReferent,
+    /// The actor is a helper holding a mandate from the person that is valid now.
+    MandatedHelper,
+    /// The actor is the helper named in the mandate being acted upon.
+    MandateHolder,
+    /// The actor belongs to the organisation concerned, or shares one with the account.
+    SameOrganisation,
+    /// None of the above (including a helper whose mandate expired or was revoked).
+    Unrelated,
+}
+
+impl Relation {
+    pub const ALL: [Relation; 7] = [
+        Relation::Oneself,
+        Relation::CurrentReferent,
+        Relation::FormerReferent,
+        Relation::MandatedHelper,
+        Relation::MandateHolder,
+        Relation::SameOrganisation,
+        Relation::Unrelated,
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("access denied")]
+pub struct Denied;
+
+/// The one place that says who may do what. Anything not listed is denied.
+pub fn authorize(role: Role, action: Action, relation: Relation) -> Result<(), Denied> {
+    use Action as A;
+    use Relation as R;
+    use Role::*;
+
+    let allowed = match action {
+        A::CreateAccount(Person) => matches!(role, Worker | Admin),
+        A::CreateAccount(_) => role == Admin,
+        A::ViewAccount => {
+            relation == R::Oneself
+                || role == Admin
+                || (role == Worker && relation == R::CurrentReferent)
+                || (role == Helper && relation == R::MandatedHelper)
+                || (matches!(role, Worker | Member) && relation == R::SameOrganisation)
+        }
+        A::ListAccounts | A::CreateOrganisation | A::AddMember => role == Admin,
+        // An admin may not lock themselves out, nor issue themselves a code.
+        A::IssueActivationCode => {
+            (role == Admin && relation != R::Oneself)
+                || (role == Worker && relation == R::CurrentReferent)
+        }
+        A::DisableAccount => role == Admin && relation != R::Oneself,
+        A::ViewAuditTrail => relation == R::Oneself || role == Admin,
+        A::ViewOrganisation => true,
+        A::AssignReferent | A::EndReferent => {
+            role == Admin || (role == Worker && relation == R::CurrentReferent)
+        }
+        A::ViewReferents => {
+            role == Admin
+                || (role == Person && relation == R::Oneself)
+                || (role == Worker && relation == R::CurrentReferent)
+                || (role == Helper && relation == R::MandatedHelper)
+        }
+        A::GrantMandate => {
+            role == Admin
+                || (role == Person && relation == R::Oneself)
+                || (role == Worker && relation == R::CurrentReferent)
+        }
+        A::RevokeMandate => {
+            role == Admin
+                || (role == Person && relation == R::Oneself)
+                || (role == Helper && relation == R::MandateHolder)
+        }
+        A::ViewMandates => {
+            role == Admin
+                || (role == Person && relation == R::Oneself)
+                || (role == Worker && relation == R::CurrentReferent)
+                || (role == Helper && relation == R::MandateHolder)
+        }
+    };
+    if allowed { Ok(()) } else { Err(Denied) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashSet;
+
+    /// The access table, written out by hand as the reference: `action: role/relation, …`
+    /// where `*` means any relation. Every triple not listed must be denied.
+    const TABLE: &str = "
+        create_account(person): worker/*, admin/*
+        create_account(worker): admin/*
+        create_account(member): admin/*
+        create_account(helper): admin/*
+        create_account(admin): admin/*
+        view_account: person/oneself, worker/oneself, member/oneself, helper/oneself, admin/*,
+                      worker/current_referent, helper/mandated_helper,
+                      worker/same_organisation, member/same_organisation
+        list_accounts: admin/*
+        issue_activation_code: worker/current_referent, admin/current_referent,
+                      admin/former_referent, admin/mandated_helper, admin/mandate_holder,
+                      admin/same_organisation, admin/unrelated
+        disable_account: admin/current_referent, admin/former_referent, admin/mandated_helper,
+                      admin/mandate_holder, admin/same_organisation, admin/unrelated
+        view_audit_trail: person/oneself, worker/oneself, member/oneself, helper/oneself, admin/*
+        create_organisation: admin/*
+        view_organisation: person/*, worker/*, member/*, helper/*, admin/*
+        add_member: admin/*
+        assign_referent: worker/current_referent, admin/*
+        end_referent: worker/current_referent, admin/*
+        view_referents: person/oneself, worker/current_referent, helper/mandated_helper, admin/*
+        grant_mandate: person/oneself, worker/current_referent, admin/*
+        revoke_mandate: person/oneself, helper/mandate_holder, admin/*
+        view_mandates: person/oneself, worker/current_referent, helper/mandate_holder, admin/*
+    ";
+
+    fn action_name(action: Action) -> String {
+        match action {
+            Action::CreateAccount(role) => format!("create_account({role})"),
+            other => {
+                // CamelCase variant name to snake_case.
+                let debug = format!("{other:?}");
+                let mut out = String::new();
+                for (i, c) in debug.chars().enumerate() {
+                    if c.is_uppercase() && i > 0 {
+                        out.push('_');
+                    }
+                    out.push(c.to_ascii_lowercase());
+                }
+                out
+            }
+        }
+    }
+
+    fn relation_name(relation: Relation) -> &'static str {
+        match relation {
+            Relation::Oneself => "oneself",
+            Relation::CurrentReferent => "current_referent",
+            Relation::FormerReferent => "former_referent",
+            Relation::MandatedHelper => "mandated_helper",
+            Relation::MandateHolder => "mandate_holder",
+            Relation::SameOrganisation => "same_organisation",
+            Relation::Unrelated => "unrelated",
+        }
+    }
+
+    fn allowed_triples() -> HashSet<(String, String, String)> {
+        let mut set = HashSet::new();
+        let joined = TABLE.replace(",\n", ", ");
+        for line in joined.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let (action, rest) = line.split_once(": ").expect("action: entries");
+            for entry in rest.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                let (role, relation) = entry.split_once('/').expect("role/relation");
+                let relations: Vec<&str> = if relation == "*" {
+                    Relation::ALL.iter().map(|r| relation_name(*r)).collect()
+                } else {
+                    vec![relation]
+                };
+                for relation in relations {
+                    set.insert((action.to_owned(), role.to_owned(), relation.to_owned()));
+                }
+            }
+        }
+        set
+    }
+
+    #[test]
+    fn every_role_action_relation_matches_the_table() {
+        let allowed = allowed_triples();
+        let mut checked = 0;
+        for action in Action::all() {
+            for role in Role::ALL {
+                for relation in Relation::ALL {
+                    let key = (
+                        action_name(action),
+                        role.as_str().to_owned(),
+                        relation_name(relation).to_owned(),
+                    );
+                    let expected = allowed.contains(&key);
+                    assert_eq!(
+                        authorize(role, action, relation).is_ok(),
+                        expected,
+                        "{key:?} should be {}",
+                        if expected { "allowed" } else { "denied" }
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, Action::all().len() * 5 * 7);
+        // Every line of the table names a real triple (no typo silently allowing nothing).
+        let names: HashSet<_> = Action::all().into_iter().map(action_name).collect();
+        for (action, role, relation) in &allowed {
+            assert!(names.contains(action), "unknown action {action}");
+            assert!(role.parse::<Role>().is_ok(), "unknown role {role}");
+            assert!(
+                Relation::ALL.iter().any(|r| relation_name(*r) == relation),
+                "unknown relation {relation}"
+            );
+        }
+    }
+
+    #[test]
+    fn cross_account_cases_are_denied() {
+        // Another person, an ex-referent, an expired mandate, another organisation's member.
+        for action in [
+            Action::ViewAccount,
+            Action::ViewMandates,
+            Action::ViewReferents,
+        ] {
+            assert!(authorize(Role::Person, action, Relation::Unrelated).is_err());
+            assert!(authorize(Role::Worker, action, Relation::FormerReferent).is_err());
+            assert!(authorize(Role::Helper, action, Relation::Unrelated).is_err());
+            assert!(authorize(Role::Member, action, Relation::Unrelated).is_err());
+        }
+    }
+
+    fn any_role() -> impl Strategy<Value = Role> {
+        proptest::sample::select(Role::ALL.to_vec())
+    }
+    fn any_action() -> impl Strategy<Value = Action> {
+        proptest::sample::select(Action::all())
+    }
+
+    proptest! {
+        /// Deny by default: with no relation, only creating a person (workers) and reading an
+        /// organisation's public profile are open to anyone but an admin.
+        #[test]
+        fn unrelated_non_admins_get_almost_nothing(role in any_role(), action in any_action()) {
+            prop_assume!(role != Role::Admin);
+            let open = action == Action::ViewOrganisation
+                || (role == Role::Worker && action == Action::CreateAccount(Role::Person));
+            prop_assert_eq!(authorize(role, action, Relation::Unrelated).is_ok(), open);
+        }
+
+        /// A former referent never has more rights than a stranger.
+        #[test]
+        fn former_referent_is_a_stranger(role in any_role(), action in any_action()) {
+            prop_assert_eq!(
+                authorize(role, action, Relation::FormerReferent).is_ok(),
+                authorize(role, action, Relation::Unrelated).is_ok()
+            );
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Works out how an actor stands towards a person or a mandate, for the policy.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Account, Mandate, MandateId, Role};
+use crate::error::CoreResult;
+use crate::policy::{Actor, Relation};
+use crate::ports::{OrganisationRepository, RelationRepository};
+
+/// The relation, and the mandate it rests on when the actor is a mandated helper (its use is
+/// then recorded for the person).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Standing {
+    pub relation: Relation,
+    pub mandate: Option<MandateId>,
+}
+
+impl Standing {
+    fn plain(relation: Relation) -> Self {
+        Self {
+            relation,
+            mandate: None,
+        }
+    }
+}
+
+pub(crate) async fn towards_account(
+    relations: &dyn RelationRepository,
+    organisations: &dyn OrganisationRepository,
+    actor: &Actor,
+    target: &Account,
+    now: DateTime<Utc>,
+) -> CoreResult<Standing> {
+    if actor.account == target.id {
+        return Ok(Standing::plain(Relation::Oneself));
+    }
+    match (actor.role, target.role) {
+        (Role::Worker, Role::Person) => {
+            let referents = relations.referents_of(target.id).await?;
+            let mine = referents.iter().filter(|r| r.worker == actor.account);
+            let mut former = false;
+            for referent in mine {
+                if referent.is_current(now) {
+                    return Ok(Standing::plain(Relation::CurrentReferent));
+                }
+                former = true;
+            }
+            Ok(Standing::plain(if former {
+                Relation::FormerReferent
+            } else {
+                Relation::Unrelated
+            }))
+        }
+        (Role::Helper, Role::Person) => {
+            let mandates = relations.mandates_of_helper(actor.account).await?;
+            let valid = mandates
+                .iter()
+                .find(|m| m.person == target.id && m.is_valid_at(now));
+            Ok(match valid {
+                Some(m) => Standing {
+                    relation: Relation::MandatedHelper,
+                    mandate: Some(m.id),
+                },
+                None => Standing::plain(Relation::Unrelated),
+            })
+        }
+        (Role::Worker | Role::Member, Role::Worker | Role::Member) => {
+            let theirs = organisations.memberships(target.id).await?;
+            let shared = theirs.iter().any(|o| actor.organisations.contains(o));
+            Ok(Standing::plain(if shared {
+                Relation::SameOrganisation
+            } else {
+                Relation::Unrelated
+            }))
+        }
+        _ => Ok(Standing::plain(Relation::Unrelated)),
+    }
+}
+
+/// For acting on a mandate: the person who gave it, the helper who holds it, or else whatever
+/// the actor is to the person.
+pub(crate) async fn towards_mandate(
+    relations: &dyn RelationRepository,
+    organisations: &dyn OrganisationRepository,
+    actor: &Actor,
+    mandate: &Mandate,
+    person: &Account,
+    now: DateTime<Utc>,
+) -> CoreResult<Standing> {
+    if actor.account == mandate.person {
+        return Ok(Standing::plain(Relation::Oneself));
+    }
+    if actor.account == mandate.helper {
+        return Ok(Standing::plain(Relation::MandateHolder));
+    }
+    towards_account(relations, organisations, actor, person, now).await
+}

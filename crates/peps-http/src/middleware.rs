@@ -1,0 +1,270 @@
+//! Cross-cutting HTTP concerns: request ids and logs, body limits, problem+json rendering,
+//! security headers.
+
+use poem::http::StatusCode;
+use poem::http::header::{self, HeaderValue};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use std::time::Instant;
+use tracing::Instrument;
+
+use crate::problem::{ApiError, Problem};
+use peps_core::domain::Language;
+use peps_core::i18n;
+
+/// The id of the request being served, also sent back as `X-Request-Id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+const REQUEST_ID: &str = "x-request-id";
+
+fn accepted_request_id(req: &Request) -> Option<String> {
+    let value = req.headers().get(REQUEST_ID)?.to_str().ok()?;
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    ok.then(|| value.to_owned())
+}
+
+/// Gives every request an id (the caller's `X-Request-Id` when sane), and logs one line per
+/// request: method, path without query, status, duration. Never headers or bodies, so never
+/// passwords or tokens.
+pub struct RequestLog;
+
+impl<E: Endpoint> Middleware<E> for RequestLog {
+    type Output = RequestLogEndpoint<E>;
+    fn transform(&self, inner: E) -> Self::Output {
+        RequestLogEndpoint { inner }
+    }
+}
+
+pub struct RequestLogEndpoint<E> {
+    inner: E,
+}
+
+impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let id =
+            accepted_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        req.extensions_mut().insert(RequestId(id.clone()));
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let span = tracing::info_span!("request", request_id = %id, %method, %path);
+        let started = Instant::now();
+        let result = self.inner.call(req).instrument(span.clone()).await;
+        let mut resp = match result {
+            Ok(resp) => resp.into_response(),
+            Err(err) => err.into_response(),
+        };
+        let status = resp.status().as_u16();
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        span.in_scope(|| {
+            if status >= 500 {
+                tracing::warn!(status, elapsed_ms, "served");
+            } else {
+                tracing::info!(status, elapsed_ms, "served");
+            }
+        });
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            resp.headers_mut().insert(REQUEST_ID, value);
+        }
+        Ok(resp)
+    }
+}
+
+/// Refuses bodies over the limit with 413, whether or not they announce their length.
+pub struct BodyLimit {
+    max: usize,
+}
+
+impl BodyLimit {
+    pub fn new(max: usize) -> Self {
+        Self { max }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+    fn transform(&self, inner: E) -> Self::Output {
+        BodyLimitEndpoint {
+            inner,
+            max: self.max,
+        }
+    }
+}
+
+pub struct BodyLimitEndpoint<E> {
+    inner: E,
+    max: usize,
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> poem::Result<E::Output> {
+        let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large");
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|len| len > self.max as u64) {
+            return Err(too_large().into());
+        }
+        let body = req.take_body();
+        let bytes = body.into_bytes_limit(self.max).await.map_err(|err| {
+            if matches!(err, poem::error::ReadBodyError::PayloadTooLarge) {
+                poem::Error::from(too_large())
+            } else {
+                poem::Error::from(ApiError::new(StatusCode::BAD_REQUEST, "request.malformed"))
+            }
+        })?;
+        req.set_body(bytes);
+        self.inner.call(req).await
+    }
+}
+
+/// Turns every error, and every error status without a problem body, into a localised
+/// `application/problem+json` response.
+pub struct Problems;
+
+impl<E: Endpoint> Middleware<E> for Problems {
+    type Output = ProblemsEndpoint<E>;
+    fn transform(&self, inner: E) -> Self::Output {
+        ProblemsEndpoint { inner }
+    }
+}
+
+pub struct ProblemsEndpoint<E> {
+    inner: E,
+}
+
+fn generic_code(status: StatusCode, err: Option<&poem::Error>) -> &'static str {
+    match status.as_u16() {
+        400 if err.is_some_and(|e| e.is::<poem_openapi::error::ParseParamError>()) => {
+            "request.invalid_parameter"
+        }
+        400 => "request.malformed",
+        401 => "auth.required",
+        403 => "access.denied",
+        404 => "route.not_found",
+        405 => "request.method_not_allowed",
+        413 => "request.too_large",
+        415 => "request.unsupported_media_type",
+        409 => "resource.conflict",
+        429 => "auth.too_many_attempts",
+        503 => "service.unavailable",
+        s if s < 500 => "request.malformed",
+        _ => "internal",
+    }
+}
+
+fn render(api: &ApiError, language: &Language, request_id: Option<&RequestId>) -> Response {
+    let lang = language.code();
+    let problem = Problem {
+        problem_type: format!("urn:peps:problem:{}", api.code),
+        title: i18n::error_message(api.code, lang),
+        status: api.status.as_u16(),
+        code: api.code.to_owned(),
+        field: api.field.map(str::to_owned),
+        lang: lang.to_owned(),
+        request_id: request_id.map(|r| r.0.clone()),
+    };
+    let body = poem_openapi::types::ToJSON::to_json_string(&problem);
+    let mut resp = Response::builder()
+        .status(api.status)
+        .content_type("application/problem+json")
+        .header(header::CONTENT_LANGUAGE, lang)
+        .body(body);
+    if let Some(wait) = api.retry_after {
+        let secs = wait.as_secs().max(1);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    if api.status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
+}
+
+impl<E: Endpoint> Endpoint for ProblemsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let language = Language::negotiate(
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let request_id = req.extensions().get::<RequestId>().cloned();
+        match self.inner.call(req).await {
+            Ok(resp) => {
+                let resp = resp.into_response();
+                let status = resp.status();
+                let is_problem = resp
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+                if (status.is_client_error() || status.is_server_error()) && !is_problem {
+                    let api = ApiError::new(status, generic_code(status, None));
+                    return Ok(render(&api, &language, request_id.as_ref()));
+                }
+                Ok(resp)
+            }
+            Err(err) => {
+                let api = match err.downcast_ref::<ApiError>() {
+                    Some(api) => api.clone(),
+                    None => {
+                        let status = err.status();
+                        if status.is_server_error() {
+                            tracing::error!(error = %err, "unhandled error");
+                        }
+                        ApiError::new(status, generic_code(status, Some(&err)))
+                    }
+                };
+                Ok(render(&api, &language, request_id.as_ref()))
+            }
+        }
+    }
+}
+
+/// Headers every response carries: no MIME sniffing, no caching of personal data, no referrer.
+pub struct SecurityHeaders;
+
+impl<E: Endpoint> Middleware<E> for SecurityHeaders {
+    type Output = SecurityHeadersEndpoint<E>;
+    fn transform(&self, inner: E) -> Self::Output {
+        SecurityHeadersEndpoint { inner }
+    }
+}
+
+pub struct SecurityHeadersEndpoint<E> {
+    inner: E,
+}
+
+impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let is_api = req.uri().path().starts_with("/api/");
+        let mut resp = self.inner.call(req).await?.into_response();
+        let headers = resp.headers_mut();
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        if is_api {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        Ok(resp)
+    }
+}

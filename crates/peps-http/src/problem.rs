@@ -1,0 +1,139 @@
+//! RFC 9457 problem details. Handlers return [`ApiError`]; the `Problems` middleware renders it
+//! (and every other error: bad JSON, unknown routes, oversized bodies) in the request's language.
+
+use poem::http::StatusCode;
+use poem_openapi::Object;
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
+use std::time::Duration;
+
+use peps_core::{CoreError, StoreError};
+
+/// A problem document, `application/problem+json`.
+#[derive(Debug, Clone, Object)]
+pub struct Problem {
+    /// `urn:peps:problem:<code>`.
+    #[oai(rename = "type")]
+    pub problem_type: String,
+    /// The message, in the request's language.
+    pub title: String,
+    pub status: u16,
+    /// Stable, machine-readable code, e.g. `account.password.too_weak`.
+    pub code: String,
+    /// The request field at fault, for validation errors.
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+    /// The language of `title`.
+    pub lang: String,
+    /// Quote this when asking for help: it finds the request in the server's logs.
+    #[oai(skip_serializing_if_is_none)]
+    pub request_id: Option<String>,
+}
+
+/// An error a handler returns: a status and a stable code; localised later.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{status} {code}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub field: Option<&'static str>,
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            field: None,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(err: CoreError) -> Self {
+        let code = err.code();
+        let status = match &err {
+            CoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            CoreError::Denied => StatusCode::FORBIDDEN,
+            CoreError::NotFound => StatusCode::NOT_FOUND,
+            CoreError::Conflict(_) | CoreError::Store(StoreError::Conflict(_)) => {
+                StatusCode::CONFLICT
+            }
+            CoreError::InvalidCredentials | CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            CoreError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            CoreError::InvalidActivationCode => StatusCode::BAD_REQUEST,
+            CoreError::Store(_) => {
+                tracing::error!(error = %err, source = ?std::error::Error::source(&err), "store failure");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        };
+        Self {
+            status,
+            code,
+            field: match &err {
+                CoreError::Invalid(v) => Some(v.field),
+                _ => None,
+            },
+            retry_after: match &err {
+                CoreError::Throttled { retry_after } => Some(*retry_after),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl poem::error::ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+/// The error responses documented on every operation.
+const DOCUMENTED: &[(u16, &str)] = &[
+    (
+        400,
+        "Malformed request, wrong type, or invalid activation code",
+    ),
+    (
+        401,
+        "Not logged in, session expired, or wrong login or password",
+    ),
+    (403, "Logged in, but not allowed"),
+    (404, "Not found, or not visible to you"),
+    (409, "Conflicts with existing data; nothing was written"),
+    (413, "Request body too large"),
+    (
+        422,
+        "A field is invalid; `field` and `code` say which and why",
+    ),
+    (429, "Too many attempts; see Retry-After"),
+    (503, "Storage unavailable"),
+];
+
+impl poem_openapi::ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: DOCUMENTED
+                .iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(*status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: "application/problem+json",
+                        schema: MetaSchemaRef::Reference(Problem::name().into_owned()),
+                    }],
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        Problem::register(registry);
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,33 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use peps_core::ports::StoreHealth;
+use peps_core::services::Identity;
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest request body accepted, in bytes (JSON API; uploads have their own limits).
+    pub max_body_bytes: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    /// The public base URL, shown in logs and links.
+    pub public_url: String,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            trust_forwarded_for: false,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub identity: Arc<Identity>,
+    pub health: Arc<dyn StoreHealth>,
+    pub settings: HttpSettings,
+}

@@ -1,0 +1,13 @@
+//! sea-orm entities: the table shapes, private to this crate. Conversions to and from domain
+//! types live in the adapter file of each port.
+
+pub mod account;
+pub mod activation_code;
+pub mod audit_event;
+pub mod credential;
+pub mod mandate;
+pub mod membership;
+pub mod organisation;
+pub mod referent;
+pub mod session;
+pub mod throttle;

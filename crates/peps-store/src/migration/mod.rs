@@ -1,0 +1,19 @@
+//! Schema migrations, written with sea-query's builder so one definition serves SQLite and
+//! PostgreSQL. Never edit a released migration: add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m2026_11_22_000001_identity;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m2026_11_22_000001_identity::Migration)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "peps_migrations".into_iden()
+    }
+}

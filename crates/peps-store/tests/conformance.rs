@@ -1,0 +1,55 @@
+//! The identity ports' conformance suite against the real databases.
+
+use peps_core::testing::conformance;
+use peps_store::testing::{TestBackend, backends, fresh};
+
+async fn run(backend: TestBackend) {
+    // Each check's temporary database must outlive the check.
+    let keep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    conformance::run_all(|| {
+        let keep = keep.clone();
+        async move {
+            let test_store = fresh(backend).await;
+            let store = test_store.store();
+            keep.lock().unwrap().push(test_store);
+            store
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sqlite_conforms() {
+    run(TestBackend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_conforms() {
+    if !backends().contains(&TestBackend::Postgres) {
+        eprintln!("PEPS_TEST_DATABASE_URL not set: PostgreSQL conformance not run");
+        return;
+    }
+    run(TestBackend::Postgres).await;
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent() {
+    for backend in backends() {
+        let store = fresh(backend).await;
+        store.migrate().await.unwrap();
+        store.migrate().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn unknown_scheme_is_a_clear_error() {
+    let err = peps_store::SeaOrmStore::connect("mysql://root:pw@localhost/peps")
+        .await
+        .err()
+        .expect("mysql is not supported");
+    let text = err.to_string();
+    assert!(
+        text.contains("mysql") && text.contains("sqlite://"),
+        "{text}"
+    );
+}
