@@ -36,7 +36,7 @@ pub fn openapi_json() -> String {
 }
 
 /// Every route of the API, with its middleware, ready to serve.
-pub fn routes(state: AppState) -> impl poem::Endpoint + 'static {
+pub fn routes(state: AppState) -> impl poem::Endpoint<Output = poem::Response> + 'static {
     let service = openapi();
     let spec = service.spec();
     let docs = service.swagger_ui();

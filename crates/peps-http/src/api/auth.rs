@@ -115,13 +115,13 @@ impl AuthApi {
 
     /// The logged-in account, its organisations and its reading direction.
     #[oai(path = "/api/v1/me", method = "get")]
-    async fn me(&self, auth: BearerAuth) -> Json<Me> {
+    async fn me(&self, auth: BearerAuth) -> ApiResult<Json<Me>> {
         let direction = auth.0.account.language.direction().into();
-        Json(Me {
+        Ok(Json(Me {
             organisation_ids: auth.0.actor.organisations.iter().map(|o| o.0).collect(),
             account: auth.0.account.into(),
             direction,
-        })
+        }))
     }
 
     /// Change one's password. Every session ends: log in again.

@@ -1,0 +1,198 @@
+//! A PEPS wired on a fresh store with a manual clock, and a cast of accounts.
+
+use chrono::{Duration, TimeZone, Utc};
+use poem::test::{TestClient, TestResponse};
+use serde_json::Value;
+use std::sync::Arc;
+
+use peps_core::auth::Argon2Hasher;
+use peps_core::clock::ManualClock;
+use peps_core::domain::{AccountId, MandateScope, OrganisationKind, Role};
+use peps_core::policy::Actor;
+use peps_core::services::{
+    Identity, IdentityPorts, IdentitySettings, NewMandate, NewOrganisation, ProvisionAccount,
+};
+use peps_http::{AppState, HttpSettings};
+use peps_store::testing::{TestBackend, TestStore, fresh};
+
+pub use peps_store::testing::backends;
+
+pub const PASSWORD: &str = "Correct-Horse-Battery-9";
+
+pub struct TestApp {
+    pub backend: TestBackend,
+    /// Keeps the test database alive as long as the app.
+    _store: TestStore,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub client: TestClient<poem::endpoint::BoxEndpoint<'static>>,
+}
+
+impl TestApp {
+    pub async fn new(backend: TestBackend) -> Self {
+        Self::with_settings(backend, HttpSettings::default()).await
+    }
+
+    pub async fn with_settings(backend: TestBackend, settings: HttpSettings) -> Self {
+        let store = fresh(backend).await;
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap(),
+        ));
+        let shared = Arc::new(store.store());
+        let identity = Identity::new(
+            IdentityPorts::from_store(shared.clone()),
+            Arc::new(Argon2Hasher::default()),
+            clock.clone(),
+            IdentitySettings::default(),
+        );
+        let state = AppState {
+            identity: Arc::new(identity),
+            health: shared,
+            settings,
+        };
+        use poem::EndpointExt;
+        let client = TestClient::new(peps_http::routes(state.clone()).boxed());
+        Self {
+            backend,
+            _store: store,
+            clock,
+            state,
+            client,
+        }
+    }
+
+    pub async fn provision(&self, role: Role, email: &str, orgs: &[peps_core::domain::OrganisationId]) -> AccountId {
+        self.state
+            .identity
+            .provision_account(ProvisionAccount {
+                role,
+                email: email.to_owned(),
+                display_name: format!("Test {email}"),
+                password: PASSWORD.to_owned(),
+                organisations: orgs.to_vec(),
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let resp = self
+            .client
+            .post("/api/v1/auth/login")
+            .body_json(&serde_json::json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await;
+        resp.assert_status_is_ok();
+        json(resp).await["token"].as_str().unwrap().to_owned()
+    }
+}
+
+pub async fn json(resp: TestResponse) -> Value {
+    let text = resp.0.into_body().into_string().await.unwrap();
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// Status and body of a response.
+pub async fn status_json(resp: TestResponse) -> (u16, Value) {
+    let status = resp.0.status().as_u16();
+    (status, json(resp).await)
+}
+
+/// Everyone the access tests need, each with a token.
+pub struct Cast {
+    pub admin: (AccountId, String),
+    pub worker_a: (AccountId, String),
+    pub worker_b: (AccountId, String),
+    pub ex_referent: (AccountId, String),
+    pub member_x: (AccountId, String),
+    pub person_p: (AccountId, String),
+    pub person_q: (AccountId, String),
+    pub helper: (AccountId, String),
+    pub expired_helper: (AccountId, String),
+    pub org_a: peps_core::domain::OrganisationId,
+}
+
+impl Cast {
+    /// Person P: referent worker A (CCAS A); worker C was P's referent until last month;
+    /// helper H holds a valid mandate, helper E one that expired. Worker B is in CCAS B,
+    /// member X in an offerer.
+    pub async fn new(app: &TestApp) -> Self {
+        let identity = &app.state.identity;
+        let org = |name: &str, kind| NewOrganisation {
+            name: name.to_owned(),
+            kind,
+            siret: None,
+        };
+        let org_a = identity.provision_organisation(org("CCAS A", OrganisationKind::SocialService)).await.unwrap().id;
+        let org_b = identity.provision_organisation(org("CCAS B", OrganisationKind::SocialService)).await.unwrap().id;
+        let org_x = identity.provision_organisation(org("Offreur X", OrganisationKind::Offerer)).await.unwrap().id;
+
+        let admin = app.provision(Role::Admin, "admin@test.peps", &[]).await;
+        let worker_a = app.provision(Role::Worker, "worker.a@test.peps", &[org_a]).await;
+        let worker_b = app.provision(Role::Worker, "worker.b@test.peps", &[org_b]).await;
+        let ex_referent = app.provision(Role::Worker, "worker.c@test.peps", &[org_a]).await;
+        let member_x = app.provision(Role::Member, "member.x@test.peps", &[org_x]).await;
+        let person_p = app.provision(Role::Person, "person.p@test.peps", &[]).await;
+        let person_q = app.provision(Role::Person, "person.q@test.peps", &[]).await;
+        let helper = app.provision(Role::Helper, "helper.h@test.peps", &[]).await;
+        let expired_helper = app.provision(Role::Helper, "helper.e@test.peps", &[]).await;
+
+        let admin_actor = Actor { account: admin, role: Role::Admin, organisations: vec![] };
+        identity.assign_referent(&admin_actor, person_p, ex_referent).await.unwrap();
+        identity
+            .grant_mandate(
+                &admin_actor,
+                person_p,
+                NewMandate {
+                    helper: expired_helper,
+                    scopes: vec![MandateScope::PlansRead],
+                    starts_at: None,
+                    ends_at: app.clock.now_plus(Duration::days(10)),
+                },
+            )
+            .await
+            .unwrap();
+        app.clock.advance(Duration::days(20));
+        identity.end_referent(&admin_actor, person_p, ex_referent).await.unwrap();
+        identity.assign_referent(&admin_actor, person_p, worker_a).await.unwrap();
+        identity
+            .grant_mandate(
+                &admin_actor,
+                person_p,
+                NewMandate {
+                    helper,
+                    scopes: vec![MandateScope::PlansRead, MandateScope::WalletRead],
+                    starts_at: None,
+                    ends_at: app.clock.now_plus(Duration::days(365)),
+                },
+            )
+            .await
+            .unwrap();
+
+        let with_token = |id: AccountId, email: &'static str| async move { (id, app.login(email).await) };
+        Self {
+            admin: with_token(admin, "admin@test.peps").await,
+            worker_a: with_token(worker_a, "worker.a@test.peps").await,
+            worker_b: with_token(worker_b, "worker.b@test.peps").await,
+            ex_referent: with_token(ex_referent, "worker.c@test.peps").await,
+            member_x: with_token(member_x, "member.x@test.peps").await,
+            person_p: with_token(person_p, "person.p@test.peps").await,
+            person_q: with_token(person_q, "person.q@test.peps").await,
+            helper: with_token(helper, "helper.h@test.peps").await,
+            expired_helper: with_token(expired_helper, "helper.e@test.peps").await,
+            org_a,
+        }
+    }
+}
+
+pub trait ClockExt {
+    fn now_plus(&self, d: Duration) -> chrono::DateTime<Utc>;
+}
+
+impl ClockExt for ManualClock {
+    fn now_plus(&self, d: Duration) -> chrono::DateTime<Utc> {
+        use peps_core::clock::Clock;
+        self.now() + d
+    }
+}
