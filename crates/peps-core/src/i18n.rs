@@ -209,16 +209,17 @@ mod tests {
                         for (i, _) in src.match_indices(marker) {
                             let rest = &src[i + marker.len()..];
                             let args: &str = rest.split(')').next().unwrap_or("");
-                            if let Some(code) =
-                                args.split('"').nth(if marker.starts_with("Validation") {
-                                    3
-                                } else {
-                                    1
-                                })
+                            // The code is the 2nd string literal of ValidationError::new, else the 1st.
+                            let position = if marker.starts_with("Validation") {
+                                3
+                            } else {
+                                1
+                            };
+                            if let Some(code) = args.split('"').nth(position)
+                                && code.contains('.')
+                                && !code.contains(' ')
                             {
-                                if code.contains('.') && !code.contains(' ') {
-                                    found.insert(code.to_owned());
-                                }
+                                found.insert(code.to_owned());
                             }
                         }
                     }

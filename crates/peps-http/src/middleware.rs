@@ -144,7 +144,11 @@ pub struct ProblemsEndpoint<E> {
 
 fn generic_code(status: StatusCode, err: Option<&poem::Error>) -> &'static str {
     match status.as_u16() {
-        400 if err.is_some_and(|e| e.is::<poem_openapi::error::ParseParamError>()) => {
+        400 if err.is_some_and(|e| {
+            e.is::<poem_openapi::error::ParseParamError>()
+                || e.is::<poem_openapi::error::ParsePathError>()
+        }) =>
+        {
             "request.invalid_parameter"
         }
         400 => "request.malformed",

@@ -16,7 +16,11 @@ impl Siret {
         }
         // La Poste's establishments (SIREN 356000000) follow a digit-sum rule instead of Luhn.
         let valid = if digits.starts_with("356000000") {
-            digits.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+            digits
+                .bytes()
+                .map(|b| u32::from(b - b'0'))
+                .sum::<u32>()
+                .is_multiple_of(5)
         } else {
             luhn_valid(&digits)
         };
@@ -46,7 +50,7 @@ fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl TryFrom<String> for Siret {

@@ -59,6 +59,26 @@ where
     }
 }
 
+/// The audit-log checks alone, for an adapter of just the [`AuditLog`] port.
+pub async fn run_audit_log<S, F, Fut>(mut fresh: F)
+where
+    S: AuditLog,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = S>,
+{
+    audit_log(&fresh().await).await;
+}
+
+/// The throttle checks alone, for an adapter of just the [`ThrottleRepository`] port.
+pub async fn run_throttle<S, F, Fut>(mut fresh: F)
+where
+    S: ThrottleRepository,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = S>,
+{
+    throttle_windows(&fresh().await).await;
+}
+
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 9, 30, 0).unwrap() + Duration::microseconds(123_456)
 }
@@ -516,7 +536,7 @@ async fn activation_codes<S: IdentityStore>(store: &S) {
     );
 }
 
-async fn throttle_windows<S: IdentityStore>(store: &S) {
+async fn throttle_windows<S: ThrottleRepository>(store: &S) {
     let key = "login:account:someone@example.fr";
     assert_eq!(store.throttle_state(key).await.unwrap(), None);
     let window = Duration::minutes(15);
@@ -544,9 +564,8 @@ async fn throttle_windows<S: IdentityStore>(store: &S) {
     store.clear_throttle("never-seen").await.unwrap();
 }
 
-async fn audit_log<S: IdentityStore>(store: &S) {
+async fn audit_log<S: AuditLog>(store: &S) {
     let p = person("P", "p.0001");
-    store.create_account(&plain(&p)).await.unwrap();
     let other = AccountId::new();
     for (i, subject) in [p.id, p.id, other, p.id].into_iter().enumerate() {
         let event = AuditEvent {

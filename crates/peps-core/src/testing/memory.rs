@@ -58,10 +58,10 @@ impl AccountRepository for MemoryStore {
         {
             return Err(conflict("organisation"));
         }
-        if let Some(r) = &new.referent {
-            if !s.accounts.contains_key(&r.worker) {
-                return Err(conflict("referent worker"));
-            }
+        if let Some(r) = &new.referent
+            && !s.accounts.contains_key(&r.worker)
+        {
+            return Err(conflict("referent worker"));
         }
         s.accounts.insert(a.id, a.clone());
         if let Some(hash) = &new.password_hash {

@@ -68,16 +68,34 @@ async fn check(app: &TestApp, cast: &Cast, cases: Vec<Case>) {
             }
             let resp = req.send().await;
             let status = resp.0.status().as_u16();
-            let content_type = resp.0.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+            let content_type = resp
+                .0
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned());
             if status != expected {
                 let body = json(resp).await;
-                failures.push(format!("{} {} as {role}: {status}, expected {expected} ({body})", case.method, case.path));
+                failures.push(format!(
+                    "{} {} as {role}: {status}, expected {expected} ({body})",
+                    case.method, case.path
+                ));
             } else if status >= 400 {
-                assert_eq!(content_type.as_deref(), Some("application/problem+json"), "{} {}", case.method, case.path);
+                assert_eq!(
+                    content_type.as_deref(),
+                    Some("application/problem+json"),
+                    "{} {}",
+                    case.method,
+                    case.path
+                );
             }
         }
     }
-    assert!(failures.is_empty(), "{:?} backend:\n{}", app.backend, failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{:?} backend:\n{}",
+        app.backend,
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -90,24 +108,52 @@ async fn person_resources_by_role() {
         let expired_helper = cast.expired_helper.0;
         //                                  anon  Q    B    C    X    E    H    P    A    admin
         let cases = vec![
-            Case { method: "GET", path: format!("/api/v1/accounts/{p}"), body: None,
-                   expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 200] },
-            Case { method: "GET", path: format!("/api/v1/persons/{p}/referents"), body: None,
-                   expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 200] },
-            Case { method: "GET", path: format!("/api/v1/persons/{p}/mandates"), body: None,
-                   expected: [401, 404, 404, 404, 404, 404, 403, 200, 200, 200] },
-            Case { method: "GET", path: format!("/api/v1/accounts/{p}/audit-events"), body: None,
-                   expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 200] },
-            Case { method: "POST", path: format!("/api/v1/accounts/{p}/activation-code"), body: None,
-                   expected: [401, 404, 404, 404, 404, 404, 403, 403, 201, 201] },
-            Case { method: "POST", path: format!("/api/v1/persons/{p}/mandates"),
-                   body: Some(json!({"helper_id": expired_helper, "scopes": ["plans:read"], "ends_at": ends_at})),
-                   expected: [401, 404, 404, 404, 404, 404, 403, 201, 201, 201] },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/accounts/{p}"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 200],
+            },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/persons/{p}/referents"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 200],
+            },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/persons/{p}/mandates"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 200, 200],
+            },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/accounts/{p}/audit-events"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 200],
+            },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/accounts/{p}/activation-code"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 403, 201, 201],
+            },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/persons/{p}/mandates"),
+                body: Some(
+                    json!({"helper_id": expired_helper, "scopes": ["plans:read"], "ends_at": ends_at}),
+                ),
+                expected: [401, 404, 404, 404, 404, 404, 403, 201, 201, 201],
+            },
             // Worker B becomes a referent through worker A's handover; the admin's repeat
             // conflicts. The formerly expired helper holds a new mandate by now, so sees P (403).
-            Case { method: "POST", path: format!("/api/v1/persons/{p}/referents"),
-                   body: Some(json!({"worker_id": cast.worker_b.0})),
-                   expected: [401, 404, 404, 404, 404, 403, 403, 403, 201, 409] },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/persons/{p}/referents"),
+                body: Some(json!({"worker_id": cast.worker_b.0})),
+                expected: [401, 404, 404, 404, 404, 403, 403, 403, 201, 409],
+            },
         ];
         check(&app, &cast, cases).await;
     }
@@ -122,35 +168,78 @@ async fn admin_only_and_staff_endpoints_by_role() {
         let q = cast.person_q.0;
         //                                  anon  Q    B    C    X    E    H    P    A    admin
         let cases = vec![
-            Case { method: "GET", path: "/api/v1/me".into(), body: None,
-                   expected: [401, 200, 200, 200, 200, 200, 200, 200, 200, 200] },
-            Case { method: "GET", path: "/api/v1/organisations".into(), body: None,
-                   expected: [401, 200, 200, 200, 200, 200, 200, 200, 200, 200] },
-            Case { method: "GET", path: format!("/api/v1/organisations/{org_a}"), body: None,
-                   expected: [401, 200, 200, 200, 200, 200, 200, 200, 200, 200] },
-            Case { method: "POST", path: "/api/v1/accounts".into(),
-                   body: Some(json!({"role": "helper", "email": "new.{role}@test.peps", "display_name": "New helper"})),
-                   expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 201] },
-            Case { method: "GET", path: "/api/v1/accounts".into(), body: None,
-                   expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 200] },
-            Case { method: "POST", path: "/api/v1/organisations".into(),
-                   body: Some(json!({"name": "Organisation {role}", "kind": "offerer"})),
-                   expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 201] },
-            Case { method: "POST", path: format!("/api/v1/organisations/{org_a}/members"),
-                   body: Some(json!({"account_id": cast.worker_b.0})),
-                   expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 204] },
-            Case { method: "POST", path: "/api/v1/persons".into(),
-                   body: Some(json!({"display_name": "Person by {role}"})),
-                   expected: [401, 403, 201, 201, 403, 403, 403, 403, 201, 201] },
-            Case { method: "GET", path: "/api/v1/me/mandates".into(), body: None,
-                   expected: [401, 403, 403, 403, 403, 200, 200, 403, 403, 200] },
+            Case {
+                method: "GET",
+                path: "/api/v1/me".into(),
+                body: None,
+                expected: [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+            },
+            Case {
+                method: "GET",
+                path: "/api/v1/organisations".into(),
+                body: None,
+                expected: [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+            },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/organisations/{org_a}"),
+                body: None,
+                expected: [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+            },
+            Case {
+                method: "POST",
+                path: "/api/v1/accounts".into(),
+                body: Some(
+                    json!({"role": "helper", "email": "new.{role}@test.peps", "display_name": "New helper"}),
+                ),
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 201],
+            },
+            Case {
+                method: "GET",
+                path: "/api/v1/accounts".into(),
+                body: None,
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 200],
+            },
+            Case {
+                method: "POST",
+                path: "/api/v1/organisations".into(),
+                body: Some(json!({"name": "Organisation {role}", "kind": "offerer"})),
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 201],
+            },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/organisations/{org_a}/members"),
+                body: Some(json!({"account_id": cast.worker_b.0})),
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 204],
+            },
+            Case {
+                method: "POST",
+                path: "/api/v1/persons".into(),
+                body: Some(json!({"display_name": "Person by {role}"})),
+                expected: [401, 403, 201, 201, 403, 403, 403, 403, 201, 201],
+            },
+            Case {
+                method: "GET",
+                path: "/api/v1/me/mandates".into(),
+                body: None,
+                expected: [401, 403, 403, 403, 403, 200, 200, 403, 403, 200],
+            },
             // Disabling person Q: Q itself may see but not disable; others do not see Q.
-            Case { method: "POST", path: format!("/api/v1/accounts/{q}/disable"), body: None,
-                   expected: [401, 403, 404, 404, 404, 404, 404, 404, 404, 200] },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/accounts/{q}/disable"),
+                body: None,
+                expected: [401, 403, 404, 404, 404, 404, 404, 404, 404, 200],
+            },
         ];
         check(&app, &cast, cases).await;
         // Q's sessions ended with the account.
-        let resp = app.client.get("/api/v1/me").header("authorization", format!("Bearer {}", cast.person_q.1)).send().await;
+        let resp = app
+            .client
+            .get("/api/v1/me")
+            .header("authorization", format!("Bearer {}", cast.person_q.1))
+            .send()
+            .await;
         resp.assert_status(poem::http::StatusCode::UNAUTHORIZED);
     }
 }
@@ -162,16 +251,37 @@ async fn revoking_a_mandate_by_role_takes_effect_at_once() {
         let cast = Cast::new(&app).await;
         let p = cast.person_p.0;
         let auth = |t: &str| format!("Bearer {t}");
-        let (_, mandates) = status_json(app.client.get("/api/v1/me/mandates").header("authorization", auth(&cast.helper.1)).send().await).await;
-        let valid = mandates.as_array().unwrap().iter().find(|m| m["valid"] == true).unwrap();
+        let (_, mandates) = status_json(
+            app.client
+                .get("/api/v1/me/mandates")
+                .header("authorization", auth(&cast.helper.1))
+                .send()
+                .await,
+        )
+        .await;
+        let valid = mandates
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["valid"] == true)
+            .unwrap();
         let id = valid["id"].as_str().unwrap().to_owned();
 
         //                                  anon  Q    B    C    X    E    H    P    A    admin
-        let cases = vec![Case { method: "POST", path: format!("/api/v1/mandates/{id}/revoke"), body: None,
-                                expected: [401, 404, 404, 404, 404, 404, 200, 409, 403, 409] }];
+        let cases = vec![Case {
+            method: "POST",
+            path: format!("/api/v1/mandates/{id}/revoke"),
+            body: None,
+            expected: [401, 404, 404, 404, 404, 404, 200, 409, 403, 409],
+        }];
         check(&app, &cast, cases).await;
         // The helper no longer sees the person.
-        let resp = app.client.get(format!("/api/v1/accounts/{p}")).header("authorization", auth(&cast.helper.1)).send().await;
+        let resp = app
+            .client
+            .get(format!("/api/v1/accounts/{p}"))
+            .header("authorization", auth(&cast.helper.1))
+            .send()
+            .await;
         resp.assert_status(poem::http::StatusCode::NOT_FOUND);
     }
 }
@@ -184,10 +294,19 @@ async fn ending_a_referent_relation_ends_access() {
         let p = cast.person_p.0;
         let a = cast.worker_a.0;
         //                                  anon  Q    B    C    X    E    H    P    A    admin
-        let cases = vec![Case { method: "DELETE", path: format!("/api/v1/persons/{p}/referents/{a}"), body: None,
-                                expected: [401, 404, 404, 404, 404, 404, 403, 403, 204, 404] }];
+        let cases = vec![Case {
+            method: "DELETE",
+            path: format!("/api/v1/persons/{p}/referents/{a}"),
+            body: None,
+            expected: [401, 404, 404, 404, 404, 404, 403, 403, 204, 404],
+        }];
         check(&app, &cast, cases).await;
-        let resp = app.client.get(format!("/api/v1/accounts/{p}")).header("authorization", format!("Bearer {}", cast.worker_a.1)).send().await;
+        let resp = app
+            .client
+            .get(format!("/api/v1/accounts/{p}"))
+            .header("authorization", format!("Bearer {}", cast.worker_a.1))
+            .send()
+            .await;
         resp.assert_status(poem::http::StatusCode::NOT_FOUND);
     }
 }
@@ -198,16 +317,36 @@ async fn mandate_use_is_recorded_for_the_person() {
         let app = TestApp::new(backend).await;
         let cast = Cast::new(&app).await;
         let p = cast.person_p.0;
-        app.client.get(format!("/api/v1/accounts/{p}")).header("authorization", format!("Bearer {}", cast.helper.1)).send().await.assert_status_is_ok();
+        app.client
+            .get(format!("/api/v1/accounts/{p}"))
+            .header("authorization", format!("Bearer {}", cast.helper.1))
+            .send()
+            .await
+            .assert_status_is_ok();
         let (status, events) = status_json(
-            app.client.get(format!("/api/v1/accounts/{p}/audit-events")).header("authorization", format!("Bearer {}", cast.person_p.1)).send().await,
+            app.client
+                .get(format!("/api/v1/accounts/{p}/audit-events"))
+                .header("authorization", format!("Bearer {}", cast.person_p.1))
+                .send()
+                .await,
         )
         .await;
         assert_eq!(status, 200);
-        let used = events.as_array().unwrap().iter().find(|e| e["action"] == "mandate.used").expect("mandate use recorded");
+        let used = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "mandate.used")
+            .expect("mandate use recorded");
         assert_eq!(used["actor_id"], json!(cast.helper.0));
         assert_eq!(used["actor_role"], "helper");
         assert!(used["mandate_id"].is_string());
-        assert!(events.as_array().unwrap().iter().any(|e| e["action"] == "mandate.granted"));
+        assert!(
+            events
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "mandate.granted")
+        );
     }
 }

@@ -7,7 +7,11 @@ use crate::support::*;
 use peps_core::domain::Role;
 
 async fn expect_problem(resp: poem::test::TestResponse, status: u16, code: &str) {
-    let content_type = resp.0.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    let content_type = resp
+        .0
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
     let (got, body) = status_json(resp).await;
     assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{body}");
     assert_eq!(content_type.as_deref(), Some("application/problem+json"));
@@ -25,33 +29,100 @@ async fn malformed_requests_get_problems() {
         let bearer = format!("Bearer {admin}");
         let login = || app.client.post("/api/v1/auth/login");
 
-        expect_problem(login().content_type("application/json").body("{not json").send().await, 400, "request.malformed").await;
-        expect_problem(login().body_json(&json!({"email": ["x@y.fr"], "password": {"p": 1}})).send().await, 400, "request.malformed").await;
-        expect_problem(login().body_json(&json!(["x@y.fr", "pw"])).send().await, 400, "request.malformed").await;
-        expect_problem(login().body_json(&json!({"email": "x@y.fr"})).send().await, 400, "request.malformed").await;
-        expect_problem(login().content_type("text/plain").body("hello").send().await, 415, "request.unsupported_media_type").await;
+        expect_problem(
+            login()
+                .content_type("application/json")
+                .body("{not json")
+                .send()
+                .await,
+            400,
+            "request.malformed",
+        )
+        .await;
+        expect_problem(
+            login()
+                .body_json(&json!({"email": ["x@y.fr"], "password": {"p": 1}}))
+                .send()
+                .await,
+            400,
+            "request.malformed",
+        )
+        .await;
+        expect_problem(
+            login().body_json(&json!(["x@y.fr", "pw"])).send().await,
+            400,
+            "request.malformed",
+        )
+        .await;
+        expect_problem(
+            login().body_json(&json!({"email": "x@y.fr"})).send().await,
+            400,
+            "request.malformed",
+        )
+        .await;
+        expect_problem(
+            login()
+                .content_type("text/plain")
+                .body("hello")
+                .send()
+                .await,
+            415,
+            "request.unsupported_media_type",
+        )
+        .await;
         expect_problem(login().send().await, 415, "request.unsupported_media_type").await;
-        expect_problem(app.client.get("/api/v1/nowhere").send().await, 404, "route.not_found").await;
-        expect_problem(app.client.delete("/api/v1/languages").send().await, 405, "request.method_not_allowed").await;
         expect_problem(
-            app.client.get("/api/v1/accounts/not-a-uuid").header("authorization", &bearer).send().await,
+            app.client.get("/api/v1/nowhere").send().await,
+            404,
+            "route.not_found",
+        )
+        .await;
+        expect_problem(
+            app.client.delete("/api/v1/languages").send().await,
+            405,
+            "request.method_not_allowed",
+        )
+        .await;
+        expect_problem(
+            app.client
+                .get("/api/v1/accounts/not-a-uuid")
+                .header("authorization", &bearer)
+                .send()
+                .await,
             400,
             "request.invalid_parameter",
         )
         .await;
         expect_problem(
-            app.client.get("/api/v1/accounts?limit=100000").header("authorization", &bearer).send().await,
+            app.client
+                .get("/api/v1/accounts?limit=100000")
+                .header("authorization", &bearer)
+                .send()
+                .await,
             400,
             "request.invalid_parameter",
         )
         .await;
         expect_problem(
-            app.client.get("/api/v1/me").header("authorization", "Bearer not-a-token").send().await,
+            app.client
+                .get("/api/v1/me")
+                .header("authorization", "Bearer not-a-token")
+                .send()
+                .await,
             401,
             "auth.required",
         )
         .await;
-        expect_problem(app.client.get("/api/v1/me").header("authorization", "Basic Zm9vOmJhcg==").send().await, 401, "auth.required").await;
+        expect_problem(
+            app.client
+                .get("/api/v1/me")
+                .header("authorization", "Basic Zm9vOmJhcg==")
+                .send()
+                .await,
+            401,
+            "auth.required",
+        )
+        .await;
         expect_problem(
             app.client
                 .post("/api/v1/organisations")
@@ -73,7 +144,10 @@ async fn malformed_requests_get_problems() {
             .send()
             .await;
         let (status, body) = status_json(resp).await;
-        assert_eq!((status, body["code"].as_str(), body["field"].as_str()), (422, Some("organisation.siret.checksum"), Some("siret")));
+        assert_eq!(
+            (status, body["code"].as_str(), body["field"].as_str()),
+            (422, Some("organisation.siret.checksum"), Some("siret"))
+        );
         let resp = app
             .client
             .post("/api/v1/accounts")
@@ -113,12 +187,17 @@ async fn nothing_is_half_written_on_conflict() {
             app.client
                 .post("/api/v1/accounts")
                 .header("authorization", &bearer)
-                .body_json(&json!({"role": "member", "email": "TAKEN@test.peps", "display_name": "Dup"}))
+                .body_json(
+                    &json!({"role": "member", "email": "TAKEN@test.peps", "display_name": "Dup"}),
+                )
                 .send()
                 .await,
         )
         .await;
-        assert_eq!((status, body["code"].as_str()), (409, Some("account.login_taken")));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("account.login_taken"))
+        );
         // An unknown organisation fails the creation as a whole: no account is left behind.
         let (status, _) = status_json(
             app.client
@@ -130,7 +209,20 @@ async fn nothing_is_half_written_on_conflict() {
         )
         .await;
         assert_eq!(status, 409);
-        let (_, accounts) = status_json(app.client.get("/api/v1/accounts?limit=200").header("authorization", &bearer).send().await).await;
-        assert!(!accounts.as_array().unwrap().iter().any(|a| a["login"] == "fresh@test.peps"));
+        let (_, accounts) = status_json(
+            app.client
+                .get("/api/v1/accounts?limit=200")
+                .header("authorization", &bearer)
+                .send()
+                .await,
+        )
+        .await;
+        assert!(
+            !accounts
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["login"] == "fresh@test.peps")
+        );
     }
 }

@@ -22,7 +22,11 @@ async fn start(app: &TestApp) -> Running {
     let task = tokio::spawn(peps_http::serve_tcp(listener, state, async {
         let _ = stopped.await;
     }));
-    Running { base, stop: Some(stop), task }
+    Running {
+        base,
+        stop: Some(stop),
+        task,
+    }
 }
 
 impl Running {
@@ -40,7 +44,11 @@ async fn login_and_authenticated_calls_over_tcp() {
         let server = start(&app).await;
         let http = reqwest::Client::new();
 
-        let health = http.get(format!("{}/health", server.base)).send().await.unwrap();
+        let health = http
+            .get(format!("{}/health", server.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(health.status(), 200);
         assert!(health.headers().contains_key("x-request-id"));
 
@@ -52,7 +60,10 @@ async fn login_and_authenticated_calls_over_tcp() {
             .unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["cache-control"], "no-store");
-        let token = resp.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+        let token = resp.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
 
         let me = http
             .get(format!("{}/api/v1/me", server.base))
@@ -97,7 +108,8 @@ async fn chunked_oversized_body_is_refused_over_tcp() {
     let app = TestApp::new(peps_store::testing::TestBackend::Sqlite).await;
     let server = start(&app).await;
     // No Content-Length: the limit must hold while reading.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..100).map(|_| Ok(vec![b' '; 4096])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..100).map(|_| Ok(vec![b' '; 4096])).collect();
     let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
     let resp = reqwest::Client::new()
         .post(format!("{}/api/v1/auth/login", server.base))

@@ -29,15 +29,27 @@ fn openapi_is_a_valid_openapi_3_document() {
     let doc: Value = serde_json::from_str(&peps_http::openapi_json()).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert_eq!(doc["info"]["title"], "PEPS API");
-    let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone()).expect("parses as OpenAPI 3");
-    assert!(spec.components.as_ref().unwrap().security_schemes.contains_key("BearerAuth"));
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(doc.clone()).expect("parses as OpenAPI 3");
+    assert!(
+        spec.components
+            .as_ref()
+            .unwrap()
+            .security_schemes
+            .contains_key("BearerAuth")
+    );
     for (path, item) in &spec.paths.paths {
         let item = item.as_item().unwrap();
         for (method, op) in item.iter() {
-            assert!(!op.responses.responses.is_empty(), "{method} {path} documents no response");
+            assert!(
+                !op.responses.responses.is_empty(),
+                "{method} {path} documents no response"
+            );
             if path.starts_with("/api/v1/") && op.security.is_some() {
                 assert!(
-                    op.responses.responses.contains_key(&openapiv3::StatusCode::Code(401)),
+                    op.responses
+                        .responses
+                        .contains_key(&openapiv3::StatusCode::Code(401)),
                     "{method} {path} does not document 401"
                 );
             }
@@ -56,7 +68,13 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
     for (path, item) in paths {
         let concrete = path
             .split('/')
-            .map(|seg| if seg.starts_with('{') { "00000000-0000-0000-0000-000000000000" } else { seg })
+            .map(|seg| {
+                if seg.starts_with('{') {
+                    "00000000-0000-0000-0000-000000000000"
+                } else {
+                    seg
+                }
+            })
             .collect::<Vec<_>>()
             .join("/");
         for method in item.as_object().unwrap().keys() {
@@ -75,7 +93,11 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
         }
     }
     // Outside the document: only /openapi.json and /docs.
-    app.client.get("/openapi.json").send().await.assert_status_is_ok();
+    app.client
+        .get("/openapi.json")
+        .send()
+        .await
+        .assert_status_is_ok();
     app.client.get("/docs").send().await.assert_status_is_ok();
     let (_, body) = status_json(app.client.get("/api/v1/undocumented").send().await).await;
     assert_eq!(body["code"], "route.not_found");

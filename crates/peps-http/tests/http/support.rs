@@ -61,7 +61,12 @@ impl TestApp {
         }
     }
 
-    pub async fn provision(&self, role: Role, email: &str, orgs: &[peps_core::domain::OrganisationId]) -> AccountId {
+    pub async fn provision(
+        &self,
+        role: Role,
+        email: &str,
+        orgs: &[peps_core::domain::OrganisationId],
+    ) -> AccountId {
         self.state
             .identity
             .provision_account(ProvisionAccount {
@@ -124,22 +129,49 @@ impl Cast {
             kind,
             siret: None,
         };
-        let org_a = identity.provision_organisation(org("CCAS A", OrganisationKind::SocialService)).await.unwrap().id;
-        let org_b = identity.provision_organisation(org("CCAS B", OrganisationKind::SocialService)).await.unwrap().id;
-        let org_x = identity.provision_organisation(org("Offreur X", OrganisationKind::Offerer)).await.unwrap().id;
+        let org_a = identity
+            .provision_organisation(org("CCAS A", OrganisationKind::SocialService))
+            .await
+            .unwrap()
+            .id;
+        let org_b = identity
+            .provision_organisation(org("CCAS B", OrganisationKind::SocialService))
+            .await
+            .unwrap()
+            .id;
+        let org_x = identity
+            .provision_organisation(org("Offreur X", OrganisationKind::Offerer))
+            .await
+            .unwrap()
+            .id;
 
         let admin = app.provision(Role::Admin, "admin@test.peps", &[]).await;
-        let worker_a = app.provision(Role::Worker, "worker.a@test.peps", &[org_a]).await;
-        let worker_b = app.provision(Role::Worker, "worker.b@test.peps", &[org_b]).await;
-        let ex_referent = app.provision(Role::Worker, "worker.c@test.peps", &[org_a]).await;
-        let member_x = app.provision(Role::Member, "member.x@test.peps", &[org_x]).await;
+        let worker_a = app
+            .provision(Role::Worker, "worker.a@test.peps", &[org_a])
+            .await;
+        let worker_b = app
+            .provision(Role::Worker, "worker.b@test.peps", &[org_b])
+            .await;
+        let ex_referent = app
+            .provision(Role::Worker, "worker.c@test.peps", &[org_a])
+            .await;
+        let member_x = app
+            .provision(Role::Member, "member.x@test.peps", &[org_x])
+            .await;
         let person_p = app.provision(Role::Person, "person.p@test.peps", &[]).await;
         let person_q = app.provision(Role::Person, "person.q@test.peps", &[]).await;
         let helper = app.provision(Role::Helper, "helper.h@test.peps", &[]).await;
         let expired_helper = app.provision(Role::Helper, "helper.e@test.peps", &[]).await;
 
-        let admin_actor = Actor { account: admin, role: Role::Admin, organisations: vec![] };
-        identity.assign_referent(&admin_actor, person_p, ex_referent).await.unwrap();
+        let admin_actor = Actor {
+            account: admin,
+            role: Role::Admin,
+            organisations: vec![],
+        };
+        identity
+            .assign_referent(&admin_actor, person_p, ex_referent)
+            .await
+            .unwrap();
         identity
             .grant_mandate(
                 &admin_actor,
@@ -154,8 +186,14 @@ impl Cast {
             .await
             .unwrap();
         app.clock.advance(Duration::days(20));
-        identity.end_referent(&admin_actor, person_p, ex_referent).await.unwrap();
-        identity.assign_referent(&admin_actor, person_p, worker_a).await.unwrap();
+        identity
+            .end_referent(&admin_actor, person_p, ex_referent)
+            .await
+            .unwrap();
+        identity
+            .assign_referent(&admin_actor, person_p, worker_a)
+            .await
+            .unwrap();
         identity
             .grant_mandate(
                 &admin_actor,
@@ -170,7 +208,8 @@ impl Cast {
             .await
             .unwrap();
 
-        let with_token = |id: AccountId, email: &'static str| async move { (id, app.login(email).await) };
+        let with_token =
+            |id: AccountId, email: &'static str| async move { (id, app.login(email).await) };
         Self {
             admin: with_token(admin, "admin@test.peps").await,
             worker_a: with_token(worker_a, "worker.a@test.peps").await,
