@@ -86,15 +86,21 @@ impl App {
     }
 
     /// Serves until SIGTERM or Ctrl-C, then finishes requests in flight.
-    pub async fn serve(self, listen: &str, config: &Config) -> anyhow::Result<()> {
-        let listener = std::net::TcpListener::bind(listen)
-            .with_context(|| format!("listening on {listen}"))?;
+    pub async fn serve(
+        self,
+        listener: std::net::TcpListener,
+        config: &Config,
+    ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, public_url = %config.server.public_url, "PEPS listening");
         peps_http::serve_tcp(listener, self.state, shutdown_signal()).await?;
         tracing::info!("PEPS stopped");
         Ok(())
     }
+}
+
+pub fn bind(listen: &str) -> anyhow::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))
 }
 
 fn ensure_sqlite_folder(url: &str) -> anyhow::Result<()> {

@@ -76,7 +76,8 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     if listen != config.server.listen {
         tracing::warn!(configured = %config.server.listen, %listen, "demo mode listens on loopback only");
     }
-    config.server.public_url = format!("http://{listen}");
+    let listener = crate::app::bind(&listen)?;
+    config.server.public_url = format!("http://{}", listener.local_addr()?);
     let password = match std::env::var(DEMO_PASSWORD_VAR) {
         Ok(p) if !p.is_empty() => p,
         _ => random_password(),
@@ -101,7 +102,9 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     println!("           -d '{{\"email\":\"worker@demo.peps\",\"password\":\"{password}\"}}'");
     println!("Data lives in {}; stop with Ctrl-C.", config.database.url);
     println!();
-    app.serve(&listen, &config).await
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    app.serve(listener, &config).await
 }
 
 async fn seed(app: &App, password: &str) -> anyhow::Result<()> {

@@ -81,7 +81,8 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let app = app::App::start(&config).await?;
-            app.serve(&config.server.listen, &config).await
+            let listener = app::bind(&config.server.listen)?;
+            app.serve(listener, &config).await
         }
         Command::Demo => demo::run(config).await,
         Command::Migrate => {

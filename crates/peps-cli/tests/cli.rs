@@ -1,0 +1,210 @@
+//! The `peps` binary as an operator uses it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn peps(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_peps"));
+    cmd.current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("PEPS_DATABASE__URL")
+        .env("PEPS_LOG__LEVEL", "warn");
+    cmd
+}
+
+#[test]
+fn config_default_is_the_documented_example_and_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = peps(dir.path())
+        .args(["config", "default"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[database]") && text.contains("login_failures_per_account"));
+    std::fs::write(dir.path().join("peps.toml"), &text).unwrap();
+    let check = peps(dir.path()).args(["config", "check"]).output().unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn unknown_configuration_key_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("peps.toml"),
+        "[server]\nlisen = \"0.0.0.0:1\"\n",
+    )
+    .unwrap();
+    let out = peps(dir.path()).args(["config", "check"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lisen"));
+}
+
+#[test]
+fn create_admin_reads_the_password_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = peps(dir.path())
+        .args(["admin", "create-admin", "--email", "dsi@example.org"])
+        .env_remove("PEPS_ADMIN_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"une longue phrase secrete\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("dsi@example.org"));
+    assert!(dir.path().join("peps-data/peps.db").exists());
+
+    // A second admin with the same email is refused with a clear message.
+    let out = peps(dir.path())
+        .args(["admin", "create-admin", "--email", "DSI@example.org"])
+        .env("PEPS_ADMIN_PASSWORD", "une autre phrase secrete")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("account.login_taken"));
+
+    // A weak password is refused before anything is written.
+    let out = peps(dir.path())
+        .args(["admin", "create-admin", "--email", "other@example.org"])
+        .env("PEPS_ADMIN_PASSWORD", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("account.password.too_weak"));
+}
+
+struct Demo {
+    child: Child,
+    url: String,
+    password: String,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_demo(dir: &std::path::Path, password: Option<&str>) -> Demo {
+    let mut cmd = peps(dir);
+    cmd.arg("demo")
+        .env("PEPS_SERVER__LISTEN", "0.0.0.0:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    match password {
+        Some(p) => cmd.env("PEPS_DEMO_PASSWORD", p),
+        None => cmd.env_remove("PEPS_DEMO_PASSWORD"),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut url, mut pw) = (None, None);
+    let started = Instant::now();
+    while url.is_none() || pw.is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "demo did not start"
+        );
+        let line = lines.next().expect("demo output").unwrap();
+        if let Some(rest) = line.strip_prefix("PEPS demo is running on ") {
+            url = Some(rest.trim().to_owned());
+        }
+        if let Some(rest) = line.split("password for all: ").nth(1) {
+            pw = Some(rest.trim_end_matches(')').trim_end_matches("):").to_owned());
+        }
+    }
+    Demo {
+        child,
+        url: url.unwrap(),
+        password: pw.unwrap(),
+    }
+}
+
+fn http(url: &str, body: Option<&str>) -> (u16, String) {
+    // A minimal HTTP/1.1 client: the test needs nothing more.
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    let request = match body {
+        Some(b) => format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+            b.len()
+        ),
+        None => format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    };
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn demo_runs_on_loopback_twice_without_duplicating() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start_demo(dir.path(), None);
+    assert!(
+        first.url.starts_with("http://127.0.0.1:"),
+        "demo must listen on loopback: {}",
+        first.url
+    );
+    assert_eq!(http(&format!("{}/health", first.url), None).0, 200);
+    let login = format!(
+        r#"{{"email":"person@demo.peps","password":"{}"}}"#,
+        first.password
+    );
+    let (status, body) = http(&format!("{}/api/v1/auth/login", first.url), Some(&login));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"token\":\"peps_"));
+    drop(first);
+
+    let second = start_demo(dir.path(), Some("Mon mot de passe de démo"));
+    for email in ["admin", "worker", "member", "person", "helper"] {
+        let login =
+            format!(r#"{{"email":"{email}@demo.peps","password":"Mon mot de passe de démo"}}"#);
+        let (status, body) = http(&format!("{}/api/v1/auth/login", second.url), Some(&login));
+        assert_eq!(status, 200, "{email}: {body}");
+    }
+    // Still one account per demo role: the admin lists them.
+    let login = r#"{"email":"admin@demo.peps","password":"Mon mot de passe de démo"}"#;
+    let (_, body) = http(&format!("{}/api/v1/auth/login", second.url), Some(login));
+    let token = body
+        .split("\"token\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let rest = second.url.strip_prefix("http://").unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&rest).unwrap();
+    write!(stream, "GET /api/v1/accounts?limit=200 HTTP/1.1\r\nHost: {rest}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    assert_eq!(response.matches("\"login\":").count(), 5, "{response}");
+}
