@@ -53,3 +53,26 @@ async fn unknown_scheme_is_a_clear_error() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let store = fresh(TestBackend::Sqlite).await;
+    let db = store.connection();
+    let backend = db.get_database_backend();
+    let mode = db
+        .query_one_raw(Statement::from_string(backend, "PRAGMA journal_mode"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        mode.try_get_by_index::<String>(0).unwrap().to_lowercase(),
+        "wal"
+    );
+    let fk = db
+        .query_one_raw(Statement::from_string(backend, "PRAGMA foreign_keys"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fk.try_get_by_index::<i32>(0).unwrap(), 1);
+}
