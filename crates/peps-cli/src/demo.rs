@@ -85,26 +85,39 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     let app = App::start(&config).await?;
     seed(&app, &password).await.context("seeding demo data")?;
 
-    let url = &config.server.public_url;
-    println!();
-    println!("PEPS demo is running on {url}");
-    println!("  health:       {url}/health");
-    println!("  API docs:     {url}/docs");
-    println!("  OpenAPI:      {url}/openapi.json");
-    println!("  languages:    {url}/api/v1/languages");
-    println!();
-    println!("Demo accounts (password for all: {password}):");
-    for account in ACCOUNTS {
-        println!("  {:<7} {}", account.role.as_str(), account.email);
-    }
-    println!();
-    println!("Log in:  curl -s {url}/api/v1/auth/login -H 'content-type: application/json' \\");
-    println!("           -d '{{\"email\":\"worker@demo.peps\",\"password\":\"{password}\"}}'");
-    println!("Data lives in {}; stop with Ctrl-C.", config.database.url);
-    println!();
-    use std::io::Write;
-    std::io::stdout().flush()?;
+    print_welcome(&config, &password);
     app.serve(listener, &config).await
+}
+
+/// Prints the URLs and accounts. Write errors are ignored: a closed stdout (`peps demo | head`)
+/// must not take the server down.
+fn print_welcome(config: &Config, password: &str) {
+    use std::io::Write;
+    let url = &config.server.public_url;
+    let mut text = format!(
+        "\nPEPS demo is running on {url}\n  \
+         health:       {url}/health\n  \
+         API docs:     {url}/docs\n  \
+         OpenAPI:      {url}/openapi.json\n  \
+         languages:    {url}/api/v1/languages\n\n\
+         Demo accounts (password for all: {password}):\n"
+    );
+    for account in ACCOUNTS {
+        text.push_str(&format!(
+            "  {:<7} {}\n",
+            account.role.as_str(),
+            account.email
+        ));
+    }
+    text.push_str(&format!(
+        "\nLog in:  curl -s {url}/api/v1/auth/login -H 'content-type: application/json' \\\n           \
+         -d '{{\"email\":\"worker@demo.peps\",\"password\":\"{password}\"}}'\n\
+         Data lives in {}; stop with Ctrl-C.\n\n",
+        config.database.url
+    ));
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }
 
 async fn seed(app: &App, password: &str) -> anyhow::Result<()> {

@@ -596,9 +596,8 @@ impl Identity {
         actor: &Actor,
         account_id: AccountId,
     ) -> CoreResult<IssuedActivation> {
-        let account = self.load_account_for(actor, account_id).await?;
-        let standing = self.standing(actor, &account).await?;
-        self.guard(actor, Action::IssueActivationCode, standing, &account)
+        let account = self
+            .authorized_account(actor, Action::IssueActivationCode, account_id)
             .await?;
         if account.status == AccountStatus::Disabled {
             return Err(CoreError::Conflict("account.disabled"));
@@ -699,11 +698,8 @@ impl Identity {
     }
 
     pub async fn account(&self, actor: &Actor, id: AccountId) -> CoreResult<Account> {
-        let account = self.load_account_for(actor, id).await?;
-        let standing = self.standing(actor, &account).await?;
-        self.guard(actor, Action::ViewAccount, standing, &account)
-            .await?;
-        Ok(account)
+        self.authorized_account(actor, Action::ViewAccount, id)
+            .await
     }
 
     pub async fn list_accounts(
@@ -723,9 +719,7 @@ impl Identity {
     }
 
     pub async fn disable_account(&self, actor: &Actor, id: AccountId) -> CoreResult<Account> {
-        let account = self.load_account_for(actor, id).await?;
-        let standing = self.standing(actor, &account).await?;
-        self.guard(actor, Action::DisableAccount, standing, &account)
+        self.authorized_account(actor, Action::DisableAccount, id)
             .await?;
         self.ports
             .accounts
@@ -759,9 +753,7 @@ impl Identity {
         subject: AccountId,
         limit: u32,
     ) -> CoreResult<Vec<AuditEvent>> {
-        let account = self.load_account_for(actor, subject).await?;
-        let standing = self.standing(actor, &account).await?;
-        self.guard(actor, Action::ViewAuditTrail, standing, &account)
+        self.authorized_account(actor, Action::ViewAuditTrail, subject)
             .await?;
         Ok(self
             .ports
@@ -874,9 +866,8 @@ impl Identity {
         person: AccountId,
         worker: AccountId,
     ) -> CoreResult<Referent> {
-        let person_account = self.load_account_for(actor, person).await?;
-        let standing = self.standing(actor, &person_account).await?;
-        self.guard(actor, Action::AssignReferent, standing, &person_account)
+        let person_account = self
+            .authorized_account(actor, Action::AssignReferent, person)
             .await?;
         if person_account.role != Role::Person {
             return Err(ValidationError::new("person", "referent.not_a_person").into());
@@ -922,9 +913,7 @@ impl Identity {
         person: AccountId,
         worker: AccountId,
     ) -> CoreResult<()> {
-        let person_account = self.load_account_for(actor, person).await?;
-        let standing = self.standing(actor, &person_account).await?;
-        self.guard(actor, Action::EndReferent, standing, &person_account)
+        self.authorized_account(actor, Action::EndReferent, person)
             .await?;
         let now = self.now();
         let referents = self.ports.relations.referents_of(person).await?;
@@ -944,9 +933,7 @@ impl Identity {
     }
 
     pub async fn referents(&self, actor: &Actor, person: AccountId) -> CoreResult<Vec<Referent>> {
-        let person_account = self.load_account_for(actor, person).await?;
-        let standing = self.standing(actor, &person_account).await?;
-        self.guard(actor, Action::ViewReferents, standing, &person_account)
+        self.authorized_account(actor, Action::ViewReferents, person)
             .await?;
         Ok(self.ports.relations.referents_of(person).await?)
     }
@@ -959,9 +946,8 @@ impl Identity {
         person: AccountId,
         req: NewMandate,
     ) -> CoreResult<Mandate> {
-        let person_account = self.load_account_for(actor, person).await?;
-        let standing = self.standing(actor, &person_account).await?;
-        self.guard(actor, Action::GrantMandate, standing, &person_account)
+        let person_account = self
+            .authorized_account(actor, Action::GrantMandate, person)
             .await?;
         if person_account.role != Role::Person {
             return Err(ValidationError::new("person", "mandate.not_a_person").into());
@@ -1051,10 +1037,8 @@ impl Identity {
         actor: &Actor,
         person: AccountId,
     ) -> CoreResult<Vec<Mandate>> {
-        let person_account = self.load_account_for(actor, person).await?;
-        let standing = self.standing(actor, &person_account).await?;
         // A helper sees only the mandates they hold, through `my_mandates`.
-        self.guard(actor, Action::ViewMandates, standing, &person_account)
+        self.authorized_account(actor, Action::ViewMandates, person)
             .await?;
         Ok(self.ports.relations.mandates_of_person(person).await?)
     }
@@ -1072,8 +1056,17 @@ impl Identity {
 
     // ----- helpers --------------------------------------------------------------------
 
-    async fn load_account_for(&self, _actor: &Actor, id: AccountId) -> CoreResult<Account> {
-        Ok(self.ports.accounts.account(id).await?)
+    /// Loads an account the actor wants to act on, and asks the policy (see [`Self::guard`]).
+    async fn authorized_account(
+        &self,
+        actor: &Actor,
+        action: Action,
+        id: AccountId,
+    ) -> CoreResult<Account> {
+        let account = self.ports.accounts.account(id).await?;
+        let standing = self.standing(actor, &account).await?;
+        self.guard(actor, action, standing, &account).await?;
+        Ok(account)
     }
 
     async fn standing(&self, actor: &Actor, target: &Account) -> CoreResult<Standing> {
