@@ -93,7 +93,22 @@ impl App {
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, public_url = %config.server.public_url, "PEPS listening");
-        peps_http::serve_tcp(listener, self.state, shutdown_signal()).await?;
+        let identity = self.state.identity.clone();
+        let purge = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(15 * 60));
+            loop {
+                every.tick().await;
+                match identity.purge_expired().await {
+                    Ok((sessions, counters)) => {
+                        tracing::info!(sessions, counters, "purged expired sessions and counters")
+                    }
+                    Err(err) => tracing::warn!(error = %err, "purge failed; will retry"),
+                }
+            }
+        });
+        let served = peps_http::serve_tcp(listener, self.state, shutdown_signal()).await;
+        purge.abort();
+        served?;
         tracing::info!("PEPS stopped");
         Ok(())
     }

@@ -190,7 +190,7 @@ async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
     let worker = accounts[&Role::Worker].id;
     let helper = accounts[&Role::Helper].id;
 
-    let now = chrono::Utc::now();
+    let now = identity.now();
     let referents = identity.referents(&admin, person).await.map_err(fail)?;
     if !referents
         .iter()

@@ -87,6 +87,13 @@ pub trait SessionRepository: Send + Sync {
     async fn delete_session(&self, id: SessionId) -> StoreResult<()>;
     /// Returns how many sessions were ended.
     async fn delete_sessions_of(&self, account: AccountId) -> StoreResult<u64>;
+    /// Deletes sessions past their absolute expiry (`expires_at <= now`) or unused since
+    /// `idle_before` (`last_seen_at <= idle_before`); returns how many.
+    async fn delete_expired_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+    ) -> StoreResult<u64>;
     /// Stores a new code and voids the account's earlier unused ones, in one transaction.
     async fn create_activation(&self, code: &ActivationCode) -> StoreResult<()>;
     /// The account's newest unused code, if any.
@@ -123,6 +130,8 @@ pub trait ThrottleRepository: Send + Sync {
         window_start_after: DateTime<Utc>,
     ) -> StoreResult<ThrottleState>;
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+    /// Deletes counters whose window started before `before`; returns how many.
+    async fn prune_throttle(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 #[async_trait]

@@ -94,6 +94,23 @@ impl SessionRepository for SeaOrmStore {
             .rows_affected)
     }
 
+    async fn delete_expired_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        Ok(session::Entity::delete_many()
+            .filter(
+                session::Column::ExpiresAt
+                    .lte(now)
+                    .or(session::Column::LastSeenAt.lte(idle_before)),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?
+            .rows_affected)
+    }
+
     async fn create_activation(&self, code: &ActivationCode) -> StoreResult<()> {
         let txn = self.db.begin().await.map_err(db_err)?;
         activation_code::Entity::update_many()

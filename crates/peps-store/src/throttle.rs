@@ -107,4 +107,13 @@ impl ThrottleRepository for SeaOrmStore {
             .map_err(db_err)?;
         Ok(())
     }
+
+    async fn prune_throttle(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        Ok(throttle::Entity::delete_many()
+            .filter(throttle::Column::WindowStartedAt.lt(before))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?
+            .rows_affected)
+    }
 }

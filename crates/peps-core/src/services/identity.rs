@@ -179,7 +179,8 @@ impl Identity {
         &self.settings
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    /// The time as the services see it (from the injected [`Clock`]).
+    pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
@@ -327,6 +328,23 @@ impl Identity {
             session: session.id,
             account,
         })
+    }
+
+    /// Deletes sessions that can no longer be used and rate-limit counters whose window is
+    /// over. Idempotent; `peps serve` runs it periodically. Returns (sessions, counters).
+    pub async fn purge_expired(&self) -> CoreResult<(u64, u64)> {
+        let now = self.now();
+        let sessions = self
+            .ports
+            .sessions
+            .delete_expired_sessions(now, now - self.settings.session_idle)
+            .await?;
+        let counters = self
+            .ports
+            .throttle
+            .prune_throttle(now - self.settings.throttle_window)
+            .await?;
+        Ok((sessions, counters))
     }
 
     pub async fn logout(&self, session: SessionId) -> CoreResult<()> {
@@ -1177,4 +1195,62 @@ fn conflict_as(err: StoreError, code: &'static str) -> CoreError {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Argon2Hasher;
+    use crate::clock::ManualClock;
+    use crate::testing::MemoryStore;
+    use chrono::TimeZone;
+
+    fn identity(clock: Arc<ManualClock>) -> Identity {
+        Identity::new(
+            IdentityPorts::from_store(Arc::new(MemoryStore::new())),
+            Arc::new(Argon2Hasher::default()),
+            clock,
+            IdentitySettings::default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn purge_removes_only_what_can_no_longer_be_used() {
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap(),
+        ));
+        let identity = identity(clock.clone());
+        identity
+            .provision_account(ProvisionAccount {
+                role: Role::Worker,
+                email: "w@example.fr".into(),
+                display_name: "W".into(),
+                password: "Une phrase de passe solide".into(),
+                organisations: vec![],
+            })
+            .await
+            .unwrap();
+        let client = ClientInfo {
+            ip: Some("192.0.2.1".into()),
+        };
+        identity
+            .login("w@example.fr", "Une phrase de passe solide", &client)
+            .await
+            .unwrap();
+        assert!(
+            identity
+                .login("w@example.fr", "wrong", &client)
+                .await
+                .is_err()
+        );
+        clock.advance(Duration::hours(3));
+        let fresh = identity
+            .login("w@example.fr", "Une phrase de passe solide", &client)
+            .await
+            .unwrap();
+        // The first session idled out; the failure counters' windows are over.
+        assert_eq!(identity.purge_expired().await.unwrap(), (1, 1));
+        assert_eq!(identity.purge_expired().await.unwrap(), (0, 0));
+        identity.authenticate(fresh.token.expose()).await.unwrap();
+    }
 }

@@ -479,6 +479,32 @@ async fn sessions<S: IdentityStore>(store: &S) {
     ));
     store.create_session(&make("dddd")).await.unwrap();
     assert_eq!(store.delete_sessions_of(a.id).await.unwrap(), 2);
+
+    // Purging: one past its absolute expiry, one idle, one alive.
+    let expired = Session {
+        expires_at: t0() + Duration::hours(1),
+        ..make("e1")
+    };
+    let idle = make("e2");
+    let alive = Session {
+        last_seen_at: t0() + Duration::hours(3),
+        ..make("e3")
+    };
+    for s in [&expired, &idle, &alive] {
+        store.create_session(s).await.unwrap();
+    }
+    let now = t0() + Duration::hours(4);
+    let purged = store
+        .delete_expired_sessions(now, now - Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(purged, 2);
+    assert_eq!(
+        store.session_by_token_hash("e3").await.unwrap(),
+        Some(alive)
+    );
+    assert_eq!(store.session_by_token_hash("e2").await.unwrap(), None);
+    store.delete_sessions_of(a.id).await.unwrap();
     assert_eq!(store.session_by_token_hash("bbbb").await.unwrap(), None);
     assert_eq!(store.delete_sessions_of(a.id).await.unwrap(), 0);
 }
@@ -562,6 +588,21 @@ async fn throttle_windows<S: ThrottleRepository>(store: &S) {
     assert_eq!(store.throttle_state(key).await.unwrap(), None);
     assert!(store.throttle_state("other").await.unwrap().is_some());
     store.clear_throttle("never-seen").await.unwrap();
+
+    // Pruning removes windows that started before the cut-off only.
+    store
+        .record_failure("old", t0(), t0() - window)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .prune_throttle(t0() + Duration::minutes(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.throttle_state("old").await.unwrap().is_none());
+    assert!(store.throttle_state("other").await.unwrap().is_some());
 }
 
 async fn audit_log<S: AuditLog>(store: &S) {

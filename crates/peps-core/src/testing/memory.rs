@@ -381,6 +381,18 @@ impl SessionRepository for MemoryStore {
         Ok((before - s.sessions.len()) as u64)
     }
 
+    async fn delete_expired_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut s = self.lock();
+        let before = s.sessions.len();
+        s.sessions
+            .retain(|_, x| x.expires_at > now && x.last_seen_at > idle_before);
+        Ok((before - s.sessions.len()) as u64)
+    }
+
     async fn create_activation(&self, code: &ActivationCode) -> StoreResult<()> {
         let mut s = self.lock();
         if !s.accounts.contains_key(&code.account) {
@@ -467,6 +479,14 @@ impl ThrottleRepository for MemoryStore {
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
         self.lock().throttle.remove(key);
         Ok(())
+    }
+
+    async fn prune_throttle(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut s = self.lock();
+        let count = s.throttle.len();
+        s.throttle
+            .retain(|_, state| state.window_started_at >= before);
+        Ok((count - s.throttle.len()) as u64)
     }
 }
 

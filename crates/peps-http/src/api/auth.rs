@@ -1,6 +1,5 @@
 //! Logging in and out, activation, and one's own account.
 
-use chrono::Utc;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -161,7 +160,7 @@ impl AuthApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> ApiResult<Json<Vec<Mandate>>> {
-        let now = Utc::now();
+        let now = state.identity.now();
         let mandates = state.identity.my_mandates(&auth.0.actor).await?;
         Ok(Json(
             mandates

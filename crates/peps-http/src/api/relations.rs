@@ -42,7 +42,7 @@ impl RelationsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> ApiResult<Json<Vec<Referent>>> {
-        let now = Utc::now();
+        let now = state.identity.now();
         let all = state
             .identity
             .referents(&auth.0.actor, AccountId(id.0))
@@ -69,7 +69,7 @@ impl RelationsApi {
             .await?;
         Ok(Created::Created(Json(Referent::from_domain(
             referent,
-            Utc::now(),
+            state.identity.now(),
         ))))
     }
 
@@ -97,7 +97,7 @@ impl RelationsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
     ) -> ApiResult<Json<Vec<Mandate>>> {
-        let now = Utc::now();
+        let now = state.identity.now();
         let all = state
             .identity
             .mandates_of_person(&auth.0.actor, AccountId(id.0))
@@ -134,7 +134,7 @@ impl RelationsApi {
             .await?;
         Ok(Created::Created(Json(Mandate::from_domain(
             mandate,
-            Utc::now(),
+            state.identity.now(),
         ))))
     }
 
@@ -150,6 +150,6 @@ impl RelationsApi {
             .identity
             .revoke_mandate(&auth.0.actor, MandateId(id.0))
             .await?;
-        Ok(Json(Mandate::from_domain(mandate, Utc::now())))
+        Ok(Json(Mandate::from_domain(mandate, state.identity.now())))
     }
 }
