@@ -54,7 +54,6 @@ impl App {
             settings: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,
                 trust_forwarded_for: config.server.trust_forwarded_for,
-                public_url: config.server.public_url.clone(),
             },
         };
         Ok(Self { state })

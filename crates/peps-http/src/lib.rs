@@ -10,7 +10,7 @@ mod middleware;
 mod problem;
 mod state;
 
-use poem::listener::{Acceptor, Listener, TcpAcceptor};
+use poem::listener::{Listener, TcpAcceptor};
 use poem::{EndpointExt, IntoEndpoint, Route, Server};
 use poem_openapi::OpenApiService;
 use std::future::Future;
@@ -86,6 +86,3 @@ where
         .run_with_graceful_shutdown(routes(state), shutdown, Some(Duration::from_secs(10)))
         .await
 }
-
-#[doc(hidden)]
-pub fn _assert_acceptor<A: Acceptor>(_: &A) {}

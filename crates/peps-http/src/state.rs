@@ -11,8 +11,6 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
-    /// The public base URL, shown in logs and links.
-    pub public_url: String,
 }
 
 impl Default for HttpSettings {
@@ -20,7 +18,6 @@ impl Default for HttpSettings {
         Self {
             max_body_bytes: 64 * 1024,
             trust_forwarded_for: false,
-            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
