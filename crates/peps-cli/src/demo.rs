@@ -7,7 +7,7 @@ use rand::Rng;
 
 use crate::app::App;
 use crate::config::Config;
-use peps_core::domain::{Account, AccountId, MandateScope, OrganisationKind, Role};
+use peps_core::domain::{Account, MandateScope, OrganisationKind, Role};
 use peps_core::policy::Actor;
 use peps_core::services::{NewMandate, NewOrganisation, ProvisionAccount};
 
@@ -120,6 +120,29 @@ fn print_welcome(config: &Config, password: &str) {
     let _ = stdout.flush();
 }
 
+/// Creates the demo account, or sets this run's password on the existing one.
+async fn ensure_account(
+    identity: &peps_core::services::Identity,
+    demo: &DemoAccount,
+    password: &str,
+    organisations: Vec<peps_core::domain::OrganisationId>,
+) -> Result<Account, peps_core::CoreError> {
+    match identity.find_by_login(demo.email).await? {
+        Some(_) => identity.operator_set_password(demo.email, password).await,
+        None => {
+            identity
+                .provision_account(ProvisionAccount {
+                    role: demo.role,
+                    email: demo.email.to_owned(),
+                    display_name: demo.name.to_owned(),
+                    password: password.to_owned(),
+                    organisations,
+                })
+                .await
+        }
+    }
+}
+
 async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
     let identity = &app.state.identity;
     let fail = |e: peps_core::CoreError| {
@@ -130,11 +153,23 @@ async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
         )
     };
 
+    // The admin first; everything else is done as that admin, through the policy.
+    let mut accounts: std::collections::HashMap<Role, Account> = Default::default();
+    let (admin_demo, others) = ACCOUNTS.split_first().expect("demo accounts");
+    accounts.insert(
+        Role::Admin,
+        ensure_account(identity, admin_demo, password, vec![])
+            .await
+            .map_err(fail)?,
+    );
+    let admin = Actor {
+        account: accounts[&Role::Admin].id,
+        role: Role::Admin,
+        organisations: vec![],
+    };
+
     let mut organisations = std::collections::HashMap::new();
-    let existing = identity
-        .list_organisations(&operator())
-        .await
-        .map_err(fail)?;
+    let existing = identity.list_organisations(&admin).await.map_err(fail)?;
     for (name, kind) in [
         (SOCIAL_SERVICE, OrganisationKind::SocialService),
         (OFFERER, OrganisationKind::Offerer),
@@ -142,12 +177,13 @@ async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
         let id = match existing.iter().find(|o| o.name.as_str() == name) {
             Some(o) => o.id,
             None => {
+                let new = NewOrganisation {
+                    name: name.to_owned(),
+                    kind,
+                    siret: None,
+                };
                 identity
-                    .provision_organisation(NewOrganisation {
-                        name: name.to_owned(),
-                        kind,
-                        siret: None,
-                    })
+                    .create_organisation(&admin, new)
                     .await
                     .map_err(fail)?
                     .id
@@ -156,36 +192,20 @@ async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
         organisations.insert(name, id);
     }
 
-    let mut accounts: std::collections::HashMap<Role, Account> = Default::default();
-    for demo in ACCOUNTS {
-        let account = match identity.find_by_login(demo.email).await.map_err(fail)? {
-            Some(_) => identity
-                .operator_set_password(demo.email, password)
+    for demo in others {
+        let orgs = demo
+            .organisation
+            .map(|o| organisations[o])
+            .into_iter()
+            .collect();
+        accounts.insert(
+            demo.role,
+            ensure_account(identity, demo, password, orgs)
                 .await
                 .map_err(fail)?,
-            None => identity
-                .provision_account(ProvisionAccount {
-                    role: demo.role,
-                    email: demo.email.to_owned(),
-                    display_name: demo.name.to_owned(),
-                    password: password.to_owned(),
-                    organisations: demo
-                        .organisation
-                        .map(|o| organisations[o])
-                        .into_iter()
-                        .collect(),
-                })
-                .await
-                .map_err(fail)?,
-        };
-        accounts.insert(demo.role, account);
+        );
     }
 
-    let admin = Actor {
-        account: accounts[&Role::Admin].id,
-        role: Role::Admin,
-        organisations: vec![],
-    };
     let person = accounts[&Role::Person].id;
     let worker = accounts[&Role::Worker].id;
     let helper = accounts[&Role::Helper].id;
@@ -224,15 +244,6 @@ async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
             .map_err(fail)?;
     }
     Ok(())
-}
-
-/// Listing organisations is open to every role; the demo seeding reads them as an operator.
-fn operator() -> Actor {
-    Actor {
-        account: AccountId::new(),
-        role: Role::Admin,
-        organisations: vec![],
-    }
 }
 
 #[cfg(test)]

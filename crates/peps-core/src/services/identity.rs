@@ -789,23 +789,7 @@ impl Identity {
     ) -> CoreResult<Organisation> {
         authorize(actor.role, Action::CreateOrganisation, Relation::Unrelated)
             .map_err(|_| CoreError::Denied)?;
-        let organisation = Organisation {
-            id: OrganisationId::new(),
-            name: OrganisationName::parse(&req.name)?,
-            kind: req.kind,
-            siret: req
-                .siret
-                .as_deref()
-                .filter(|s| !s.trim().is_empty())
-                .map(Siret::parse)
-                .transpose()?,
-            created_at: self.now(),
-        };
-        self.ports
-            .organisations
-            .create_organisation(&organisation)
-            .await
-            .map_err(|e| conflict_as(e, "organisation.siret_taken"))?;
+        let organisation = self.provision_organisation(req).await?;
         self.audit(
             Some(actor),
             None,
@@ -817,13 +801,19 @@ impl Identity {
         Ok(organisation)
     }
 
-    /// Trusted operator tooling only, like [`Identity::provision_account`].
+    /// Trusted operator tooling only, like [`Identity::provision_account`]: no actor, no
+    /// policy, no audit event. `create_organisation` adds those on top.
     pub async fn provision_organisation(&self, req: NewOrganisation) -> CoreResult<Organisation> {
         let organisation = Organisation {
             id: OrganisationId::new(),
             name: OrganisationName::parse(&req.name)?,
             kind: req.kind,
-            siret: req.siret.as_deref().map(Siret::parse).transpose()?,
+            siret: req
+                .siret
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(Siret::parse)
+                .transpose()?,
             created_at: self.now(),
         };
         self.ports
