@@ -7,7 +7,7 @@ use crate::config::{Config, LogFormat};
 use peps_core::auth::Argon2Hasher;
 use peps_core::clock::SystemClock;
 use peps_core::domain::{Account, Role};
-use peps_core::services::{Identity, IdentityPorts, ProvisionAccount};
+use peps_core::services::{Catalogue, CataloguePorts, Identity, IdentityPorts, ProvisionAccount};
 use peps_http::{AppState, HttpSettings};
 use peps_store::{Backend, DatabaseUrl, SeaOrmStore};
 
@@ -48,8 +48,31 @@ impl App {
             Arc::new(SystemClock),
             config.identity_settings(),
         );
+        let notifier = peps_store::notify::notifier_from_url(
+            &config.notifications.url,
+            &config.notifications.from,
+        )
+        .context("notifications.url")?;
+        let catalogue = Catalogue::new(
+            CataloguePorts {
+                offers: store.clone(),
+                organisations: store.clone(),
+                accounts: store.clone(),
+                notifier,
+            },
+            Arc::new(SystemClock),
+            Arc::new(config.reference_data()?),
+            config.catalogue_settings(),
+        );
+        // Load the search index now, so the first reader does not wait for it.
+        catalogue
+            .sync()
+            .await
+            .map_err(|e| anyhow::anyhow!("loading the catalogue: {e}"))?;
+        tracing::info!(offers = catalogue.indexed_offers(), "catalogue index ready");
         let state = AppState {
             identity: Arc::new(identity),
+            catalogue: Arc::new(catalogue),
             health: store,
             settings: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,

@@ -14,6 +14,37 @@ pub struct Config {
     pub database: Database,
     pub auth: Auth,
     pub log: Log,
+    pub catalogue: CatalogueConfig,
+    pub notifications: Notifications,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueConfig {
+    pub moderation: bool,
+    pub unverified_after_days: i64,
+    pub timezone: String,
+    pub reference_dir: PathBuf,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notifications {
+    pub url: String,
+    #[serde(default)]
+    pub url_file: Option<PathBuf>,
+    pub from: String,
+}
+
+impl std::fmt::Debug for Notifications {
+    // The SMTP URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.url.split("://").next().unwrap_or("");
+        f.debug_struct("Notifications")
+            .field("url", &format!("{scheme}://[redacted]"))
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -132,6 +163,16 @@ impl Config {
                 .with_context(|| format!("reading database.url_file {}", path.display()))?;
             config.database.url = url.trim().to_owned();
         }
+        if let Some(path) = config
+            .notifications
+            .url_file
+            .take()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            let url = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading notifications.url_file {}", path.display()))?;
+            config.notifications.url = url.trim().to_owned();
+        }
         config.validate()?;
         Ok(config)
     }
@@ -160,6 +201,18 @@ impl Config {
                 bail!("{name} must be at least 1");
             }
         }
+        if self.catalogue.unverified_after_days < 0 {
+            bail!("catalogue.unverified_after_days must not be negative");
+        }
+        self.catalogue
+            .timezone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "catalogue.timezone: unknown time zone {:?}",
+                    self.catalogue.timezone
+                )
+            })?;
         if self.server.max_body_bytes < 1024 {
             bail!("server.max_body_bytes must be at least 1024");
         }
@@ -167,6 +220,52 @@ impl Config {
             .backend()
             .context("database.url")?;
         Ok(())
+    }
+
+    pub fn catalogue_settings(&self) -> peps_core::services::CatalogueSettings {
+        peps_core::services::CatalogueSettings {
+            moderation: self.catalogue.moderation,
+            unverified_after: chrono::Duration::days(self.catalogue.unverified_after_days),
+            timezone: self
+                .catalogue
+                .timezone
+                .parse()
+                .unwrap_or(chrono_tz::Europe::Paris),
+        }
+    }
+
+    /// The reference lists: built-in, with the files of `catalogue.reference_dir` replacing
+    /// theirs.
+    pub fn reference_data(&self) -> anyhow::Result<peps_core::catalogue::ReferenceData> {
+        let dir = &self.catalogue.reference_dir;
+        let mut files = Vec::new();
+        if !dir.as_os_str().is_empty() {
+            for sub in ["", "data-inclusion-v1", "labels"] {
+                let folder = dir.join(sub);
+                if !folder.is_dir() {
+                    continue;
+                }
+                for entry in std::fs::read_dir(&folder)
+                    .with_context(|| format!("reading {}", folder.display()))?
+                {
+                    let path = entry?.path();
+                    let is_data = path.extension().is_some_and(|e| e == "yml" || e == "csv");
+                    if !path.is_file() || !is_data {
+                        continue;
+                    }
+                    let name = path
+                        .strip_prefix(dir)
+                        .unwrap_or(&path)
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    let content = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    files.push((name, content));
+                }
+            }
+        }
+        peps_core::catalogue::ReferenceData::from_files(files)
+            .context("catalogue.reference_dir: invalid reference lists")
     }
 
     pub fn identity_settings(&self) -> peps_core::services::IdentitySettings {

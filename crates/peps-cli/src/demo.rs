@@ -99,7 +99,8 @@ fn print_welcome(config: &Config, password: &str) {
          health:       {url}/health\n  \
          API docs:     {url}/docs\n  \
          OpenAPI:      {url}/openapi.json\n  \
-         languages:    {url}/api/v1/languages\n\n\
+         languages:    {url}/api/v1/languages\n  \
+         search:       {url}/api/v1/offers?q=logement&open_now=true\n\n\
          Demo accounts (password for all: {password}):\n"
     );
     for account in ACCOUNTS {

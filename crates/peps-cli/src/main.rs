@@ -37,6 +37,19 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Catalogue tasks.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Remind offerers of their offers past their verification date (through
+    /// `notifications.url`). Safe to run from cron as often as wanted: each offer is reminded
+    /// once per verification date.
+    Remind,
 }
 
 #[derive(Subcommand)]
@@ -112,6 +125,31 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                 account.login.as_str(),
                 account.id
             );
+            Ok(())
+        }
+        Command::Catalogue {
+            command: CatalogueCommand::Remind,
+        } => {
+            let app = app::App::start(&config).await?;
+            let report = app
+                .state
+                .catalogue
+                .remind()
+                .await
+                .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
+            println!(
+                "{} offers past their verification date: {} reminded now, {} already reminded, \
+                 {} without any member to remind; {} messages sent, {} failed.",
+                report.offers_due,
+                report.reminded,
+                report.already_reminded,
+                report.without_recipient,
+                report.messages_sent,
+                report.failures
+            );
+            if report.failures > 0 {
+                anyhow::bail!("{} reminders could not be sent", report.failures);
+            }
             Ok(())
         }
         Command::Config {

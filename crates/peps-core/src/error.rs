@@ -28,11 +28,27 @@ impl StoreError {
 pub struct ValidationError {
     pub field: &'static str,
     pub code: &'static str,
+    /// Where in the value the problem starts (1-based character column), for structured text
+    /// such as opening hours.
+    pub column: Option<usize>,
+    /// The offending part of the value, when showing it helps (never a secret).
+    pub found: Option<String>,
 }
 
 impl ValidationError {
     pub fn new(field: &'static str, code: &'static str) -> Self {
-        Self { field, code }
+        Self {
+            field,
+            code,
+            column: None,
+            found: None,
+        }
+    }
+
+    pub fn at(mut self, column: usize, found: Option<String>) -> Self {
+        self.column = Some(column);
+        self.found = found;
+        self
     }
 }
 
@@ -41,6 +57,10 @@ impl ValidationError {
 pub enum CoreError {
     #[error("invalid input: {0}")]
     Invalid(#[from] ValidationError),
+    /// Several fields are invalid; never empty. Reported all at once so a form can be fixed in
+    /// one go.
+    #[error("invalid input: {} fields", .0.len())]
+    InvalidFields(Vec<ValidationError>),
     /// The actor is not allowed to do this (and may know the resource exists).
     #[error("denied")]
     Denied,
@@ -75,6 +95,9 @@ impl CoreError {
     pub fn code(&self) -> &'static str {
         match self {
             CoreError::Invalid(v) => v.code,
+            CoreError::InvalidFields(all) => {
+                all.first().map_or("request.invalid_parameter", |v| v.code)
+            }
             CoreError::Denied => "access.denied",
             CoreError::NotFound => "resource.not_found",
             CoreError::Conflict(code) => code,
@@ -84,6 +107,35 @@ impl CoreError {
             CoreError::InvalidActivationCode => "auth.activation_code_invalid",
             CoreError::Store(StoreError::Conflict(_)) => "resource.conflict",
             CoreError::Store(_) => "service.unavailable",
+        }
+    }
+}
+
+impl CoreError {
+    /// One error when there is one, all of them otherwise; `Ok` when `errors` is empty.
+    pub fn from_validation(errors: Vec<ValidationError>) -> Result<(), CoreError> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::invalid(errors))
+        }
+    }
+
+    /// `Invalid` for one error, `InvalidFields` for several.
+    pub fn invalid(mut errors: Vec<ValidationError>) -> CoreError {
+        if errors.len() == 1 {
+            CoreError::Invalid(errors.remove(0))
+        } else {
+            CoreError::InvalidFields(errors)
+        }
+    }
+
+    /// The invalid fields this error is about, if it is a validation error.
+    pub fn validation_errors(&self) -> &[ValidationError] {
+        match self {
+            CoreError::Invalid(v) => std::slice::from_ref(v),
+            CoreError::InvalidFields(all) => all,
+            _ => &[],
         }
     }
 }

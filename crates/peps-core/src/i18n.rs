@@ -51,6 +51,73 @@ pub const ERROR_CODES: &[&str] = &[
     "request.unsupported_media_type",
     "request.method_not_allowed",
     "route.not_found",
+    "offer.title.too_short",
+    "offer.title.too_long",
+    "offer.summary.too_long",
+    "offer.description.too_short",
+    "offer.description.too_long",
+    "offer.theme.unknown",
+    "offer.topics.unknown",
+    "offer.topics.too_many",
+    "offer.service_type.unknown",
+    "offer.audiences.unknown",
+    "offer.audiences.tous_publics_alone",
+    "offer.cost.unknown",
+    "offer.text.too_long",
+    "offer.mobilisation.modes_unknown",
+    "offer.mobilisation.mobilised_by_unknown",
+    "offer.url.invalid",
+    "offer.reception_modes.unknown",
+    "offer.locations.too_many",
+    "offer.locations.postcode_invalid",
+    "offer.locations.commune_code_invalid",
+    "offer.locations.coordinates_invalid",
+    "offer.locations.required_in_person",
+    "offer.eligibility_zone.invalid",
+    "offer.languages_spoken.unknown",
+    "offer.contact.email_invalid",
+    "offer.contact.phone_invalid",
+    "offer.validity.reversed",
+    "offer.update_frequency.invalid",
+    "offer.translations.language",
+    "offer.translations.title_length",
+    "offer.status.unknown",
+    "offer.status.transition",
+    "offer.archived",
+    "offer.version_conflict",
+    "offer.version_required",
+    "offer.review.reason_required",
+    "offer.temporary_change.reversed",
+    "offer.temporary_change.in_the_past",
+    "offer.temporary_change.too_long",
+    "offer.temporary_change.message_length",
+    "offer.temporary_change.too_many",
+    "organisation.description.length",
+    "organisation.networks.unknown",
+    "organisation.profile.version_conflict",
+    "search.filter.unknown",
+    "search.point.invalid",
+    "search.point.incomplete",
+    "search.radius.invalid",
+    "search.sort.needs_point",
+    "search.sort.unknown",
+    "search.commune.invalid",
+    "search.departement.invalid",
+    "search.limit.invalid",
+    "search.text.too_long",
+    "search.cursor.invalid",
+    "search.at.invalid",
+    "opening_hours.empty",
+    "opening_hours.expected_time",
+    "opening_hours.invalid_time",
+    "opening_hours.expected_weekday",
+    "opening_hours.expected_month",
+    "opening_hours.invalid_day",
+    "opening_hours.reversed_range",
+    "opening_hours.unterminated_comment",
+    "opening_hours.unsupported",
+    "opening_hours.unexpected",
+    "opening_hours.too_long",
 ];
 
 /// Other user-facing keys (the activation sheet handed to a person).
@@ -62,6 +129,10 @@ pub const TEXT_KEYS: &[&str] = &[
     "activation.expires",
     "activation.steps",
     "activation.keep_private",
+    "catalogue.reminder.subject",
+    "catalogue.reminder.body",
+    "catalogue.reminder.verify_by",
+    "catalogue.unverified_since",
 ];
 
 /// The text for `key` in `language`, falling back to English, then to the key itself.
@@ -80,6 +151,11 @@ pub fn text_with(key: &str, language: &str, args: &[(&str, &str)]) -> String {
 /// The localised message of an error code.
 pub fn error_message(code: &str, language: &str) -> String {
     text(&format!("errors.{code}"), language)
+}
+
+/// The localised message of an error code, with `%{name}` placeholders filled.
+pub fn error_message_with(code: &str, language: &str, args: &[(&str, &str)]) -> String {
+    text_with(&format!("errors.{code}"), language, args)
 }
 
 /// Whether `key` exists in `language` itself (no fallback).

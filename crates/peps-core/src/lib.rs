@@ -7,6 +7,7 @@
 rust_i18n::i18n!("locales", fallback = "en");
 
 pub mod auth;
+pub mod catalogue;
 pub mod clock;
 pub mod domain;
 pub mod error;

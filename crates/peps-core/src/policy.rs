@@ -33,6 +33,13 @@ pub enum Action {
     GrantMandate,
     RevokeMandate,
     ViewMandates,
+    /// Create, edit, publish, suspend, archive, verify an organisation's offers and edit its
+    /// profile; see its drafts and the offers' history.
+    ManageOffers,
+    /// Approve or refuse offers waiting for validation (deployments with moderation).
+    ModerateOffers,
+    /// See the named contact person of an offer (personal data, for professionals only).
+    ViewProfessionalContacts,
 }
 
 impl Action {
@@ -53,6 +60,9 @@ impl Action {
             Action::GrantMandate,
             Action::RevokeMandate,
             Action::ViewMandates,
+            Action::ManageOffers,
+            Action::ModerateOffers,
+            Action::ViewProfessionalContacts,
         ]);
         all
     }
@@ -143,6 +153,9 @@ pub fn authorize(role: Role, action: Action, relation: Relation) -> Result<(), D
                 || (role == Worker && relation == R::CurrentReferent)
                 || (role == Helper && relation == R::MandateHolder)
         }
+        A::ManageOffers => role == Admin || (role == Member && relation == R::SameOrganisation),
+        A::ModerateOffers => role == Admin,
+        A::ViewProfessionalContacts => matches!(role, Worker | Member | Admin),
     };
     if allowed { Ok(()) } else { Err(Denied) }
 }
@@ -180,6 +193,9 @@ mod tests {
         grant_mandate: person/oneself, worker/current_referent, admin/*
         revoke_mandate: person/oneself, helper/mandate_holder, admin/*
         view_mandates: person/oneself, worker/current_referent, helper/mandate_holder, admin/*
+        manage_offers: member/same_organisation, admin/*
+        moderate_offers: admin/*
+        view_professional_contacts: worker/*, member/*, admin/*
     ";
 
     fn action_name(action: Action) -> String {
@@ -291,13 +307,16 @@ mod tests {
     }
 
     proptest! {
-        /// Deny by default: with no relation, only creating a person (workers) and reading an
-        /// organisation's public profile are open to anyone but an admin.
+        /// Deny by default: with no relation, only creating a person (workers), reading an
+        /// organisation's public profile and, for professionals, offers' contact persons are
+        /// open to anyone but an admin.
         #[test]
         fn unrelated_non_admins_get_almost_nothing(role in any_role(), action in any_action()) {
             prop_assume!(role != Role::Admin);
             let open = action == Action::ViewOrganisation
-                || (role == Role::Worker && action == Action::CreateAccount(Role::Person));
+                || (role == Role::Worker && action == Action::CreateAccount(Role::Person))
+                || (matches!(role, Role::Worker | Role::Member)
+                    && action == Action::ViewProfessionalContacts);
             prop_assert_eq!(authorize(role, action, Relation::Unrelated).is_ok(), open);
         }
 

@@ -42,3 +42,30 @@ pub fn client_info(req: &Request, state: &AppState) -> ClientInfo {
         ip: forwarded.or(peer),
     }
 }
+
+/// The caller on public endpoints: `None` without an `Authorization` header; a present but
+/// invalid token is refused (401), never silently treated as anonymous.
+pub async fn optional_viewer(
+    req: &Request,
+    state: &AppState,
+) -> Result<Option<Authenticated>, ApiError> {
+    let Some(value) = req.headers().get(poem::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::from(peps_core::CoreError::Unauthenticated))?;
+    state
+        .identity
+        .authenticate(token)
+        .await
+        .map(Some)
+        .map_err(ApiError::from)
+}

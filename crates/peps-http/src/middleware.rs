@@ -7,7 +7,8 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use std::time::Instant;
 use tracing::Instrument;
 
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, FieldProblem, Problem};
+use peps_core::ValidationError;
 use peps_core::domain::Language;
 use peps_core::i18n;
 
@@ -168,12 +169,32 @@ fn generic_code(status: StatusCode, err: Option<&poem::Error>) -> &'static str {
 
 fn render(api: &ApiError, language: &Language, request_id: Option<&RequestId>) -> Response {
     let lang = language.code();
+    let message = |v: &ValidationError| {
+        let column = v.column.map(|c| c.to_string()).unwrap_or_default();
+        let found = v.found.clone().unwrap_or_default();
+        i18n::error_message_with(v.code, lang, &[("column", &column), ("found", &found)])
+    };
     let problem = Problem {
         problem_type: format!("urn:peps:problem:{}", api.code),
-        title: i18n::error_message(api.code, lang),
+        title: api
+            .errors
+            .first()
+            .map_or_else(|| i18n::error_message(api.code, lang), message),
         status: api.status.as_u16(),
         code: api.code.to_owned(),
         field: api.field.map(str::to_owned),
+        column: api.errors.first().and_then(|v| v.column).map(|c| c as u32),
+        errors: (api.errors.len() > 1).then(|| {
+            api.errors
+                .iter()
+                .map(|v| FieldProblem {
+                    field: v.field.to_owned(),
+                    code: v.code.to_owned(),
+                    title: message(v),
+                    column: v.column.map(|c| c as u32),
+                })
+                .collect()
+        }),
         lang: lang.to_owned(),
         request_id: request_id.map(|r| r.0.clone()),
     };

@@ -7,7 +7,7 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSch
 use poem_openapi::types::Type;
 use std::time::Duration;
 
-use peps_core::{CoreError, StoreError};
+use peps_core::{CoreError, StoreError, ValidationError};
 
 /// A problem document, `application/problem+json`.
 #[derive(Debug, Clone, Object)]
@@ -23,11 +23,28 @@ pub struct Problem {
     /// The request field at fault, for validation errors.
     #[oai(skip_serializing_if_is_none)]
     pub field: Option<String>,
+    /// For structured text (opening hours): the 1-based character column where the problem is.
+    #[oai(skip_serializing_if_is_none)]
+    pub column: Option<u32>,
+    /// Every invalid field, when there are several (the first is also in `code`/`field`).
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldProblem>>,
     /// The language of `title`.
     pub lang: String,
     /// Quote this when asking for help: it finds the request in the server's logs.
     #[oai(skip_serializing_if_is_none)]
     pub request_id: Option<String>,
+}
+
+/// One invalid field.
+#[derive(Debug, Clone, Object)]
+pub struct FieldProblem {
+    pub field: String,
+    pub code: String,
+    /// The message, in the request's language.
+    pub title: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub column: Option<u32>,
 }
 
 /// An error a handler returns: a status and a stable code; localised later.
@@ -38,6 +55,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub field: Option<&'static str>,
     pub retry_after: Option<Duration>,
+    /// Validation details: every invalid field, with positions where known.
+    pub errors: Vec<ValidationError>,
 }
 
 impl ApiError {
@@ -47,7 +66,13 @@ impl ApiError {
             code,
             field: None,
             retry_after: None,
+            errors: Vec::new(),
         }
+    }
+
+    /// 422 for one field, with a stable code.
+    pub fn invalid(field: &'static str, code: &'static str) -> Self {
+        CoreError::Invalid(ValidationError::new(field, code)).into()
     }
 }
 
@@ -55,7 +80,11 @@ impl From<CoreError> for ApiError {
     fn from(err: CoreError) -> Self {
         let code = err.code();
         let status = match &err {
-            CoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            CoreError::Invalid(_) | CoreError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            // An edit based on an outdated version: the If-Match precondition failed.
+            CoreError::Conflict(code) if code.ends_with("version_conflict") => {
+                StatusCode::PRECONDITION_FAILED
+            }
             CoreError::Denied => StatusCode::FORBIDDEN,
             CoreError::NotFound => StatusCode::NOT_FOUND,
             CoreError::Conflict(_) | CoreError::Store(StoreError::Conflict(_)) => {
@@ -72,10 +101,8 @@ impl From<CoreError> for ApiError {
         Self {
             status,
             code,
-            field: match &err {
-                CoreError::Invalid(v) => Some(v.field),
-                _ => None,
-            },
+            field: err.validation_errors().first().map(|v| v.field),
+            errors: err.validation_errors().to_vec(),
             retry_after: match &err {
                 CoreError::Throttled { retry_after } => Some(*retry_after),
                 _ => None,
@@ -103,10 +130,18 @@ const DOCUMENTED: &[(u16, &str)] = &[
     (403, "Logged in, but not allowed"),
     (404, "Not found, or not visible to you"),
     (409, "Conflicts with existing data; nothing was written"),
+    (
+        412,
+        "The resource changed since the version in If-Match; reload and retry",
+    ),
     (413, "Request body too large"),
     (
         422,
         "A field is invalid; `field` and `code` say which and why",
+    ),
+    (
+        428,
+        "This change needs an If-Match header with the version being edited",
     ),
     (429, "Too many attempts; see Retry-After"),
     (503, "Storage unavailable"),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use peps_core::ports::StoreHealth;
-use peps_core::services::Identity;
+use peps_core::services::{Catalogue, Identity};
 
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -25,6 +25,7 @@ impl Default for HttpSettings {
 #[derive(Clone)]
 pub struct AppState {
     pub identity: Arc<Identity>,
+    pub catalogue: Arc<Catalogue>,
     pub health: Arc<dyn StoreHealth>,
     pub settings: HttpSettings,
 }

@@ -14,6 +14,8 @@ mod connect;
 mod entities;
 mod error;
 pub mod migration;
+pub mod notify;
+mod offers;
 mod organisations;
 mod relations;
 mod sessions;

@@ -18,6 +18,34 @@ async fn run(backend: TestBackend) {
     .await;
 }
 
+async fn run_catalogue(backend: TestBackend) {
+    let keep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    peps_core::testing::catalogue_conformance::run_all(|| {
+        let keep = keep.clone();
+        async move {
+            let test_store = fresh(backend).await;
+            let store = test_store.store();
+            keep.lock().unwrap().push(test_store);
+            store
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sqlite_conforms_for_the_catalogue() {
+    run_catalogue(TestBackend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_conforms_for_the_catalogue() {
+    if !backends().contains(&TestBackend::Postgres) {
+        eprintln!("PEPS_TEST_DATABASE_URL not set: PostgreSQL conformance not run");
+        return;
+    }
+    run_catalogue(TestBackend::Postgres).await;
+}
+
 #[tokio::test]
 async fn sqlite_conforms() {
     run(TestBackend::Sqlite).await;

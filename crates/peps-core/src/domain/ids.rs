@@ -52,4 +52,8 @@ typed_id!(
     ActivationId,
     /// An audit event.
     AuditEventId,
+    /// An offer of the catalogue.
+    OfferId,
+    /// A temporary change (closure, other hours) of an offer.
+    TemporaryChangeId,
 );

@@ -1,10 +1,14 @@
 //! Use cases. Each takes the acting [`crate::policy::Actor`] explicitly and asks the policy
 //! before touching anything.
 
+pub mod catalogue;
 pub mod identity;
 mod relations;
 mod throttle;
 
+pub use catalogue::{
+    Catalogue, CataloguePorts, CatalogueSettings, NewTemporaryChange, RemindReport, Transition,
+};
 pub use identity::{
     Authenticated, ClientInfo, Identity, IdentityPorts, IdentitySettings, IssuedActivation,
     LoginOutcome, NewMandate, NewOrganisation, NewPerson, NewStaffAccount, ProvisionAccount,

@@ -1,6 +1,7 @@
 //! For adapter authors and tests (cargo feature `testing`): an in-memory reference adapter of
-//! every identity port, and the conformance suite every adapter must pass.
+//! every port, and the conformance suites every adapter must pass.
 
+pub mod catalogue_conformance;
 pub mod conformance;
 pub mod memory;
 

@@ -2,6 +2,9 @@
 
 mod accounts;
 mod auth;
+mod catalogue;
+mod offer_views;
+mod offers;
 mod organisations;
 mod relations;
 mod system;
@@ -13,6 +16,8 @@ pub type Apis = (
     accounts::AccountsApi,
     organisations::OrganisationsApi,
     relations::RelationsApi,
+    catalogue::CatalogueApi,
+    offers::OffersApi,
 );
 
 pub fn apis() -> Apis {
@@ -22,6 +27,8 @@ pub fn apis() -> Apis {
         accounts::AccountsApi,
         organisations::OrganisationsApi,
         relations::RelationsApi,
+        catalogue::CatalogueApi,
+        offers::OffersApi,
     )
 }
 
@@ -37,4 +44,8 @@ pub enum Tag {
     Organisations,
     /// Referents and helpers' mandates.
     Relations,
+    /// The public catalogue: search, offers, profiles, reference lists.
+    Catalogue,
+    /// Offerers managing their offers; moderation and freshness.
+    Offers,
 }

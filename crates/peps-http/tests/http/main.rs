@@ -5,6 +5,7 @@
 mod access;
 mod auth;
 mod bad_input;
+mod catalogue;
 mod end_to_end;
 mod openapi;
 mod support;

@@ -9,8 +9,10 @@ use peps_core::auth::Argon2Hasher;
 use peps_core::clock::ManualClock;
 use peps_core::domain::{AccountId, MandateScope, OrganisationKind, Role};
 use peps_core::policy::Actor;
+use peps_core::ports::Notifier;
 use peps_core::services::{
-    Identity, IdentityPorts, IdentitySettings, NewMandate, NewOrganisation, ProvisionAccount,
+    Catalogue, CataloguePorts, CatalogueSettings, Identity, IdentityPorts, IdentitySettings,
+    NewMandate, NewOrganisation, ProvisionAccount,
 };
 use peps_http::{AppState, HttpSettings};
 use peps_store::testing::{TestBackend, TestStore, fresh};
@@ -24,6 +26,7 @@ pub struct TestApp {
     /// Keeps the test database alive as long as the app.
     _store: TestStore,
     pub clock: Arc<ManualClock>,
+    pub shared: Arc<peps_store::SeaOrmStore>,
     pub state: AppState,
     pub client: TestClient<poem::endpoint::BoxEndpoint<'static>>,
 }
@@ -34,6 +37,29 @@ impl TestApp {
     }
 
     pub async fn with_settings(backend: TestBackend, settings: HttpSettings) -> Self {
+        Self::build(
+            backend,
+            settings,
+            CatalogueSettings::default(),
+            Arc::new(peps_store::notify::LogNotifier),
+        )
+        .await
+    }
+
+    pub async fn with_catalogue(
+        backend: TestBackend,
+        catalogue: CatalogueSettings,
+        notifier: Arc<dyn Notifier>,
+    ) -> Self {
+        Self::build(backend, HttpSettings::default(), catalogue, notifier).await
+    }
+
+    async fn build(
+        backend: TestBackend,
+        settings: HttpSettings,
+        catalogue: CatalogueSettings,
+        notifier: Arc<dyn Notifier>,
+    ) -> Self {
         let store = fresh(backend).await;
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap(),
@@ -45,8 +71,21 @@ impl TestApp {
             clock.clone(),
             IdentitySettings::default(),
         );
+        let shared_store = shared.clone();
+        let catalogue = Catalogue::new(
+            CataloguePorts {
+                offers: shared.clone(),
+                organisations: shared.clone(),
+                accounts: shared.clone(),
+                notifier,
+            },
+            clock.clone(),
+            Arc::new(peps_core::catalogue::ReferenceData::builtin()),
+            catalogue,
+        );
         let state = AppState {
             identity: Arc::new(identity),
+            catalogue: Arc::new(catalogue),
             health: shared,
             settings,
         };
@@ -56,9 +95,32 @@ impl TestApp {
             backend,
             _store: store,
             clock,
+            shared: shared_store,
             state,
             client,
         }
+    }
+
+    /// Another server instance on the same database: its own catalogue service and index.
+    pub fn second_instance(&self) -> TestClient<poem::endpoint::BoxEndpoint<'static>> {
+        use poem::EndpointExt;
+        let shared = self.shared.clone();
+        let catalogue = Catalogue::new(
+            CataloguePorts {
+                offers: shared.clone(),
+                organisations: shared.clone(),
+                accounts: shared,
+                notifier: Arc::new(peps_store::notify::LogNotifier),
+            },
+            self.clock.clone(),
+            Arc::new(peps_core::catalogue::ReferenceData::builtin()),
+            CatalogueSettings::default(),
+        );
+        let state = AppState {
+            catalogue: Arc::new(catalogue),
+            ..self.state.clone()
+        };
+        TestClient::new(peps_http::routes(state).boxed())
     }
 
     pub async fn provision(
@@ -111,11 +173,17 @@ pub struct Cast {
     pub worker_b: (AccountId, String),
     pub ex_referent: (AccountId, String),
     pub member_x: (AccountId, String),
+    /// A member of another offerer.
+    pub member_y: (AccountId, String),
     pub person_p: (AccountId, String),
     pub person_q: (AccountId, String),
     pub helper: (AccountId, String),
     pub expired_helper: (AccountId, String),
     pub org_a: peps_core::domain::OrganisationId,
+    pub org_x: peps_core::domain::OrganisationId,
+    /// The other offerer, member Y's.
+    #[allow(dead_code)]
+    pub org_y: peps_core::domain::OrganisationId,
 }
 
 impl Cast {
@@ -145,7 +213,15 @@ impl Cast {
             .unwrap()
             .id;
 
+        let org_y = identity
+            .provision_organisation(org("Offreur Y", OrganisationKind::Offerer))
+            .await
+            .unwrap()
+            .id;
         let admin = app.provision(Role::Admin, "admin@test.peps", &[]).await;
+        let member_y = app
+            .provision(Role::Member, "member.y@test.peps", &[org_y])
+            .await;
         let worker_a = app
             .provision(Role::Worker, "worker.a@test.peps", &[org_a])
             .await;
@@ -216,11 +292,14 @@ impl Cast {
             worker_b: with_token(worker_b, "worker.b@test.peps").await,
             ex_referent: with_token(ex_referent, "worker.c@test.peps").await,
             member_x: with_token(member_x, "member.x@test.peps").await,
+            member_y: with_token(member_y, "member.y@test.peps").await,
             person_p: with_token(person_p, "person.p@test.peps").await,
             person_q: with_token(person_q, "person.q@test.peps").await,
             helper: with_token(helper, "helper.h@test.peps").await,
             expired_helper: with_token(expired_helper, "helper.e@test.peps").await,
             org_a,
+            org_x,
+            org_y,
         }
     }
 }

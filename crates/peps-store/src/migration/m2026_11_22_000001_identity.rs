@@ -116,7 +116,7 @@ enum AuditEvents {
     Detail,
 }
 
-fn fk(
+pub(super) fn fk(
     name: &str,
     from: (impl IntoIden, impl IntoIden),
     to: (impl IntoIden, impl IntoIden),
@@ -130,7 +130,11 @@ fn fk(
         .to_owned()
 }
 
-fn index(name: &str, table: impl IntoIden, cols: &[&'static str]) -> IndexCreateStatement {
+pub(super) fn index(
+    name: &str,
+    table: impl IntoIden,
+    cols: &[&'static str],
+) -> IndexCreateStatement {
     let mut stmt = Index::create();
     stmt.name(name).table(table);
     for col in cols {

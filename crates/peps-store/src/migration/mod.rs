@@ -4,13 +4,17 @@
 use sea_orm_migration::prelude::*;
 
 mod m2026_11_22_000001_identity;
+mod m2026_11_22_000002_catalogue;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m2026_11_22_000001_identity::Migration)]
+        vec![
+            Box::new(m2026_11_22_000001_identity::Migration),
+            Box::new(m2026_11_22_000002_catalogue::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

@@ -1,0 +1,18 @@
+//! The catalogue of social offers: offers and organisation profiles (modelled on the
+//! data·inclusion v1 schema), reference lists, opening hours, and search.
+
+pub mod offer;
+pub mod opening_hours;
+pub mod reference;
+pub mod search;
+pub mod text;
+
+#[cfg(feature = "synthetic")]
+pub mod synthetic;
+
+pub use offer::{
+    Accessibility, ChangeKind, Contact, Freshness, FreshnessState, Location, Mobilisation, Offer,
+    OfferContent, OfferStatus, OfferTranslation, OrganisationProfile, Origin, ProfessionalContact,
+    Provenance, Review, TemporaryChange, UpdateFrequency, Validity,
+};
+pub use reference::{ListKind, ReferenceData};
