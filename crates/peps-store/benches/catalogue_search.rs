@@ -78,7 +78,10 @@ async fn load(store: &SeaOrmStore, offers: usize, organisations: usize) -> std::
     started.elapsed()
 }
 
-fn shapes() -> Vec<(&'static str, Box<dyn Fn(usize) -> SearchQuery>)> {
+/// A query shape: its name, and the i-th query of that shape.
+type Shape = (&'static str, Box<dyn Fn(usize) -> SearchQuery>);
+
+fn shapes() -> Vec<Shape> {
     let words = [
         "logement",
         "emploi",

@@ -120,6 +120,12 @@ pub enum ReferenceError {
     UnknownCategory { theme: String, category: String },
     #[error("themes.yml: at least one theme is needed")]
     NoThemes,
+    #[error("the {list} list has {count} codes; search supports at most {limit}")]
+    TooManyCodes {
+        list: &'static str,
+        count: usize,
+        limit: usize,
+    },
 }
 
 /// The built-in files, by their name relative to `data/catalogue/`.
@@ -201,8 +207,11 @@ pub struct ReferenceData {
     version: String,
     themes: Vec<Theme>,
     codes: BTreeMap<ListKind, Vec<String>>,
-    /// language → `list.code` → label.
+    /// language → `list.code` → label, as loaded.
     labels: HashMap<String, HashMap<String, String>>,
+    /// The same, by language, list and code: looked up on every search result, without
+    /// building a key.
+    index: HashMap<String, HashMap<ListKind, HashMap<String, String>>>,
 }
 
 impl ReferenceData {
@@ -283,18 +292,50 @@ impl ReferenceData {
             themes_file.themes.iter().map(|t| t.code.clone()).collect(),
         );
         codes.insert(ListKind::TopicCategories, topic_categories);
+        // Search keeps each offer's values of a list as a bitmask: 128 bits for topics, 32
+        // for the other searchable lists.
+        for (kind, list) in &codes {
+            let limit = match kind {
+                ListKind::Topics => 128,
+                ListKind::Networks | ListKind::MobilisationModes | ListKind::MobilisedBy => {
+                    usize::MAX
+                }
+                _ => 32,
+            };
+            if list.len() > limit {
+                return Err(ReferenceError::TooManyCodes {
+                    list: kind.as_str(),
+                    count: list.len(),
+                    limit,
+                });
+            }
+        }
 
         let mut data = ReferenceData {
             version: format!("peps-{}+data-inclusion-v1", themes_file.version),
             themes: themes_file.themes,
             codes,
             labels,
+            index: HashMap::new(),
         };
         for (name, content) in files.iter().filter(|(name, _)| name.starts_with("labels/")) {
             data.add_label_file(name, content, false)?;
         }
         for (name, content) in &adopter_labels {
             data.add_label_file(name, content, true)?;
+        }
+        for (language, entries) in &data.labels {
+            let by_list = data.index.entry(language.clone()).or_default();
+            for (key, label) in entries {
+                if let Some((list, code)) = key.split_once('.')
+                    && let Some(kind) = ListKind::parse(list)
+                {
+                    by_list
+                        .entry(kind)
+                        .or_default()
+                        .insert(code.to_owned(), label.clone());
+                }
+            }
         }
         Ok(data)
     }
@@ -358,25 +399,21 @@ impl ReferenceData {
 
     /// The label of a code in `language`, falling back to French (flagged).
     pub fn label<'a>(&'a self, kind: ListKind, code: &'a str, language: &str) -> Label<'a> {
-        let key = format!("{kind}.{code}");
-        if kind.is_translated()
-            && let Some(text) = self.labels.get(language).and_then(|l| l.get(&key))
-        {
-            let language = self
-                .labels
+        let find = |language: &str| {
+            self.index
                 .get_key_value(language)
-                .map_or(Language::REFERENCE, |(k, _)| k.as_str());
+                .and_then(|(lang, lists)| Some((lang, lists.get(&kind)?.get(code)?)))
+        };
+        if kind.is_translated()
+            && let Some((language, text)) = find(language)
+        {
             return Label {
                 text,
                 language,
                 fallback: false,
             };
         }
-        let french = self
-            .labels
-            .get(Language::REFERENCE)
-            .and_then(|l| l.get(&key))
-            .map_or(code, String::as_str);
+        let french = find(Language::REFERENCE).map_or(code, |(_, text)| text.as_str());
         Label {
             text: french,
             language: Language::REFERENCE,

@@ -649,12 +649,24 @@ pub fn offer_view(offer: &Offer, ctx: &ViewContext<'_>) -> OfferView {
     }
 }
 
+/// The texts a list shows: title and summary (the description is on the offer itself).
+#[derive(Debug, Clone, Object)]
+pub struct CardTexts {
+    pub language: String,
+    pub direction: Direction,
+    pub provenance: Provenance,
+    /// True when the language asked for had no current translation: these are the French texts.
+    pub fallback: bool,
+    pub title: String,
+    pub summary: Option<String>,
+}
+
 /// A search result: what a list of offers shows.
 #[derive(Debug, Clone, Object)]
 pub struct OfferCard {
     pub id: Uuid,
     pub organisation: OrganisationRef,
-    pub display: DisplayTexts,
+    pub display: CardTexts,
     pub theme: Coded,
     pub topics: Vec<String>,
     pub cost: Option<String>,
@@ -671,13 +683,21 @@ pub struct OfferCard {
 
 pub fn offer_card(offer: &Offer, distance_km: Option<f64>, ctx: &ViewContext<'_>) -> OfferCard {
     let c = &offer.content;
+    let full = display(offer, ctx);
     OfferCard {
         id: offer.id.0,
         organisation: OrganisationRef {
             id: offer.organisation_id.0,
             name: offer.organisation_name.clone(),
         },
-        display: display(offer, ctx),
+        display: CardTexts {
+            language: full.language,
+            direction: full.direction,
+            provenance: full.provenance,
+            fallback: full.fallback,
+            title: full.title,
+            summary: full.summary,
+        },
         theme: coded(
             ctx.reference,
             ListKind::Themes,

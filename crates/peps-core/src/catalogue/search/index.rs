@@ -2,11 +2,11 @@
 //! compiled opening hours, and the query executor.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use super::cursor::{Cursor, fingerprint};
-use super::geo::{BoundingBox, distance_km};
+use super::geo::{BoundingBox, LocalDistance};
 use super::{
     CursorError, Facet, FacetCounts, Near, OpenAt, SearchHit, SearchQuery, SearchResults, Sort,
 };
@@ -85,39 +85,80 @@ struct TemporaryHours {
     hours: Option<Hours>,
 }
 
+/// What every query looks at for every offer, kept flat and small so a scan of 50,000 offers
+/// stays in cache: facet values as bitmasks, a bounding box of the locations, an index into the
+/// table of distinct opening hours.
+#[derive(Clone, Copy)]
+struct Hot {
+    masks: Masks,
+    /// min lat, max lat, min lon, max lon of the offer's locations.
+    bbox: Option<[f32; 4]>,
+    /// Index in `SearchIndex::hours`, or `NO_HOURS`.
+    hours: u32,
+    has_changes: bool,
+    verified: i64,
+    ends_on: Option<NaiveDate>,
+    id: u128,
+}
+
+const NO_HOURS: u32 = u32::MAX;
+
+/// One bitmask per facet: bit i = the i-th code of its list. Topics (69 in data·inclusion v1)
+/// get 128 bits, the other lists 32 (checked when the reference data loads), which keeps the
+/// per-offer record small enough for a full scan to stay fast.
+#[derive(Clone, Copy, Default)]
+struct Masks {
+    topic: u128,
+    others: [u32; 7],
+}
+
+impl Masks {
+    fn slot(facet: Facet) -> Option<usize> {
+        match facet {
+            Facet::Topic => None,
+            Facet::Theme => Some(0),
+            Facet::Category => Some(1),
+            Facet::Audience => Some(2),
+            Facet::ServiceType => Some(3),
+            Facet::Cost => Some(4),
+            Facet::ReceptionMode => Some(5),
+            Facet::Language => Some(6),
+        }
+    }
+
+    fn get(&self, facet: Facet) -> u128 {
+        match Self::slot(facet) {
+            None => self.topic,
+            Some(i) => u128::from(self.others[i]),
+        }
+    }
+
+    fn add(&mut self, facet: Facet, bit: u16) {
+        match Self::slot(facet) {
+            None => self.topic |= 1u128 << bit,
+            Some(i) if bit < 32 => self.others[i] |= 1u32 << bit,
+            Some(_) => {}
+        }
+    }
+}
+
+/// The rest, read only for matches or rare filters.
 struct Doc {
     offer: Arc<Offer>,
-    id: u128,
-    facets: Vec<(Facet, u16)>,
     points: Vec<(f64, f64)>,
     communes: Vec<String>,
     departements: Vec<String>,
     zone: Vec<String>,
-    hours: Option<Hours>,
     changes: Vec<TemporaryHours>,
-    verified: i64,
-    ends_on: Option<NaiveDate>,
 }
 
 impl Doc {
-    fn is_open(&self, at: NaiveDateTime) -> bool {
-        let day = at.date();
-        // The latest-starting change wins, as in `Offer::change_on`.
-        if let Some(change) = self
-            .changes
+    /// The temporary change in force on `day`, the latest-starting one (as `Offer::change_on`).
+    fn change_on(&self, day: NaiveDate) -> Option<&TemporaryHours> {
+        self.changes
             .iter()
             .filter(|c| c.starts_on <= day && day <= c.ends_on)
             .max_by_key(|c| c.starts_on)
-        {
-            return change.hours.as_ref().is_some_and(|h| h.is_open(at));
-        }
-        self.hours.as_ref().is_some_and(|h| h.is_open(at))
-    }
-
-    fn has(&self, facet: Facet, wanted: &[bool]) -> bool {
-        self.facets
-            .iter()
-            .any(|(f, v)| *f == facet && wanted.get(usize::from(*v)).copied().unwrap_or(false))
     }
 
     fn eligible_in(&self, commune: &str) -> bool {
@@ -147,7 +188,10 @@ impl FacetCodes {
         let lookup = codes
             .iter()
             .map(|list| {
+                // Facets are bitmasks: a list holds at most 128 codes (checked when the
+                // reference data loads); any beyond would simply not be searchable.
                 list.iter()
+                    .take(128)
                     .enumerate()
                     .map(|(i, c)| (c.clone(), i as u16))
                     .collect()
@@ -164,30 +208,39 @@ impl FacetCodes {
         &self.codes[facet as usize][usize::from(id)]
     }
 
-    fn len(&self, facet: Facet) -> usize {
-        self.codes[facet as usize].len()
-    }
-
-    /// A membership table for the codes asked for; unknown codes match nothing.
-    fn wanted(&self, facet: Facet, values: &[String]) -> Option<Vec<bool>> {
+    /// The bitmask of the codes asked for; unknown codes match nothing.
+    fn wanted(&self, facet: Facet, values: &[String]) -> Option<u128> {
         if values.is_empty() {
             return None;
         }
-        let mut wanted = vec![false; self.len(facet)];
-        for value in values {
-            if let Some(id) = self.id(facet, value) {
-                wanted[usize::from(id)] = true;
-            }
-        }
-        Some(wanted)
+        Some(
+            values
+                .iter()
+                .filter_map(|v| self.id(facet, v))
+                .fold(0u128, |mask, id| mask | (1u128 << id)),
+        )
     }
 }
 
 /// The query's facet filters, compiled once per search.
 struct Filters {
-    facets: Vec<(Facet, Vec<bool>)>,
+    facets: Vec<(Facet, u128)>,
     /// `topic=` accepts topics and whole categories: either matching is enough.
-    topics: Option<(Vec<bool>, Vec<bool>)>,
+    topics: Option<(u128, u128)>,
+    /// Filters that need the cold data (communes, départements, eligibility).
+    cold: bool,
+}
+
+impl Filters {
+    fn pass(&self, hot: &Hot) -> bool {
+        self.facets
+            .iter()
+            .all(|(facet, wanted)| hot.masks.get(*facet) & wanted != 0)
+            && self.topics.is_none_or(|(topics, categories)| {
+                hot.masks.get(Facet::Topic) & topics != 0
+                    || hot.masks.get(Facet::Category) & categories != 0
+            })
+    }
 }
 
 /// The published offers, searchable. Not thread-safe by itself: the catalogue service holds it
@@ -195,7 +248,15 @@ struct Filters {
 pub struct SearchIndex {
     reference: Arc<ReferenceData>,
     facets: FacetCodes,
+    hot: Vec<Option<Hot>>,
     docs: Vec<Option<Doc>>,
+    /// Distinct opening hours, compiled once: offers share a handful of schedules, so "open
+    /// now" evaluates each schedule once per query instead of once per offer.
+    hours: Vec<Hours>,
+    hours_ids: HashMap<String, u32>,
+    /// For each facet and value, the set of slots holding it (one bit per slot): facet counts
+    /// are then popcounts of (matches AND value), whatever the number of matches.
+    value_slots: Vec<Vec<Vec<u64>>>,
     by_id: HashMap<OfferId, u32>,
     /// Stem → postings (slot << FIELD_BITS | fields), in slot order.
     postings: HashMap<String, Vec<u32>>,
@@ -210,7 +271,11 @@ impl SearchIndex {
         Self {
             facets: FacetCodes::new(&reference),
             reference,
+            hot: Vec::new(),
             docs: Vec::new(),
+            hours: Vec::new(),
+            hours_ids: HashMap::new(),
+            value_slots: vec![Vec::new(); Facet::ALL.len()],
             by_id: HashMap::new(),
             postings: HashMap::new(),
             words: BTreeMap::new(),
@@ -248,9 +313,37 @@ impl SearchIndex {
         }
     }
 
+    fn mark_values(&mut self, slot: u32, masks: &Masks, present: bool) {
+        let (word, bit) = ((slot / 64) as usize, 1u64 << (slot % 64));
+        for facet in Facet::ALL {
+            let facet_index = facet as usize;
+            let mut bits = masks.get(facet);
+            while bits != 0 {
+                let value = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let values = &mut self.value_slots[facet_index];
+                if values.len() <= value {
+                    values.resize_with(value + 1, Vec::new);
+                }
+                let set = &mut values[value];
+                if set.len() <= word {
+                    set.resize(word + 1, 0);
+                }
+                if present {
+                    set[word] |= bit;
+                } else {
+                    set[word] &= !bit;
+                }
+            }
+        }
+    }
+
     fn remove(&mut self, id: OfferId) {
         if let Some(slot) = self.by_id.remove(&id) {
             self.docs[slot as usize] = None;
+            if let Some(hot) = self.hot[slot as usize].take() {
+                self.mark_values(slot, &hot.masks, false);
+            }
             self.dead += 1;
         }
     }
@@ -258,9 +351,13 @@ impl SearchIndex {
     /// Rebuilds the posting lists without the removed offers' slots.
     fn compact(&mut self) {
         let live: Vec<Arc<Offer>> = self.docs.drain(..).flatten().map(|doc| doc.offer).collect();
+        self.hot.clear();
         self.by_id.clear();
         self.postings.clear();
         self.words.clear();
+        self.hours.clear();
+        self.hours_ids.clear();
+        self.value_slots = vec![Vec::new(); Facet::ALL.len()];
         self.dead = 0;
         for offer in live {
             self.insert(Arc::unwrap_or_clone(offer));
@@ -306,12 +403,10 @@ impl SearchIndex {
                 .push((slot << FIELD_BITS) | bits);
         }
 
-        let mut facets = Vec::new();
+        let mut masks = Masks::default();
         let mut push = |facet: Facet, code: &str| {
-            if let Some(id) = self.facets.id(facet, code)
-                && !facets.contains(&(facet, id))
-            {
-                facets.push((facet, id));
+            if let Some(id) = self.facets.id(facet, code) {
+                masks.add(facet, id);
             }
         };
         push(Facet::Theme, &content.theme);
@@ -335,7 +430,15 @@ impl SearchIndex {
             push(Facet::Language, language);
         }
 
-        let points = content.locations.iter().filter_map(|l| l.point()).collect();
+        let points: Vec<(f64, f64)> = content.locations.iter().filter_map(|l| l.point()).collect();
+        // f32 keeps positions to about half a metre: plenty for "within 10 km".
+        let bbox = points.iter().fold(None, |acc: Option<[f32; 4]>, p| {
+            let (lat, lon) = (p.0 as f32, p.1 as f32);
+            Some(match acc {
+                None => [lat, lat, lon, lon],
+                Some([a, b, c, d]) => [a.min(lat), b.max(lat), c.min(lon), d.max(lon)],
+            })
+        });
         let communes: Vec<String> = content
             .locations
             .iter()
@@ -346,7 +449,7 @@ impl SearchIndex {
             .map(|c| departement_of(c).to_owned())
             .collect();
         departements.dedup();
-        let changes = offer
+        let changes: Vec<TemporaryHours> = offer
             .temporary_changes
             .iter()
             .map(|c| TemporaryHours {
@@ -358,17 +461,37 @@ impl SearchIndex {
                 },
             })
             .collect();
-        let doc = Doc {
+        let hours = match content.opening_hours.as_deref() {
+            None => NO_HOURS,
+            Some(raw) => match self.hours_ids.get(raw) {
+                Some(id) => *id,
+                None => match Hours::compile(raw) {
+                    Some(compiled) => {
+                        let id = self.hours.len() as u32;
+                        self.hours.push(compiled);
+                        self.hours_ids.insert(raw.to_owned(), id);
+                        id
+                    }
+                    None => NO_HOURS,
+                },
+            },
+        };
+        self.mark_values(slot, &masks, true);
+        self.hot.push(Some(Hot {
+            masks,
+            bbox,
+            hours,
+            has_changes: !changes.is_empty(),
+            verified: offer.last_verified_at.timestamp(),
+            ends_on: content.validity.map(|v| v.ends_on),
             id: offer.id.0.as_u128(),
-            facets,
+        }));
+        let doc = Doc {
             points,
             communes,
             departements,
             zone: content.eligibility_zone.clone(),
-            hours: content.opening_hours.as_deref().and_then(Hours::compile),
             changes,
-            verified: offer.last_verified_at.timestamp(),
-            ends_on: content.validity.map(|v| v.ends_on),
             offer: Arc::new(offer),
         };
         self.by_id.insert(doc.offer.id, slot);
@@ -402,20 +525,11 @@ impl SearchIndex {
             Sort::Relevance | Sort::Distance if query.near.is_some() => Sort::Distance,
             _ => Sort::Freshness,
         };
-        let candidates: Vec<(u32, f32)> = if words.is_empty() {
-            if has_text {
-                // Only stop words ("de la"): nothing to look for, nothing matches.
-                Vec::new()
-            } else {
-                self.docs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| d.is_some())
-                    .map(|(slot, _)| (slot as u32, 0.0))
-                    .collect()
-            }
+        // Without words every offer is a candidate: scan the slots, no list to build.
+        let text_hits: Option<Vec<(u32, f32)>> = if words.is_empty() {
+            has_text.then(Vec::new) // only stop words ("de la"): nothing matches
         } else {
-            self.text_matches(&words)
+            Some(self.text_matches(&words))
         };
 
         let filters = self.compile_filters(query);
@@ -423,64 +537,105 @@ impl SearchIndex {
             OpenAt::Now => now,
             OpenAt::At(at) => at,
         });
+        // Each distinct schedule is evaluated at most once per query.
+        let mut open_cache: Vec<u8> = if open_at.is_some() {
+            vec![UNKNOWN; self.hours.len()]
+        } else {
+            Vec::new()
+        };
         let bbox = query
             .near
             .map(|n| BoundingBox::around((n.latitude, n.longitude), n.radius_km));
+        let flat =
+            LocalDistance::around(query.near.map_or((0.0, 0.0), |n| (n.latitude, n.longitude)));
         let today = now.date();
 
-        let mut counts: Vec<Vec<usize>> = Facet::ALL
-            .iter()
-            .map(|f| vec![0; self.facets.len(*f)])
-            .collect();
+        let mut matched = vec![0u64; self.hot.len().div_ceil(64)];
         let mut total = 0usize;
-        // (sort key, id, slot, score, distance) of the matches after the cursor.
-        let mut page: Vec<(i64, u128, u32, f32, Option<f64>)> = Vec::new();
-        for (slot, score) in candidates {
-            let Some(doc) = self.docs[slot as usize].as_ref() else {
-                continue;
+        let limit = query.limit.clamp(1, 100);
+        // The `limit + 1` best (sort key, id) after the cursor: a bounded max-heap, so a query
+        // matching 40,000 offers does not sort 40,000 entries.
+        let mut best: BinaryHeap<Ranked> = BinaryHeap::with_capacity(limit + 2);
+        let mut consider = |slot: u32, score: f32| {
+            let Some(hot) = self.hot[slot as usize].as_ref() else {
+                return;
             };
-            if doc.ends_on.is_some_and(|end| end < today) || !self.passes(doc, &filters, query) {
-                continue;
+            if hot.ends_on.is_some_and(|end| end < today) || !filters.pass(hot) {
+                return;
+            }
+            if filters.cold && !self.passes_cold(slot, query) {
+                return;
             }
             let distance = match (query.near, bbox) {
-                (Some(near), Some(bbox)) => match nearest(doc, near, bbox) {
-                    Some(d) => Some(d),
-                    None => continue,
-                },
+                (Some(near), Some(bbox)) => {
+                    let Some(b) = hot.bbox else {
+                        return;
+                    };
+                    if !bbox.overlaps(b) {
+                        return;
+                    }
+                    // One location (the usual case): its box is the point itself, no need to
+                    // reach for the offer's other data.
+                    let found = if b[0] == b[1] && b[2] == b[3] {
+                        let d = flat.distance_km((f64::from(b[0]), f64::from(b[2])));
+                        (d <= near.radius_km).then_some(d)
+                    } else {
+                        self.docs[slot as usize]
+                            .as_ref()
+                            .and_then(|doc| nearest(doc, near, bbox, &flat))
+                    };
+                    match found {
+                        Some(d) => Some(d),
+                        None => return,
+                    }
+                }
                 _ => None,
             };
             if let Some(at) = open_at
-                && !doc.is_open(at)
+                && !self.is_open(slot, hot, at, &mut open_cache)
             {
-                continue;
+                return;
             }
             total += 1;
-            for (facet, value) in &doc.facets {
-                counts[*facet as usize][usize::from(*value)] += 1;
-            }
+            matched[(slot / 64) as usize] |= 1u64 << (slot % 64);
             let key = match sort {
                 Sort::Relevance => -((score * 1000.0).round() as i64),
                 Sort::Distance => (distance.unwrap_or(0.0) * 1000.0).round() as i64,
-                Sort::Freshness => -doc.verified,
+                Sort::Freshness => -hot.verified,
             };
-            if after.is_none_or(|c| (key, doc.id) > (c.key, c.id)) {
-                page.push((key, doc.id, slot, score, distance));
+            if after.is_some_and(|c| (key, hot.id) <= (c.key, c.id)) {
+                return;
             }
+            let ranked = Ranked {
+                key,
+                id: hot.id,
+                slot,
+                score,
+                distance,
+            };
+            if best.len() <= limit {
+                best.push(ranked);
+            } else if best.peek().is_some_and(|worst| ranked < *worst) {
+                best.pop();
+                best.push(ranked);
+            }
+        };
+        match text_hits {
+            Some(hits) => hits
+                .into_iter()
+                .for_each(|(slot, score)| consider(slot, score)),
+            None => (0..self.hot.len() as u32).for_each(|slot| consider(slot, 0.0)),
         }
 
-        let limit = query.limit.clamp(1, 100);
+        let mut page = best.into_sorted_vec();
         let more = page.len() > limit;
-        if more {
-            page.select_nth_unstable_by(limit, |a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-            page.truncate(limit);
-        }
-        page.sort_unstable_by_key(|p| (p.0, p.1));
+        page.truncate(limit);
         let next_cursor = if more {
-            page.last().map(|(key, id, ..)| {
+            page.last().map(|r| {
                 Cursor {
                     fingerprint: print,
-                    key: *key,
-                    id: *id,
+                    key: r.key,
+                    id: r.id,
                 }
                 .encode()
             })
@@ -489,22 +644,30 @@ impl SearchIndex {
         };
         let hits = page
             .into_iter()
-            .filter_map(|(_, _, slot, score, distance_km)| {
-                self.docs[slot as usize].as_ref().map(|doc| SearchHit {
+            .filter_map(|r| {
+                self.docs[r.slot as usize].as_ref().map(|doc| SearchHit {
                     offer: Arc::clone(&doc.offer),
-                    score,
-                    distance_km,
+                    score: r.score,
+                    distance_km: r.distance,
                 })
             })
             .collect();
         let facets = Facet::ALL
             .iter()
             .map(|facet| {
-                let mut values: Vec<(String, usize)> = counts[*facet as usize]
+                let mut values: Vec<(String, usize)> = self.value_slots[*facet as usize]
                     .iter()
                     .enumerate()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(id, n)| (self.facets.code(*facet, id as u16).to_owned(), *n))
+                    .map(|(id, slots)| {
+                        let n: u32 = slots
+                            .iter()
+                            .zip(&matched)
+                            .map(|(a, b)| (a & b).count_ones())
+                            .sum();
+                        (id, n as usize)
+                    })
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(id, n)| (self.facets.code(*facet, id as u16).to_owned(), n))
                     .collect();
                 values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 FacetCounts {
@@ -546,19 +709,39 @@ impl SearchIndex {
                     .unwrap_or_default(),
             )
         });
-        Filters { facets, topics }
+        Filters {
+            facets,
+            topics,
+            cold: !query.communes.is_empty()
+                || !query.departements.is_empty()
+                || query.eligible_commune.is_some(),
+        }
     }
 
-    fn passes(&self, doc: &Doc, filters: &Filters, query: &SearchQuery) -> bool {
-        filters
-            .facets
-            .iter()
-            .all(|(facet, wanted)| doc.has(*facet, wanted))
-            && filters.topics.as_ref().is_none_or(|(topics, categories)| {
-                doc.has(Facet::Topic, topics) || doc.has(Facet::Category, categories)
-            })
-            && (query.communes.is_empty()
-                || doc.communes.iter().any(|c| query.communes.contains(c)))
+    /// Open at `at`, per the day's temporary change or the (cached) regular schedule.
+    fn is_open(&self, slot: u32, hot: &Hot, at: NaiveDateTime, cache: &mut [u8]) -> bool {
+        if hot.has_changes
+            && let Some(change) = self.docs[slot as usize]
+                .as_ref()
+                .and_then(|doc| doc.change_on(at.date()))
+        {
+            return change.hours.as_ref().is_some_and(|h| h.is_open(at));
+        }
+        if hot.hours == NO_HOURS {
+            return false;
+        }
+        let cached = &mut cache[hot.hours as usize];
+        if *cached == UNKNOWN {
+            *cached = u8::from(self.hours[hot.hours as usize].is_open(at));
+        }
+        *cached == 1
+    }
+
+    fn passes_cold(&self, slot: u32, query: &SearchQuery) -> bool {
+        let Some(doc) = self.docs[slot as usize].as_ref() else {
+            return false;
+        };
+        (query.communes.is_empty() || doc.communes.iter().any(|c| query.communes.contains(c)))
             && (query.departements.is_empty()
                 || doc
                     .departements
@@ -576,7 +759,12 @@ impl SearchIndex {
         let mut result: Option<Vec<(u32, f32)>> = None;
         for (i, word) in words.iter().enumerate() {
             let expansions = self.expand(word, i + 1 == words.len());
-            let mut hits: Vec<(u32, f32)> = Vec::new();
+            let postings_count = expansions
+                .iter()
+                .filter_map(|(stem, _)| self.postings.get(stem.as_str()))
+                .map(Vec::len)
+                .sum();
+            let mut hits: Vec<(u32, f32)> = Vec::with_capacity(postings_count);
             for (stem, quality) in &expansions {
                 if let Some(postings) = self.postings.get(stem.as_str()) {
                     hits.extend(
@@ -587,8 +775,23 @@ impl SearchIndex {
                 }
             }
             if expansions.len() > 1 {
-                hits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
-                hits.dedup_by_key(|h| h.0);
+                if hits.len() > 4_096 {
+                    // Many postings: one pass over a dense score table beats sorting them.
+                    let mut best = vec![0f32; self.hot.len()];
+                    for (slot, score) in &hits {
+                        let cell = &mut best[*slot as usize];
+                        *cell = cell.max(*score);
+                    }
+                    hits = best
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, score)| **score > 0.0)
+                        .map(|(slot, score)| (slot as u32, *score))
+                        .collect();
+                } else {
+                    hits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+                    hits.dedup_by_key(|h| h.0);
+                }
             }
             result = Some(match result {
                 None => hits,
@@ -660,12 +863,43 @@ fn intersect(a: &[(u32, f32)], b: &[(u32, f32)]) -> Vec<(u32, f32)> {
     out
 }
 
+const UNKNOWN: u8 = 2;
+
+/// A candidate for the page, ordered by (sort key, id): the heap keeps the smallest.
+struct Ranked {
+    key: i64,
+    id: u128,
+    slot: u32,
+    score: f32,
+    distance: Option<f64>,
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        (self.key, self.id) == (other.key, other.id)
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.key, self.id).cmp(&(other.key, other.id))
+    }
+}
+
 /// Distance to the offer's nearest location within the radius, if any.
-fn nearest(doc: &Doc, near: Near, bbox: BoundingBox) -> Option<f64> {
+fn nearest(doc: &Doc, near: Near, bbox: BoundingBox, flat: &LocalDistance) -> Option<f64> {
     doc.points
         .iter()
         .filter(|p| bbox.contains(**p))
-        .map(|p| distance_km((near.latitude, near.longitude), *p))
+        .map(|p| flat.distance_km(*p))
         .filter(|d| *d <= near.radius_km)
         .min_by(f64::total_cmp)
 }
