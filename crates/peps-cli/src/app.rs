@@ -73,6 +73,7 @@ impl App {
         let state = AppState {
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),
+            search_cache: Arc::default(),
             health: store,
             settings: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,

@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod middleware;
 mod problem;
+mod search_cache;
 mod state;
 
 use poem::listener::{Listener, TcpAcceptor};
@@ -17,6 +18,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use problem::{ApiError, Problem};
+pub use search_cache::SearchCache;
 pub use state::{AppState, HttpSettings};
 
 /// The OpenAPI service with every documented route.

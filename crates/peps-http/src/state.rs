@@ -26,6 +26,8 @@ impl Default for HttpSettings {
 pub struct AppState {
     pub identity: Arc<Identity>,
     pub catalogue: Arc<Catalogue>,
+    /// Recent search pages of this process, keyed by the catalogue counter they reflect.
+    pub search_cache: Arc<crate::search_cache::SearchCache>,
     pub health: Arc<dyn StoreHealth>,
     pub settings: HttpSettings,
 }

@@ -310,6 +310,23 @@ impl Offer {
             .max_by_key(|c| c.starts_on)
     }
 
+    /// Open at this local wall-clock time, from the day's temporary change or the regular
+    /// hours; `None` when the offer gives no (valid) hours.
+    pub fn is_open_at(&self, local: chrono::NaiveDateTime) -> Option<bool> {
+        match self.change_on(local.date()).map(|c| &c.kind) {
+            Some(ChangeKind::Closed) => Some(false),
+            Some(ChangeKind::ChangedHours { opening_hours }) => OpeningHours::parse(opening_hours)
+                .ok()
+                .map(|h| h.is_open_at(local)),
+            None => self
+                .content
+                .opening_hours
+                .as_deref()
+                .and_then(|raw| OpeningHours::parse(raw).ok())
+                .map(|h| h.is_open_at(local)),
+        }
+    }
+
     /// Is the offer over (a time-bound action whose last day has passed)?
     pub fn has_ended(&self, today: NaiveDate) -> bool {
         self.content.validity.is_some_and(|v| v.ends_on < today)

@@ -487,6 +487,13 @@ impl Catalogue {
     pub async fn search(&self, query: &SearchQuery) -> CoreResult<SearchResults> {
         self.check_query(query)?;
         self.sync().await?;
+        self.search_synced(query)
+    }
+
+    /// Searches the index as it is, without first catching up with the store: for callers that
+    /// just called [`Catalogue::sync`] (a response cache keyed by its result, for instance).
+    pub fn search_synced(&self, query: &SearchQuery) -> CoreResult<SearchResults> {
+        self.check_query(query)?;
         let now = self.local_now();
         let index = self.index.read().unwrap_or_else(|e| e.into_inner());
         index
@@ -494,14 +501,15 @@ impl Catalogue {
             .map_err(|_| ValidationError::new("cursor", "search.cursor.invalid").into())
     }
 
-    /// Brings the index up to date with the store. Called before every search; also at start
-    /// so the first reader does not wait for the initial load.
-    pub async fn sync(&self) -> CoreResult<()> {
+    /// Brings the index up to date with the store and returns the catalogue change counter it
+    /// reflects. Called before every search; also at start so the first reader does not wait
+    /// for the initial load.
+    pub async fn sync(&self) -> CoreResult<i64> {
         let store_seq = self.ports.offers.catalogue_seq().await?;
         loop {
             let from = self.index.read().unwrap_or_else(|e| e.into_inner()).seq();
             if from >= store_seq {
-                return Ok(());
+                return Ok(from);
             }
             let changes = self
                 .ports
@@ -509,7 +517,7 @@ impl Catalogue {
                 .offers_changed_since(from, SYNC_BATCH)
                 .await?;
             let Some(last) = changes.last().map(|(seq, _)| *seq) else {
-                return Ok(());
+                return Ok(from);
             };
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
             // Another request may have applied these meanwhile; applying again is harmless,
@@ -811,7 +819,8 @@ fn relation_to(actor: &Actor, organisation: OrganisationId) -> Relation {
     }
 }
 
-fn can_manage(viewer: Option<&Actor>, organisation: OrganisationId) -> bool {
+/// May this viewer manage the organisation's offers (see drafts, moderation notes, history)?
+pub fn can_manage(viewer: Option<&Actor>, organisation: OrganisationId) -> bool {
     viewer.is_some_and(|a| {
         authorize(a.role, Action::ManageOffers, relation_to(a, organisation)).is_ok()
     })

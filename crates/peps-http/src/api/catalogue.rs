@@ -19,7 +19,7 @@ use crate::state::AppState;
 use peps_core::catalogue::ListKind;
 use peps_core::catalogue::search::{Near, OpenAt, SearchQuery, Sort};
 use peps_core::domain::{Language, OfferId, OrganisationId};
-use peps_core::policy::Actor;
+use peps_core::services::catalogue::can_manage;
 
 pub struct CatalogueApi;
 
@@ -149,21 +149,6 @@ fn parse_at(raw: &str, state: &AppState) -> ApiResult<NaiveDateTime> {
     Err(ApiError::invalid("at", "search.at.invalid"))
 }
 
-fn is_manager(viewer: Option<&Actor>, organisation: OrganisationId) -> bool {
-    viewer.is_some_and(|a| {
-        peps_core::policy::authorize(
-            a.role,
-            peps_core::policy::Action::ManageOffers,
-            if a.organisations.contains(&organisation) {
-                peps_core::policy::Relation::SameOrganisation
-            } else {
-                peps_core::policy::Relation::Unrelated
-            },
-        )
-        .is_ok()
-    })
-}
-
 #[OpenApi(tag = "Tag::Catalogue")]
 impl CatalogueApi {
     /// Search the published offers. Free text is accent- and case-insensitive, matches French
@@ -251,11 +236,21 @@ impl CatalogueApi {
             cursor: cursor.0,
             limit: limit.0.unwrap_or(20) as usize,
         };
-        let results = state.catalogue.search(&query).await?;
+        let seq = state.catalogue.sync().await?;
+        let key = format!(
+            "{seq}|{}|{}|{}",
+            state.catalogue.local_now().format("%Y-%m-%dT%H:%M"),
+            language.code(),
+            req.uri().query().unwrap_or("")
+        );
+        if let Some(page) = state.search_cache.get(&key) {
+            return Ok(Json(SearchPage::clone(&page)));
+        }
+        let results = state.catalogue.search_synced(&query)?;
         let ctx = view_context(&state, &language, false);
         let lang = language.code();
         let reference = state.catalogue.reference();
-        Ok(Json(SearchPage {
+        let page = SearchPage {
             total: results.total as u64,
             sort: results.sort.as_str().to_owned(),
             next_cursor: results.next_cursor,
@@ -286,7 +281,11 @@ impl CatalogueApi {
                 })
                 .collect(),
             language: lang.to_owned(),
-        }))
+        };
+        state
+            .search_cache
+            .put(key, std::sync::Arc::new(page.clone()));
+        Ok(Json(page))
     }
 
     /// One offer. Published offers are public; an organisation's members and admins also
@@ -303,7 +302,7 @@ impl CatalogueApi {
         let viewer = optional_viewer(req, &state).await?;
         let actor = viewer.as_ref().map(|v| &v.actor);
         let offer = state.catalogue.offer(actor, OfferId(id.0)).await?;
-        let ctx = view_context(&state, &language, is_manager(actor, offer.organisation_id));
+        let ctx = view_context(&state, &language, can_manage(actor, offer.organisation_id));
         Ok(OfferResponse::Ok(
             Json(offer_view(&offer, &ctx)),
             etag(offer.version),
@@ -335,7 +334,7 @@ impl CatalogueApi {
             .catalogue
             .organisation_offers(actor, organisation, &statuses)
             .await?;
-        let ctx = view_context(&state, &language, is_manager(actor, organisation));
+        let ctx = view_context(&state, &language, can_manage(actor, organisation));
         Ok(Json(offers.iter().map(|o| offer_view(o, &ctx)).collect()))
     }
 

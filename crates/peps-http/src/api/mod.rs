@@ -3,6 +3,7 @@
 mod accounts;
 mod auth;
 mod catalogue;
+pub use catalogue::SearchPage;
 mod offer_views;
 mod offers;
 mod organisations;

@@ -567,23 +567,6 @@ pub fn freshness(offer: &Offer, ctx: &ViewContext<'_>) -> FreshnessView {
     }
 }
 
-/// Open now per the hours and today's temporary change; `None` when the offer gives no hours.
-pub fn open_now(offer: &Offer, local_now: chrono::NaiveDateTime) -> Option<bool> {
-    use peps_core::catalogue::opening_hours::OpeningHours;
-    match offer.change_on(local_now.date()).map(|c| &c.kind) {
-        Some(ChangeKind::Closed) => Some(false),
-        Some(ChangeKind::ChangedHours { opening_hours }) => OpeningHours::parse(opening_hours)
-            .ok()
-            .map(|h| h.is_open_at(local_now)),
-        None => offer
-            .content
-            .opening_hours
-            .as_deref()
-            .and_then(|raw| OpeningHours::parse(raw).ok())
-            .map(|h| h.is_open_at(local_now)),
-    }
-}
-
 pub fn labels(offer: &Offer, ctx: &ViewContext<'_>) -> OfferLabels {
     let lang = ctx.language.code();
     let r = ctx.reference;
@@ -627,7 +610,7 @@ pub fn offer_view(offer: &Offer, ctx: &ViewContext<'_>) -> OfferView {
         freshness: freshness(offer, ctx),
         temporary_changes: offer.temporary_changes.iter().map(Into::into).collect(),
         current_change: offer.change_on(ctx.local_now.date()).map(Into::into),
-        open_now: open_now(offer, ctx.local_now),
+        open_now: offer.is_open_at(ctx.local_now),
         origin: offer.origin.as_ref().map(|r| OriginView {
             source: r.source.clone(),
             id: r.id.clone(),
@@ -710,7 +693,7 @@ pub fn offer_card(offer: &Offer, distance_km: Option<f64>, ctx: &ViewContext<'_>
         reception_modes: c.reception_modes.clone(),
         locations: c.locations.iter().map(location_out).collect(),
         distance_km: distance_km.map(|d| (d * 100.0).round() / 100.0),
-        open_now: open_now(offer, ctx.local_now),
+        open_now: offer.is_open_at(ctx.local_now),
         current_change: offer.change_on(ctx.local_now.date()).map(Into::into),
         freshness: freshness(offer, ctx),
         imported_from: offer.origin.as_ref().map(|r| r.source.clone()),

@@ -138,6 +138,16 @@ async fn publish_search_edit_search() {
         // An invalid token is refused, not read as anonymous.
         assert_eq!(get(&app, Some("peps_forged"), &path).await.0, 401);
 
+        // The same search asked twice is answered from this instance's page cache...
+        assert_eq!(
+            search_titles(&app.client, "hébergement").await,
+            ["Hébergement d’urgence Auxerre"]
+        );
+        assert_eq!(
+            search_titles(&app.client, "hébergement").await,
+            ["Hébergement d’urgence Auxerre"]
+        );
+
         // Edit with the version read; the search sees the edit at once, here and elsewhere.
         let mut body = offer_body("Mise à l’abri des familles");
         body["opening_hours"] = json!("Mo-Fr 09:00-12:00");
@@ -152,6 +162,11 @@ async fn publish_search_edit_search() {
         assert_eq!(etag(&resp), "\"3\"");
         resp.assert_status_is_ok();
         assert!(search_titles(&app.client, "urgence").await.is_empty());
+        // ...which the edit invalidated (the description still says "hébergement").
+        assert_eq!(
+            search_titles(&app.client, "hébergement").await,
+            ["Mise à l’abri des familles"]
+        );
         assert_eq!(
             search_titles(&other, "familles").await,
             ["Mise à l’abri des familles"]

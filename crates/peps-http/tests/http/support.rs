@@ -86,6 +86,7 @@ impl TestApp {
         let state = AppState {
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),
+            search_cache: Arc::default(),
             health: shared,
             settings,
         };
@@ -118,6 +119,7 @@ impl TestApp {
         );
         let state = AppState {
             catalogue: Arc::new(catalogue),
+            search_cache: Arc::default(),
             ..self.state.clone()
         };
         TestClient::new(peps_http::routes(state).boxed())
