@@ -244,6 +244,98 @@ async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
             .await
             .map_err(fail)?;
     }
+    seed_catalogue(app, &admin, organisations[OFFERER])
+        .await
+        .map_err(fail)?;
+    Ok(())
+}
+
+/// How many offers and offerers the demo catalogue has, and its fixed seed.
+const DEMO_OFFERS: usize = 240;
+const DEMO_OFFERERS: usize = 24;
+const DEMO_SEED: u64 = 89;
+
+/// A realistic catalogue of the Yonne (synthetic, see `peps_core::catalogue::synthetic`),
+/// created once: the demo offerer's first offers let the demo member try editing.
+async fn seed_catalogue(
+    app: &App,
+    admin: &Actor,
+    demo_offerer: peps_core::domain::OrganisationId,
+) -> Result<(), peps_core::CoreError> {
+    use peps_core::catalogue::{ChangeKind, OfferStatus};
+    use peps_core::services::NewTemporaryChange;
+    let catalogue = &app.state.catalogue;
+    if !catalogue
+        .organisation_offers(Some(admin), demo_offerer, &[])
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let now = catalogue.now();
+    let today = catalogue.local_now().date();
+    let generated = peps_core::catalogue::synthetic::catalogue(
+        DEMO_SEED,
+        DEMO_OFFERERS,
+        DEMO_OFFERS,
+        catalogue.reference(),
+        today,
+    );
+    // The first generated offerer is the demo offerer, whose member can log in.
+    let mut ids = vec![demo_offerer];
+    for org in generated.organisations.iter().skip(1) {
+        let created = app
+            .state
+            .identity
+            .create_organisation(
+                admin,
+                NewOrganisation {
+                    name: org.name.clone(),
+                    kind: OrganisationKind::Offerer,
+                    siret: None,
+                },
+            )
+            .await?;
+        ids.push(created.id);
+    }
+    for offer in generated.offers {
+        let created = catalogue
+            .create_offer_as_system(
+                ids[offer.organisation],
+                offer.content,
+                OfferStatus::Published,
+                None,
+                now - chrono::Duration::days(offer.verified_days_ago),
+            )
+            .await?;
+        if let Some(change) = offer.temporary_change {
+            let starts_on = today + chrono::Duration::days(change.starts_in_days);
+            let ends_on = starts_on + chrono::Duration::days(change.days - 1);
+            if ends_on >= today {
+                let opening_hours = match change.kind {
+                    ChangeKind::ChangedHours { opening_hours } => Some(opening_hours),
+                    ChangeKind::Closed => None,
+                };
+                catalogue
+                    .add_temporary_change(
+                        admin,
+                        created.id,
+                        NewTemporaryChange {
+                            starts_on,
+                            ends_on,
+                            opening_hours,
+                            message: change.message,
+                        },
+                    )
+                    .await?;
+            }
+        }
+    }
+    tracing::info!(
+        offers = DEMO_OFFERS,
+        offerers = DEMO_OFFERERS,
+        "demo catalogue seeded"
+    );
     Ok(())
 }
 

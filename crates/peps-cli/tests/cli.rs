@@ -181,6 +181,13 @@ fn demo_runs_on_loopback_twice_without_duplicating() {
     let (status, body) = http(&format!("{}/api/v1/auth/login", first.url), Some(&login));
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"token\":\"peps_"));
+    // A catalogue to search, across the three themes.
+    let (status, body) = http(&format!("{}/api/v1/offers?limit=1", first.url), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"total\":240"), "{body}");
+    for theme in ["ville-du-quotidien", "soin-de-soi", "formation-emploi"] {
+        assert!(body.contains(&format!("\"code\":\"{theme}\"")), "{theme}");
+    }
     drop(first);
 
     let second = start_demo(dir.path(), Some("Mon mot de passe de démo"));
@@ -207,4 +214,7 @@ fn demo_runs_on_loopback_twice_without_duplicating() {
     let mut response = String::new();
     std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
     assert_eq!(response.matches("\"login\":").count(), 5, "{response}");
+    // And the catalogue was not seeded twice.
+    let (_, body) = http(&format!("{}/api/v1/offers?limit=1", second.url), None);
+    assert!(body.contains("\"total\":240"), "{body}");
 }

@@ -1,6 +1,7 @@
 //! The catalogue of social offers: offers and organisation profiles (modelled on the
 //! data·inclusion v1 schema), reference lists, opening hours, and search.
 
+pub mod data_inclusion;
 pub mod offer;
 pub mod opening_hours;
 pub mod reference;

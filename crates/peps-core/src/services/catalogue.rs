@@ -485,7 +485,6 @@ impl Catalogue {
     /// Searches the published offers. Checks the filters against the reference lists first,
     /// so a typo in a code is an error rather than an empty page.
     pub async fn search(&self, query: &SearchQuery) -> CoreResult<SearchResults> {
-        self.check_query(query)?;
         self.sync().await?;
         self.search_synced(query)
     }

@@ -65,6 +65,30 @@ async fn post(
     status_json(req.send().await).await
 }
 
+/// Status of a request with a JSON body.
+async fn send_json(
+    app: &TestApp,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    if_match: Option<&str>,
+    body: Value,
+) -> u16 {
+    let mut req = match method {
+        "put" => app.client.put(path),
+        _ => app.client.post(path),
+    };
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(v) = if_match {
+        req = req.header("if-match", v);
+    }
+    let (status, problem) = status_json(req.body_json(&body).send().await).await;
+    assert_ne!(status, 500, "{problem}");
+    status
+}
+
 async fn get(app: &TestApp, token: Option<&str>, path: &str) -> (u16, Value) {
     let mut req = app.client.get(path);
     if let Some(t) = token {
@@ -387,6 +411,49 @@ async fn every_role_against_catalogue_endpoints() {
                         _ => 403,
                     },
                 ),
+                (
+                    "restore published",
+                    post(&app, token, &format!("/api/v1/offers/{public}/restore"), None).await.0,
+                    expect(409, 403, 401),
+                ),
+                (
+                    "reject draft",
+                    send_json(&app, token, "post", &format!("/api/v1/offers/{draft}/reject"), None, json!({"reason": "Incomplet"})).await,
+                    match (token, who) {
+                        (None, _) => 401,
+                        (_, "admin") => 409,
+                        (_, "member") => 403,
+                        _ => 404,
+                    },
+                ),
+                (
+                    "temporary closure of published",
+                    send_json(&app, token, "post", &format!("/api/v1/offers/{public}/temporary-changes"), None,
+                        json!({"starts_on": "2026-12-24", "ends_on": "2026-12-26", "message": "Fermé pour les fêtes"})).await,
+                    expect(200, 403, 401),
+                ),
+                (
+                    "temporary closure of draft",
+                    send_json(&app, token, "post", &format!("/api/v1/offers/{draft}/temporary-changes"), None,
+                        json!({"starts_on": "2026-12-24", "ends_on": "2026-12-26", "message": "Fermé pour les fêtes"})).await,
+                    expect(200, 404, 401),
+                ),
+                (
+                    "edit profile of X",
+                    {
+                        let path = format!("/api/v1/organisations/{}/profile", cast.org_x.0);
+                        let version = get(&app, None, &path).await.1["version"].as_i64().unwrap();
+                        let if_match = (version > 0).then(|| format!("\"{version}\""));
+                        send_json(&app, token, "put", &path, if_match.as_deref(), json!({"description": "Association d'entraide."})).await
+                    },
+                    expect(200, 403, 401),
+                ),
+                (
+                    "read profile of X",
+                    get(&app, token, &format!("/api/v1/organisations/{}/profile", cast.org_x.0)).await.0,
+                    200,
+                ),
+                ("reference lists", get(&app, token, "/api/v1/reference-lists").await.0, 200),
             ];
             for (what, got, expected) in cases {
                 assert_eq!(got, expected, "{backend:?}: {who} → {what}");
