@@ -851,3 +851,72 @@ async fn search_over_a_real_socket() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn readers_get_current_translations_with_provenance_and_the_original() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let cast = Cast::new(&app).await;
+        let member = &cast.member_x.1;
+        let mut body = offer_body("Aide au logement");
+        body["translations"] = json!({
+            "ar": {"title": "مساعدة في السكن", "provenance": "machine"},
+            "en": {"title": "Help with housing", "summary": "Finding a home.", "provenance": "human_reviewed"}
+        });
+        let resp = app
+            .client
+            .post(format!("/api/v1/organisations/{}/offers", cast.org_x.0))
+            .header("authorization", format!("Bearer {member}"))
+            .body_json(&body)
+            .send()
+            .await;
+        let (status, created) = status_json(resp).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        post(
+            &app,
+            Some(member),
+            &format!("/api/v1/offers/{id}/publish"),
+            None,
+        )
+        .await;
+        let path = format!("/api/v1/offers/{id}");
+
+        let (_, arabic) = get(&app, None, &format!("{path}?lang=ar")).await;
+        assert_eq!(arabic["display"]["title"], "مساعدة في السكن");
+        assert_eq!(arabic["display"]["provenance"], "machine");
+        assert_eq!(arabic["display"]["direction"], "rtl");
+        assert_eq!(arabic["display"]["fallback"], false);
+        // The French original is one step away, in the content.
+        assert_eq!(arabic["content"]["title"], "Aide au logement");
+        let english = app
+            .client
+            .get(&path)
+            .header("accept-language", "en-GB,en;q=0.9")
+            .send()
+            .await;
+        let (_, english) = status_json(english).await;
+        assert_eq!(english["display"]["title"], "Help with housing");
+        assert_eq!(english["display"]["provenance"], "human_reviewed");
+        let (_, spanish) = get(&app, None, &format!("{path}?lang=es")).await;
+        assert_eq!(spanish["display"]["fallback"], true);
+        assert_eq!(spanish["display"]["language"], "fr");
+
+        // The French changes: translations made from the old text are no longer served.
+        let mut edited = english["content"].clone();
+        edited["description"] =
+            json!("Permanence du CCAS, sur rendez-vous : aide aux demandes de logement.");
+        let resp = app
+            .client
+            .put(&path)
+            .header("authorization", format!("Bearer {member}"))
+            .header("if-match", format!("\"{}\"", english["version"]))
+            .body_json(&edited)
+            .send()
+            .await;
+        assert_eq!(status_json(resp).await.0, 200);
+        let (_, stale) = get(&app, None, &format!("{path}?lang=en")).await;
+        assert_eq!(stale["display"]["fallback"], true);
+        assert_eq!(stale["display"]["title"], "Aide au logement");
+    }
+}
