@@ -450,53 +450,48 @@ impl OfferContent {
         mut self,
         reference: &ReferenceData,
     ) -> Result<OfferContent, Vec<ValidationError>> {
-        let mut errors = Vec::new();
-        let mut check = |ok: bool, field: &'static str, code: &'static str| {
-            if !ok {
-                errors.push(ValidationError::new(field, code));
-            }
-        };
+        let mut p = Problems::default();
 
         self.title = collapse(&self.title);
         let title_len = self.title.chars().count();
-        check(title_len >= 3, "title", "offer.title.too_short");
-        check(title_len <= 150, "title", "offer.title.too_long");
+        p.check(title_len >= 3, "title", "offer.title.too_short");
+        p.check(title_len <= 150, "title", "offer.title.too_long");
         self.summary = trimmed(self.summary);
-        check(
+        p.check(
             char_len(&self.summary) <= 280,
             "summary",
             "offer.summary.too_long",
         );
         self.description = self.description.trim().to_owned();
         let description_len = self.description.chars().count();
-        check(
+        p.check(
             description_len >= 5,
             "description",
             "offer.description.too_short",
         );
-        check(
+        p.check(
             description_len <= 10_000,
             "description",
             "offer.description.too_long",
         );
         self.theme = self.theme.trim().to_owned();
-        check(
+        p.check(
             reference.contains(ListKind::Themes, &self.theme),
             "theme",
             "offer.theme.unknown",
         );
 
         dedup(&mut self.topics);
-        check(
+        p.check(
             self.topics
                 .iter()
                 .all(|t| reference.contains(ListKind::Topics, t)),
             "topics",
             "offer.topics.unknown",
         );
-        check(self.topics.len() <= 20, "topics", "offer.topics.too_many");
+        p.check(self.topics.len() <= 20, "topics", "offer.topics.too_many");
         self.service_type = trimmed(self.service_type);
-        check(
+        p.check(
             self.service_type
                 .as_deref()
                 .is_none_or(|t| reference.contains(ListKind::ServiceTypes, t)),
@@ -504,26 +499,26 @@ impl OfferContent {
             "offer.service_type.unknown",
         );
         dedup(&mut self.audiences);
-        check(
+        p.check(
             self.audiences
                 .iter()
                 .all(|a| reference.contains(ListKind::Audiences, a)),
             "audiences",
             "offer.audiences.unknown",
         );
-        check(
+        p.check(
             !(self.audiences.len() > 1 && self.audiences.iter().any(|a| a == "tous-publics")),
             "audiences",
             "offer.audiences.tous_publics_alone",
         );
         self.audience_details = trimmed(self.audience_details);
-        check(
+        p.check(
             char_len(&self.audience_details) <= 2_000,
             "audience_details",
             "offer.text.too_long",
         );
         self.cost = trimmed(self.cost);
-        check(
+        p.check(
             self.cost
                 .as_deref()
                 .is_none_or(|c| reference.contains(ListKind::Costs, c)),
@@ -531,20 +526,20 @@ impl OfferContent {
             "offer.cost.unknown",
         );
         self.cost_details = trimmed(self.cost_details);
-        check(
+        p.check(
             char_len(&self.cost_details) <= 2_000,
             "cost_details",
             "offer.text.too_long",
         );
         self.access_conditions = trimmed(self.access_conditions);
-        check(
+        p.check(
             char_len(&self.access_conditions) <= 2_000,
             "access_conditions",
             "offer.text.too_long",
         );
 
         dedup(&mut self.mobilisation.modes);
-        check(
+        p.check(
             self.mobilisation
                 .modes
                 .iter()
@@ -553,7 +548,7 @@ impl OfferContent {
             "offer.mobilisation.modes_unknown",
         );
         dedup(&mut self.mobilisation.mobilised_by);
-        check(
+        p.check(
             self.mobilisation
                 .mobilised_by
                 .iter()
@@ -562,67 +557,35 @@ impl OfferContent {
             "offer.mobilisation.mobilised_by_unknown",
         );
         self.mobilisation.link = trimmed(self.mobilisation.link);
-        check(
+        p.check(
             self.mobilisation.link.as_deref().is_none_or(is_web_url),
             "mobilisation.link",
             "offer.url.invalid",
         );
         self.mobilisation.details = trimmed(self.mobilisation.details);
-        check(
+        p.check(
             char_len(&self.mobilisation.details) <= 2_000,
             "mobilisation.details",
             "offer.text.too_long",
         );
 
         dedup(&mut self.reception_modes);
-        check(
+        p.check(
             self.reception_modes
                 .iter()
                 .all(|m| reference.contains(ListKind::ReceptionModes, m)),
             "reception_modes",
             "offer.reception_modes.unknown",
         );
-        check(
+        p.check(
             self.locations.len() <= 50,
             "locations",
             "offer.locations.too_many",
         );
         for location in &mut self.locations {
-            location.address = trimmed(location.address.take());
-            location.address_complement = trimmed(location.address_complement.take());
-            location.commune = trimmed(location.commune.take());
-            location.postcode = trimmed(location.postcode.take());
-            location.commune_code = trimmed(location.commune_code.take()).map(|c| c.to_uppercase());
-            check(
-                location
-                    .postcode
-                    .as_deref()
-                    .is_none_or(|p| p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit())),
-                "locations.postcode",
-                "offer.locations.postcode_invalid",
-            );
-            check(
-                location.commune_code.as_deref().is_none_or(is_commune_code),
-                "locations.commune_code",
-                "offer.locations.commune_code_invalid",
-            );
-            let coordinates_ok = match (location.latitude, location.longitude) {
-                (None, None) => true,
-                (Some(lat), Some(lon)) => {
-                    lat.is_finite()
-                        && lon.is_finite()
-                        && (-90.0..=90.0).contains(&lat)
-                        && (-180.0..=180.0).contains(&lon)
-                }
-                _ => false,
-            };
-            check(
-                coordinates_ok,
-                "locations.coordinates",
-                "offer.locations.coordinates_invalid",
-            );
+            normalize_location(location, &OFFER_LOCATION, &mut p);
         }
-        check(
+        p.check(
             !self.reception_modes.iter().any(|m| m == "en-presentiel")
                 || !self.locations.is_empty(),
             "locations",
@@ -634,21 +597,13 @@ impl OfferContent {
             .map(|z| z.trim().to_uppercase().replace("FRANCE", "france"))
             .collect();
         dedup(&mut self.eligibility_zone);
-        check(
+        p.check(
             self.eligibility_zone.iter().all(|z| is_zone(z)),
             "eligibility_zone",
             "offer.eligibility_zone.invalid",
         );
 
-        self.opening_hours = trimmed(self.opening_hours);
-        if let Some(raw) = &self.opening_hours {
-            match OpeningHours::parse(raw) {
-                Ok(hours) => self.opening_hours = Some(hours.to_string()),
-                Err(e) => errors.push(
-                    ValidationError::new("opening_hours", e.code).at(e.column, e.found.clone()),
-                ),
-            }
-        }
+        self.opening_hours = canonical_hours(self.opening_hours, &mut p);
 
         let mut languages = Vec::new();
         let mut languages_ok = true;
@@ -660,18 +615,13 @@ impl OfferContent {
         }
         dedup(&mut languages);
         self.languages_spoken = languages;
-        let mut check = |ok: bool, field: &'static str, code: &'static str| {
-            if !ok {
-                errors.push(ValidationError::new(field, code));
-            }
-        };
-        check(
+        p.check(
             languages_ok,
             "languages_spoken",
             "offer.languages_spoken.unknown",
         );
         self.accessibility.acceslibre_url = trimmed(self.accessibility.acceslibre_url);
-        check(
+        p.check(
             self.accessibility
                 .acceslibre_url
                 .as_deref()
@@ -679,53 +629,34 @@ impl OfferContent {
             "accessibility.acceslibre_url",
             "offer.url.invalid",
         );
-        self.contact.email = trimmed(self.contact.email).map(|e| e.to_lowercase());
-        check(
-            self.contact
-                .email
-                .as_deref()
-                .is_none_or(|e| Email::parse(e).is_ok()),
-            "contact.email",
-            "offer.contact.email_invalid",
-        );
-        self.contact.phone = trimmed(self.contact.phone);
-        check(
-            self.contact.phone.as_deref().is_none_or(is_phone),
-            "contact.phone",
-            "offer.contact.phone_invalid",
-        );
+        normalize_contact(&mut self.contact, &PUBLIC_CONTACT, &mut p);
         if let Some(pro) = &mut self.professional_contact {
             pro.name = trimmed(pro.name.take());
-            pro.email = trimmed(pro.email.take()).map(|e| e.to_lowercase());
-            pro.phone = trimmed(pro.phone.take());
-            check(
-                pro.email.as_deref().is_none_or(|e| Email::parse(e).is_ok()),
-                "professional_contact.email",
-                "offer.contact.email_invalid",
-            );
-            check(
-                pro.phone.as_deref().is_none_or(is_phone),
-                "professional_contact.phone",
-                "offer.contact.phone_invalid",
-            );
-            check(
+            p.check(
                 char_len(&pro.name) <= 200,
                 "professional_contact.name",
                 "offer.text.too_long",
             );
+            let mut reach = Contact {
+                email: pro.email.take(),
+                phone: pro.phone.take(),
+            };
+            normalize_contact(&mut reach, &PROFESSIONAL_CONTACT, &mut p);
+            pro.email = reach.email;
+            pro.phone = reach.phone;
         }
         self.website = trimmed(self.website);
-        check(
+        p.check(
             self.website.as_deref().is_none_or(is_web_url),
             "website",
             "offer.url.invalid",
         );
-        check(
+        p.check(
             self.validity.is_none_or(|v| v.starts_on <= v.ends_on),
             "validity",
             "offer.validity.reversed",
         );
-        check(
+        p.check(
             UpdateFrequency::ALLOWED_MONTHS.contains(&self.update_frequency_months),
             "update_frequency_months",
             "offer.update_frequency.invalid",
@@ -735,21 +666,21 @@ impl OfferContent {
         let mut translations = BTreeMap::new();
         for (code, mut t) in std::mem::take(&mut self.translations) {
             let language = Language::parse(&code).ok().filter(|l| l.code() != "fr");
-            check(
+            p.check(
                 language.is_some(),
                 "translations",
                 "offer.translations.language",
             );
             t.title = collapse(&t.title);
             let len = t.title.chars().count();
-            check(
+            p.check(
                 (3..=150).contains(&len),
                 "translations.title",
                 "offer.translations.title_length",
             );
             t.summary = trimmed(t.summary);
             t.description = trimmed(t.description);
-            check(
+            p.check(
                 char_len(&t.summary) <= 1_000 && char_len(&t.description) <= 20_000,
                 "translations",
                 "offer.text.too_long",
@@ -762,12 +693,7 @@ impl OfferContent {
             }
         }
         self.translations = translations;
-
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(errors)
-        }
+        p.into_result(self)
     }
 }
 
@@ -791,87 +717,160 @@ impl OrganisationProfile {
         mut self,
         reference: &ReferenceData,
     ) -> Result<OrganisationProfile, Vec<ValidationError>> {
-        let mut errors = Vec::new();
+        let mut p = Problems::default();
         self.description = trimmed(self.description);
-        let len = char_len(&self.description);
-        if self.description.is_some() && !(5..=10_000).contains(&len) {
-            errors.push(ValidationError::new(
-                "description",
-                "organisation.description.length",
-            ));
-        }
+        p.check(
+            self.description.is_none() || (5..=10_000).contains(&char_len(&self.description)),
+            "description",
+            "organisation.description.length",
+        );
         if let Some(address) = &mut self.address {
-            address.postcode = trimmed(address.postcode.take());
-            address.commune_code = trimmed(address.commune_code.take()).map(|c| c.to_uppercase());
-            if !address
-                .postcode
-                .as_deref()
-                .is_none_or(|p| p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit()))
-            {
-                errors.push(ValidationError::new(
-                    "address.postcode",
-                    "offer.locations.postcode_invalid",
-                ));
-            }
-            if !address.commune_code.as_deref().is_none_or(is_commune_code) {
-                errors.push(ValidationError::new(
-                    "address.commune_code",
-                    "offer.locations.commune_code_invalid",
-                ));
-            }
+            normalize_location(address, &PROFILE_ADDRESS, &mut p);
         }
-        self.contact.email = trimmed(self.contact.email).map(|e| e.to_lowercase());
-        if self
-            .contact
-            .email
-            .as_deref()
-            .is_some_and(|e| Email::parse(e).is_err())
-        {
-            errors.push(ValidationError::new(
-                "contact.email",
-                "offer.contact.email_invalid",
-            ));
-        }
-        self.contact.phone = trimmed(self.contact.phone);
-        if !self.contact.phone.as_deref().is_none_or(is_phone) {
-            errors.push(ValidationError::new(
-                "contact.phone",
-                "offer.contact.phone_invalid",
-            ));
-        }
+        normalize_contact(&mut self.contact, &PUBLIC_CONTACT, &mut p);
         for (field, url) in [
             ("website", &mut self.website),
             ("accessibility_url", &mut self.accessibility_url),
         ] {
             *url = trimmed(url.take());
-            if !url.as_deref().is_none_or(is_web_url) {
-                errors.push(ValidationError::new(field, "offer.url.invalid"));
-            }
+            p.check(
+                url.as_deref().is_none_or(is_web_url),
+                field,
+                "offer.url.invalid",
+            );
         }
-        self.opening_hours = trimmed(self.opening_hours);
-        if let Some(raw) = &self.opening_hours {
-            match OpeningHours::parse(raw) {
-                Ok(hours) => self.opening_hours = Some(hours.to_string()),
-                Err(e) => errors.push(
-                    ValidationError::new("opening_hours", e.code).at(e.column, e.found.clone()),
-                ),
-            }
-        }
+        self.opening_hours = canonical_hours(self.opening_hours, &mut p);
         dedup(&mut self.networks);
-        if !self
-            .networks
-            .iter()
-            .all(|n| reference.contains(ListKind::Networks, n))
-        {
-            errors.push(ValidationError::new(
-                "networks",
-                "organisation.networks.unknown",
-            ));
+        p.check(
+            self.networks
+                .iter()
+                .all(|n| reference.contains(ListKind::Networks, n)),
+            "networks",
+            "organisation.networks.unknown",
+        );
+        p.into_result(self)
+    }
+}
+
+/// Validation problems, gathered so that every invalid field is reported at once.
+#[derive(Default)]
+struct Problems(Vec<ValidationError>);
+
+impl Problems {
+    fn check(&mut self, ok: bool, field: &'static str, code: &'static str) {
+        if !ok {
+            self.0.push(ValidationError::new(field, code));
         }
-        if errors.is_empty() {
-            Ok(self)
+    }
+
+    fn into_result<T>(self, value: T) -> Result<T, Vec<ValidationError>> {
+        if self.0.is_empty() {
+            Ok(value)
         } else {
-            Err(errors)
+            Err(self.0)
+        }
+    }
+}
+
+/// The request's names for a place's fields (validation fields are `&'static str`).
+struct PlaceFields {
+    postcode: &'static str,
+    commune_code: &'static str,
+    coordinates: &'static str,
+}
+
+const OFFER_LOCATION: PlaceFields = PlaceFields {
+    postcode: "locations.postcode",
+    commune_code: "locations.commune_code",
+    coordinates: "locations.coordinates",
+};
+
+const PROFILE_ADDRESS: PlaceFields = PlaceFields {
+    postcode: "address.postcode",
+    commune_code: "address.commune_code",
+    coordinates: "address.coordinates",
+};
+
+/// The request's names for a contact's fields.
+struct ContactFields {
+    email: &'static str,
+    phone: &'static str,
+}
+
+const PUBLIC_CONTACT: ContactFields = ContactFields {
+    email: "contact.email",
+    phone: "contact.phone",
+};
+
+const PROFESSIONAL_CONTACT: ContactFields = ContactFields {
+    email: "professional_contact.email",
+    phone: "professional_contact.phone",
+};
+
+/// Trims a place's texts and checks its postcode, INSEE code and coordinates.
+fn normalize_location(location: &mut Location, fields: &PlaceFields, p: &mut Problems) {
+    location.address = trimmed(location.address.take());
+    location.address_complement = trimmed(location.address_complement.take());
+    location.commune = trimmed(location.commune.take());
+    location.postcode = trimmed(location.postcode.take());
+    location.commune_code = trimmed(location.commune_code.take()).map(|c| c.to_uppercase());
+    p.check(
+        location
+            .postcode
+            .as_deref()
+            .is_none_or(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit())),
+        fields.postcode,
+        "offer.locations.postcode_invalid",
+    );
+    p.check(
+        location.commune_code.as_deref().is_none_or(is_commune_code),
+        fields.commune_code,
+        "offer.locations.commune_code_invalid",
+    );
+    let coordinates_ok = match (location.latitude, location.longitude) {
+        (None, None) => true,
+        (Some(lat), Some(lon)) => {
+            lat.is_finite()
+                && lon.is_finite()
+                && (-90.0..=90.0).contains(&lat)
+                && (-180.0..=180.0).contains(&lon)
+        }
+        _ => false,
+    };
+    p.check(
+        coordinates_ok,
+        fields.coordinates,
+        "offer.locations.coordinates_invalid",
+    );
+}
+
+/// Lower-cases the email and checks it and the phone number.
+fn normalize_contact(contact: &mut Contact, fields: &ContactFields, p: &mut Problems) {
+    contact.email = trimmed(contact.email.take()).map(|e| e.to_lowercase());
+    p.check(
+        contact
+            .email
+            .as_deref()
+            .is_none_or(|e| Email::parse(e).is_ok()),
+        fields.email,
+        "offer.contact.email_invalid",
+    );
+    contact.phone = trimmed(contact.phone.take());
+    p.check(
+        contact.phone.as_deref().is_none_or(is_phone),
+        fields.phone,
+        "offer.contact.phone_invalid",
+    );
+}
+
+/// Opening hours in canonical form, or the parser's error with its column.
+fn canonical_hours(value: Option<String>, p: &mut Problems) -> Option<String> {
+    let raw = trimmed(value)?;
+    match OpeningHours::parse(&raw) {
+        Ok(hours) => Some(hours.to_string()),
+        Err(e) => {
+            p.0.push(ValidationError::new("opening_hours", e.code).at(e.column, e.found));
+            Some(raw)
         }
     }
 }
@@ -1087,6 +1086,42 @@ mod tests {
             edited.changed_fields(&offer),
             vec!["description".to_owned()]
         );
+    }
+
+    #[test]
+    fn profiles_follow_the_same_rules_for_places_contacts_and_hours() {
+        let reference = ReferenceData::builtin();
+        let profile = OrganisationProfile {
+            address: Some(Location {
+                postcode: Some(" 89000 ".into()),
+                commune_code: Some("2a004".into()),
+                latitude: Some(47.8),
+                ..Location::default()
+            }),
+            contact: Contact {
+                email: Some("Accueil@Example.FR".into()),
+                phone: Some("abc".into()),
+            },
+            opening_hours: Some("tu 9h-12h".into()),
+            ..OrganisationProfile::default()
+        };
+        let fields: Vec<&str> = profile
+            .clone()
+            .normalize(&reference)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["address.coordinates", "contact.phone"]);
+        let mut fixed = profile;
+        fixed.address.as_mut().unwrap().latitude = None;
+        fixed.contact.phone = None;
+        let fixed = fixed.normalize(&reference).unwrap();
+        let address = fixed.address.unwrap();
+        assert_eq!(address.postcode.as_deref(), Some("89000"));
+        assert_eq!(address.commune_code.as_deref(), Some("2A004"));
+        assert_eq!(fixed.contact.email.as_deref(), Some("accueil@example.fr"));
+        assert_eq!(fixed.opening_hours.as_deref(), Some("Tu 09:00-12:00"));
     }
 
     #[test]
