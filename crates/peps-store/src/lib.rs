@@ -13,6 +13,7 @@ mod audit;
 mod connect;
 mod entities;
 mod error;
+mod exchange;
 pub mod migration;
 pub mod notify;
 mod offers;

@@ -33,7 +33,7 @@ struct Document {
     review: Option<Review>,
 }
 
-fn to_model(o: &Offer, seq: i64) -> StoreResult<offer::Model> {
+pub(crate) fn to_model(o: &Offer, seq: i64) -> StoreResult<offer::Model> {
     let document = serde_json::to_string(&Document {
         content: o.content.clone(),
         temporary_changes: o.temporary_changes.clone(),
@@ -81,7 +81,7 @@ fn to_domain(m: offer::Model, organisation_name: String) -> StoreResult<Offer> {
     })
 }
 
-fn history_model(e: &OfferHistoryEntry) -> StoreResult<offer_history::ActiveModel> {
+pub(crate) fn history_model(e: &OfferHistoryEntry) -> StoreResult<offer_history::ActiveModel> {
     Ok(offer_history::ActiveModel {
         offer_id: Set(e.offer.0),
         version: Set(e.version),
@@ -97,11 +97,16 @@ fn history_model(e: &OfferHistoryEntry) -> StoreResult<offer_history::ActiveMode
 /// Takes the next catalogue stamp. On PostgreSQL the row lock this UPDATE holds until commit
 /// makes concurrent writers commit in stamp order, so a reader that has seen stamp N has seen
 /// every write stamped before N. SQLite serialises writers anyway.
-async fn next_seq(txn: &DatabaseTransaction) -> StoreResult<i64> {
+pub(crate) async fn next_seq(txn: &DatabaseTransaction) -> StoreResult<i64> {
+    take_seqs(txn, 1).await
+}
+
+/// Takes `n` consecutive stamps and returns the last one.
+pub(crate) async fn take_seqs(txn: &DatabaseTransaction, n: u32) -> StoreResult<i64> {
     let row = txn
         .query_one_raw(Statement::from_string(
             txn.get_database_backend(),
-            "UPDATE catalogue_seq SET value = value + 1 WHERE id = 1 RETURNING value",
+            format!("UPDATE catalogue_seq SET value = value + {n} WHERE id = 1 RETURNING value"),
         ))
         .await
         .map_err(db_err)?
@@ -126,7 +131,7 @@ impl SeaOrmStore {
         Ok(names)
     }
 
-    async fn with_names(&self, models: Vec<offer::Model>) -> StoreResult<Vec<Offer>> {
+    pub(crate) async fn with_names(&self, models: Vec<offer::Model>) -> StoreResult<Vec<Offer>> {
         let ids: Vec<Uuid> = models.iter().map(|m| m.organisation_id).collect();
         let names = self.organisation_names(&ids).await?;
         models
@@ -362,41 +367,57 @@ impl OfferRepository for SeaOrmStore {
         at: DateTime<Utc>,
     ) -> StoreResult<i64> {
         let document = serde_json::to_string(profile).map_err(StoreError::unavailable)?;
-        match expected_version {
-            None => {
-                organisation_profile::Model {
-                    organisation_id: organisation_id.0,
-                    document,
-                    version: 1,
-                    updated_at: at,
-                }
-                .into_active_model()
-                .insert(&self.db)
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let version = save_profile(&txn, organisation_id, document, expected_version, at).await?;
+        // Profiles are part of the open data: its ETag follows the catalogue counter.
+        next_seq(&txn).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(version)
+    }
+}
+
+/// Inserts (`expected_version` `None`) or updates a profile if still at `expected_version`.
+pub(crate) async fn save_profile(
+    txn: &DatabaseTransaction,
+    organisation_id: OrganisationId,
+    document: String,
+    expected_version: Option<i64>,
+    at: DateTime<Utc>,
+) -> StoreResult<i64> {
+    match expected_version {
+        None => {
+            organisation_profile::Model {
+                organisation_id: organisation_id.0,
+                document,
+                version: 1,
+                updated_at: at,
+            }
+            .into_active_model()
+            .insert(txn)
+            .await
+            .map_err(db_err)?;
+            Ok(1)
+        }
+        Some(version) => {
+            let updated = organisation_profile::Entity::update_many()
+                .col_expr(
+                    organisation_profile::Column::Document,
+                    Expr::value(document),
+                )
+                .col_expr(
+                    organisation_profile::Column::Version,
+                    Expr::value(version + 1),
+                )
+                .col_expr(organisation_profile::Column::UpdatedAt, Expr::value(at))
+                .filter(organisation_profile::Column::OrganisationId.eq(organisation_id.0))
+                .filter(organisation_profile::Column::Version.eq(version))
+                .exec(txn)
                 .await
                 .map_err(db_err)?;
-                Ok(1)
+            if updated.rows_affected == 0 {
+                return Err(StoreError::Conflict("profile version changed".into()));
             }
-            Some(version) => {
-                let updated = organisation_profile::Entity::update_many()
-                    .col_expr(
-                        organisation_profile::Column::Document,
-                        Expr::value(document),
-                    )
-                    .col_expr(
-                        organisation_profile::Column::Version,
-                        Expr::value(version + 1),
-                    )
-                    .col_expr(organisation_profile::Column::UpdatedAt, Expr::value(at))
-                    .filter(organisation_profile::Column::OrganisationId.eq(organisation_id.0))
-                    .filter(organisation_profile::Column::Version.eq(version))
-                    .exec(&self.db)
-                    .await
-                    .map_err(db_err)?;
-                if updated.rows_affected == 0 {
-                    return Err(StoreError::Conflict("profile version changed".into()));
-                }
-                Ok(version + 1)
-            }
+            Ok(version + 1)
         }
     }
 }

@@ -366,6 +366,135 @@ pub fn catalogue(
     }
 }
 
+/// Generates a data·inclusion v1 extract of `structures` structures and `services` services,
+/// streamed to the two callbacks (so a 100,000-service file never sits in memory), always the
+/// same for the same seed. Like real extracts it has flaws: about 1 % of the records break
+/// the schema (unknown topic, too short a name, a malformed date), some opening hours are free
+/// text, some services have no address of their own (their structure's applies), some
+/// structures share a SIRET.
+pub fn data_inclusion_extract(
+    seed: u64,
+    structures: usize,
+    services: usize,
+    reference: &ReferenceData,
+    today: chrono::NaiveDate,
+    mut on_structure: impl FnMut(super::data_inclusion::V1Structure),
+    mut on_service: impl FnMut(super::data_inclusion::V1Service),
+) {
+    use super::data_inclusion::{service, structure};
+    use crate::catalogue::{Offer, OfferStatus, OrganisationProfile};
+    use crate::domain::*;
+
+    const CHUNK: usize = 500;
+    let structures = structures.max(1);
+    let per_structure = services.div_ceil(structures).max(1);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_da7a);
+    let at = today.and_hms_opt(9, 0, 0).expect("valid time").and_utc();
+    let source = "synthetique";
+    let mut services_left = services;
+    let mut first = 0;
+    while first < structures {
+        let count = CHUNK.min(structures - first);
+        let wanted = (count * per_structure).min(services_left);
+        let generated = catalogue(seed + first as u64, count, wanted.max(1), reference, today);
+        for (i, org) in generated.organisations.iter().enumerate() {
+            let n = first + i;
+            let organisation = Organisation {
+                id: OrganisationId(uuid::Uuid::from_u128(n as u128)),
+                name: OrganisationName::parse(&org.name).expect("generated names are valid"),
+                kind: OrganisationKind::Offerer,
+                siret: None,
+                created_at: at,
+            };
+            let profile = OrganisationProfile {
+                description: Some(format!("{} accueille et oriente les habitants.", org.name)),
+                address: Some(Location {
+                    address: Some(format!("{} place de la Mairie", 1 + n % 40)),
+                    address_complement: None,
+                    postcode: Some(org.commune.postcode.clone()),
+                    commune: Some(org.commune.name.clone()),
+                    commune_code: Some(org.commune.code.clone()),
+                    latitude: Some(org.commune.latitude),
+                    longitude: Some(org.commune.longitude),
+                }),
+                networks: org.networks.clone(),
+                opening_hours: Some("Mo-Fr 09:00-12:00,14:00-17:00".into()),
+                ..OrganisationProfile::default()
+            };
+            let updated = at - chrono::Duration::days(rng.gen_range(0..400));
+            let mut record = structure(
+                &organisation,
+                Some(&profile),
+                updated,
+                source,
+                "https://exemple.invalid",
+            );
+            record.id = format!("structure-{n}");
+            record.lien_source = Some(format!("https://exemple.invalid/structures/{n}"));
+            if rng.gen_bool(0.3) {
+                record.siret = Some(siret_for(n % (structures / 2 + 1)));
+            }
+            if rng.gen_bool(0.004) {
+                record.nom = "X".into();
+            }
+            on_structure(record);
+        }
+        for (j, generated_offer) in generated.offers.into_iter().enumerate() {
+            if services_left == 0 {
+                break;
+            }
+            services_left -= 1;
+            let n = services - services_left - 1;
+            let structure_n = first + generated_offer.organisation;
+            let offer = Offer {
+                id: OfferId(uuid::Uuid::from_u128(n as u128)),
+                organisation_id: OrganisationId(uuid::Uuid::from_u128(structure_n as u128)),
+                organisation_name: String::new(),
+                status: OfferStatus::Published,
+                content: generated_offer.content,
+                temporary_changes: Vec::new(),
+                origin: None,
+                review: None,
+                version: 1,
+                created_at: at,
+                updated_at: at - chrono::Duration::days(rng.gen_range(0..400)),
+                last_verified_at: at,
+                published_at: Some(at),
+            };
+            let mut record = service(&offer, source, "https://exemple.invalid");
+            record.id = format!("service-{n}");
+            record.structure_id = format!("structure-{structure_n}");
+            record.lien_source = Some(format!("https://exemple.invalid/services/{n}"));
+            match (j + first) % 97 {
+                0 => record.thematiques = Some(vec!["pas-une-thematique".into()]),
+                1 => record.date_maj = "2026-02-30".into(),
+                2 => record.horaires_accueil = Some("Le lundi matin, sur rendez-vous".into()),
+                3..=5 => {
+                    // No address of its own: the structure's applies.
+                    record.adresse = None;
+                    record.code_postal = None;
+                    record.commune = None;
+                    record.code_insee = None;
+                    record.latitude = None;
+                    record.longitude = None;
+                }
+                _ => {}
+            }
+            on_service(record);
+        }
+        first += count;
+    }
+}
+
+/// A SIRET that passes the Luhn check, different for each `n`.
+fn siret_for(n: usize) -> String {
+    let base = format!("{:013}", 3_000_000_000_000_u64 + n as u64);
+    (0..10)
+        .map(|check| format!("{base}{check}"))
+        .find(|candidate| crate::domain::Siret::parse(candidate).is_ok())
+        .expect("one check digit satisfies Luhn")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,4 +56,6 @@ typed_id!(
     OfferId,
     /// A temporary change (closure, other hours) of an offer.
     TemporaryChangeId,
+    /// A data·inclusion import run in the background.
+    ImportJobId,
 );

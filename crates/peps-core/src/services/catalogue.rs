@@ -515,9 +515,10 @@ impl Catalogue {
                 .offers
                 .offers_changed_since(from, SYNC_BATCH)
                 .await?;
-            let Some(last) = changes.last().map(|(seq, _)| *seq) else {
-                return Ok(from);
-            };
+            // Stamps without an offer (a profile saved, an import of structures) leave
+            // nothing to pull: the index is then current up to the counter read above, which
+            // only counts committed writes.
+            let last = changes.last().map_or(store_seq, |(seq, _)| *seq);
             let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
             // Another request may have applied these meanwhile; applying again is harmless,
             // but applying an older batch after a newer one is not.

@@ -2,6 +2,7 @@
 //! before touching anything.
 
 pub mod catalogue;
+pub mod exchange;
 pub mod identity;
 mod relations;
 mod throttle;

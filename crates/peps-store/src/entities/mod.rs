@@ -5,6 +5,8 @@ pub mod account;
 pub mod activation_code;
 pub mod audit_event;
 pub mod credential;
+pub mod import_job;
+pub mod imported_record;
 pub mod mandate;
 pub mod membership;
 pub mod offer;

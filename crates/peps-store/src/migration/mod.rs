@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m2026_11_22_000001_identity;
 mod m2026_11_22_000002_catalogue;
+mod m2026_11_22_000003_exchange;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m2026_11_22_000001_identity::Migration),
             Box::new(m2026_11_22_000002_catalogue::Migration),
+            Box::new(m2026_11_22_000003_exchange::Migration),
         ]
     }
 

@@ -4,6 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod import;
+pub mod read;
+pub mod schema;
+pub mod write;
+
 use super::offer::{Offer, OrganisationProfile};
 use crate::domain::Organisation;
 
@@ -83,6 +88,11 @@ pub struct V1Service {
     pub lien_mobilisation: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobilisation_precisions: Option<String>,
+    /// For a course: how many weeks (PEPS keeps no such field; read and not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nombre_semaines: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_horaire_hebdomadaire: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adresse: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,6 +197,8 @@ pub fn service(offer: &Offer, source: &str, public_url: &str) -> V1Service {
         mobilisable_par: non_empty(&c.mobilisation.mobilised_by),
         lien_mobilisation: c.mobilisation.link.clone(),
         mobilisation_precisions: c.mobilisation.details.clone(),
+        nombre_semaines: None,
+        volume_horaire_hebdomadaire: None,
         adresse: place.and_then(|l| l.address.clone()),
         complement_adresse: place.and_then(|l| l.address_complement.clone()),
         code_postal: place.and_then(|l| l.postcode.clone()),
