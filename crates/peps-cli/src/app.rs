@@ -7,8 +7,9 @@ use crate::config::{Config, LogFormat};
 use peps_core::auth::Argon2Hasher;
 use peps_core::clock::SystemClock;
 use peps_core::domain::{Account, Role};
+use peps_core::services::exchange::Exchange;
 use peps_core::services::{Catalogue, CataloguePorts, Identity, IdentityPorts, ProvisionAccount};
-use peps_http::{AppState, HttpSettings};
+use peps_http::{AppState, DataInclusion, DataInclusionSettings, HttpSettings};
 use peps_store::{Backend, DatabaseUrl, SeaOrmStore};
 
 pub fn init_logging(config: &Config) {
@@ -24,6 +25,33 @@ pub fn init_logging(config: &Config) {
     };
 }
 
+/// Connects to the configured database and brings its schema up to date.
+pub async fn connect(config: &Config) -> anyhow::Result<Arc<SeaOrmStore>> {
+    let url = DatabaseUrl::new(config.database.url.clone());
+    if url.backend()? == Backend::Sqlite {
+        ensure_sqlite_folder(url.expose())?;
+    }
+    let store = Arc::new(
+        SeaOrmStore::connect_with(&url, None)
+            .await
+            .with_context(|| format!("opening the database {url}"))?,
+    );
+    store.migrate().await?;
+    tracing::info!(database = %url, "database ready");
+    Ok(store)
+}
+
+/// The data·inclusion import and export, without the rest of PEPS (for the command line:
+/// no search index to load).
+pub fn exchange(config: &Config, store: Arc<SeaOrmStore>) -> anyhow::Result<Exchange> {
+    Ok(Exchange::new(
+        store.clone(),
+        store,
+        Arc::new(SystemClock),
+        Arc::new(config.reference_data()?),
+    ))
+}
+
 pub struct App {
     pub state: AppState,
 }
@@ -31,17 +59,7 @@ pub struct App {
 impl App {
     /// Connects, migrates and wires the services.
     pub async fn start(config: &Config) -> anyhow::Result<Self> {
-        let url = DatabaseUrl::new(config.database.url.clone());
-        if url.backend()? == Backend::Sqlite {
-            ensure_sqlite_folder(url.expose())?;
-        }
-        let store = Arc::new(
-            SeaOrmStore::connect_with(&url, None)
-                .await
-                .with_context(|| format!("opening the database {url}"))?,
-        );
-        store.migrate().await?;
-        tracing::info!(database = %url, "database ready");
+        let store = connect(config).await?;
         let identity = Identity::new(
             IdentityPorts::from_store(store.clone()),
             Arc::new(Argon2Hasher::default()),
@@ -70,13 +88,24 @@ impl App {
             .await
             .map_err(|e| anyhow::anyhow!("loading the catalogue: {e}"))?;
         tracing::info!(offers = catalogue.indexed_offers(), "catalogue index ready");
+        let exchange = Arc::new(exchange(config, store.clone())?);
+        let data_inclusion = Arc::new(DataInclusion::new(
+            exchange,
+            DataInclusionSettings {
+                source: config.data_inclusion.source.clone(),
+                public_url: config.server.public_url.clone(),
+                import_dir: config.data_inclusion.import_dir.clone(),
+            },
+        ));
         let state = AppState {
+            data_inclusion,
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),
             search_cache: Arc::default(),
             health: store,
             settings: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,
+                max_upload_bytes: config.server.max_upload_bytes,
                 trust_forwarded_for: config.server.trust_forwarded_for,
             },
         };

@@ -15,7 +15,15 @@ pub struct Config {
     pub auth: Auth,
     pub log: Log,
     pub catalogue: CatalogueConfig,
+    pub data_inclusion: DataInclusionConfig,
     pub notifications: Notifications,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataInclusionConfig {
+    pub source: String,
+    pub import_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +61,7 @@ pub struct Server {
     pub listen: String,
     pub public_url: String,
     pub max_body_bytes: usize,
+    pub max_upload_bytes: u64,
     pub trust_forwarded_for: bool,
 }
 

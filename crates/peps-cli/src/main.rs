@@ -3,6 +3,7 @@
 mod app;
 mod config;
 mod demo;
+mod exchange;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -41,6 +42,59 @@ enum Command {
     Catalogue {
         #[command(subcommand)]
         command: CatalogueCommand,
+    },
+    /// Bring data into the catalogue.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Write the published catalogue out.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a data·inclusion v1 extract (JSON array, JSON Lines or CSV, detected). Running
+    /// it again changes nothing; an interrupted run can simply be run again.
+    DataInclusion {
+        /// The structures file.
+        #[arg(long, value_name = "FILE")]
+        structures: Option<PathBuf>,
+        /// The services file.
+        #[arg(long, value_name = "FILE")]
+        services: Option<PathBuf>,
+        /// Keep only what is in, or open to the people of, this département (89, 2A, 971).
+        #[arg(long)]
+        departement: Option<String>,
+        /// Validate and count, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Theme of services whose topics no theme covers (default: the first theme).
+        #[arg(long)]
+        default_theme: Option<String>,
+        /// Where to write the report of rejected records and dropped fields (JSON Lines).
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "data-inclusion-report.jsonl"
+        )]
+        report: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Write the published catalogue as data·inclusion v1 structures and services.
+    DataInclusion {
+        /// json, jsonl or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// The folder to write structures.<format> and services.<format> into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 
@@ -152,6 +206,33 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Import {
+            command:
+                ImportCommand::DataInclusion {
+                    structures,
+                    services,
+                    departement,
+                    dry_run,
+                    default_theme,
+                    report,
+                },
+        } => {
+            exchange::import(
+                &config,
+                exchange::ImportArgs {
+                    structures,
+                    services,
+                    departement,
+                    dry_run,
+                    default_theme,
+                    report,
+                },
+            )
+            .await
+        }
+        Command::Export {
+            command: ExportCommand::DataInclusion { format, out },
+        } => exchange::export(&config, &format, &out).await,
         Command::Config {
             command: ConfigCommand::Check,
         } => {

@@ -40,6 +40,8 @@ pub enum Action {
     ModerateOffers,
     /// See the named contact person of an offer (personal data, for professionals only).
     ViewProfessionalContacts,
+    /// Import a data·inclusion extract into the catalogue and follow the import jobs.
+    ImportCatalogue,
 }
 
 impl Action {
@@ -63,6 +65,7 @@ impl Action {
             Action::ManageOffers,
             Action::ModerateOffers,
             Action::ViewProfessionalContacts,
+            Action::ImportCatalogue,
         ]);
         all
     }
@@ -154,7 +157,7 @@ pub fn authorize(role: Role, action: Action, relation: Relation) -> Result<(), D
                 || (role == Helper && relation == R::MandateHolder)
         }
         A::ManageOffers => role == Admin || (role == Member && relation == R::SameOrganisation),
-        A::ModerateOffers => role == Admin,
+        A::ModerateOffers | A::ImportCatalogue => role == Admin,
         A::ViewProfessionalContacts => matches!(role, Worker | Member | Admin),
     };
     if allowed { Ok(()) } else { Err(Denied) }
@@ -196,6 +199,7 @@ mod tests {
         manage_offers: member/same_organisation, admin/*
         moderate_offers: admin/*
         view_professional_contacts: worker/*, member/*, admin/*
+        import_catalogue: admin/*
     ";
 
     fn action_name(action: Action) -> String {

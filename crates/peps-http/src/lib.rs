@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+pub mod data_inclusion;
 mod middleware;
 mod problem;
 mod search_cache;
@@ -17,6 +18,7 @@ use poem_openapi::OpenApiService;
 use std::future::Future;
 use std::time::Duration;
 
+pub use data_inclusion::{DataInclusion, DataInclusionSettings};
 pub use problem::{ApiError, Problem};
 pub use search_cache::SearchCache;
 pub use state::{AppState, HttpSettings};
@@ -37,13 +39,22 @@ pub fn openapi_json() -> String {
     openapi().spec()
 }
 
+/// Routes whose bodies are files, streamed to disk under their own size limit rather than
+/// read into memory.
+const UPLOAD_PATHS: &[&str] = &["/api/v1/admin/imports"];
+
 /// Every route of the API, with its middleware, ready to serve.
 pub fn routes(state: AppState) -> impl poem::Endpoint<Output = poem::Response> + 'static {
     let service = openapi();
     let spec = service.spec();
     let docs = service.swagger_ui();
     let max_body = state.settings.max_body_bytes;
+    let max_upload = state.settings.max_upload_bytes;
     Route::new()
+        .at(
+            "/opendata/:file",
+            poem::get(data_inclusion::opendata).with(poem::middleware::Compression::new()),
+        )
         .at(
             "/openapi.json",
             poem::get(poem::endpoint::make_sync(move |_| {
@@ -54,7 +65,7 @@ pub fn routes(state: AppState) -> impl poem::Endpoint<Output = poem::Response> +
         )
         .nest("/docs", docs)
         .nest("/", service.into_endpoint())
-        .with(middleware::BodyLimit::new(max_body))
+        .with(middleware::BodyLimit::new(max_body).streaming(UPLOAD_PATHS, max_upload))
         .with(middleware::Problems)
         .with(middleware::RequestLog)
         .with(middleware::SecurityHeaders)

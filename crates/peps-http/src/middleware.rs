@@ -79,11 +79,24 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
 /// Refuses bodies over the limit with 413, whether or not they announce their length.
 pub struct BodyLimit {
     max: usize,
+    streamed: &'static [&'static str],
+    max_streamed: u64,
 }
 
 impl BodyLimit {
     pub fn new(max: usize) -> Self {
-        Self { max }
+        Self {
+            max,
+            streamed: &[],
+            max_streamed: 0,
+        }
+    }
+
+    /// Bodies of POSTs to these paths are uploads: passed on as a stream, cut at `max` bytes.
+    pub fn streaming(mut self, paths: &'static [&'static str], max: u64) -> Self {
+        self.streamed = paths;
+        self.max_streamed = max;
+        self
     }
 }
 
@@ -93,6 +106,8 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
         BodyLimitEndpoint {
             inner,
             max: self.max,
+            streamed: self.streamed,
+            max_streamed: self.max_streamed,
         }
     }
 }
@@ -100,6 +115,8 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
 pub struct BodyLimitEndpoint<E> {
     inner: E,
     max: usize,
+    streamed: &'static [&'static str],
+    max_streamed: u64,
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
@@ -112,6 +129,26 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
+        let upload =
+            req.method() == poem::http::Method::POST && self.streamed.contains(&req.uri().path());
+        if upload {
+            if announced.is_some_and(|len| len > self.max_streamed) {
+                return Err(too_large().into());
+            }
+            let limit = self.max_streamed;
+            let mut seen = 0u64;
+            let stream = req.take_body().into_bytes_stream();
+            let limited = futures_util::StreamExt::map(stream, move |chunk| {
+                let chunk = chunk?;
+                seen += chunk.len() as u64;
+                if seen > limit {
+                    return Err(std::io::Error::other("upload larger than allowed"));
+                }
+                Ok(chunk)
+            });
+            req.set_body(poem::Body::from_bytes_stream(limited));
+            return self.inner.call(req).await;
+        }
         if announced.is_some_and(|len| len > self.max as u64) {
             return Err(too_large().into());
         }

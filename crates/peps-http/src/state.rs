@@ -11,6 +11,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Largest upload (a data·inclusion extract), streamed to disk.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for HttpSettings {
@@ -18,6 +20,7 @@ impl Default for HttpSettings {
         Self {
             max_body_bytes: 64 * 1024,
             trust_forwarded_for: false,
+            max_upload_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -29,5 +32,7 @@ pub struct AppState {
     /// Recent search pages of this process, keyed by the catalogue counter they reflect.
     pub search_cache: Arc<crate::search_cache::SearchCache>,
     pub health: Arc<dyn StoreHealth>,
+    /// Open data and imports in the data·inclusion format.
+    pub data_inclusion: Arc<crate::data_inclusion::DataInclusion>,
     pub settings: HttpSettings,
 }

@@ -28,6 +28,7 @@ use crate::catalogue::{Offer, OfferContent, OfferStatus, ReferenceData};
 use crate::clock::Clock;
 use crate::domain::*;
 use crate::error::{CoreError, CoreResult, StoreError};
+use crate::policy::{Action, Actor, Relation, authorize};
 use crate::ports::*;
 
 /// Records per transaction: large enough to amortise a commit, small enough to keep memory flat
@@ -445,6 +446,62 @@ impl Exchange {
 
     pub fn reference(&self) -> &ReferenceData {
         &self.reference
+    }
+
+    /// Imports and their jobs are for admins only.
+    pub fn check_may_import(&self, actor: &Actor) -> CoreResult<()> {
+        authorize(actor.role, Action::ImportCatalogue, Relation::Unrelated)
+            .map_err(|_| CoreError::Denied)
+    }
+
+    /// Records a new job for `actor` (who must be allowed to import).
+    pub async fn create_job(&self, actor: &Actor, details: Value) -> CoreResult<ImportJob> {
+        self.check_may_import(actor)?;
+        let job = ImportJob {
+            id: ImportJobId::new(),
+            requested_by: actor.account,
+            status: ImportJobStatus::Queued,
+            created_at: self.clock.now(),
+            finished_at: None,
+            details,
+        };
+        self.store.save_import_job(&job).await?;
+        Ok(job)
+    }
+
+    /// Saves a job's progress or outcome (the job runner's own writes).
+    pub async fn save_job(&self, job: &ImportJob) -> CoreResult<()> {
+        self.store.save_import_job(job).await?;
+        Ok(())
+    }
+
+    pub async fn job(&self, actor: &Actor, id: ImportJobId) -> CoreResult<ImportJob> {
+        self.check_may_import(actor)?;
+        match self.store.import_job(id).await {
+            Err(StoreError::NotFound) => Err(CoreError::NotFound),
+            other => Ok(other?),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The published catalogue as v1 records, page by page.
+    pub fn export(&self, settings: ExportSettings) -> ExportPages {
+        ExportPages::new(self.store.clone(), settings)
+    }
+
+    /// The catalogue counter: any change to offers or profiles moves it.
+    pub async fn catalogue_seq(&self) -> CoreResult<i64> {
+        Ok(self.offers.catalogue_seq().await?)
+    }
+
+    /// The catalogue counter (for ETags) and when the catalogue last changed.
+    pub async fn catalogue_state(&self) -> CoreResult<(i64, Option<DateTime<Utc>>)> {
+        let seq = self.offers.catalogue_seq().await?;
+        let at = self.store.catalogue_changed_at().await?;
+        Ok((seq, at))
     }
 
     /// Imports a data·inclusion extract. One bad record never stops the run: it is counted

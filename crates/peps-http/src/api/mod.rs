@@ -3,6 +3,7 @@
 mod accounts;
 mod auth;
 mod catalogue;
+mod imports;
 pub use catalogue::SearchPage;
 mod offer_views;
 mod offers;
@@ -19,6 +20,7 @@ pub type Apis = (
     relations::RelationsApi,
     catalogue::CatalogueApi,
     offers::OffersApi,
+    imports::ImportsApi,
 );
 
 pub fn apis() -> Apis {
@@ -30,6 +32,7 @@ pub fn apis() -> Apis {
         relations::RelationsApi,
         catalogue::CatalogueApi,
         offers::OffersApi,
+        imports::ImportsApi,
     )
 }
 

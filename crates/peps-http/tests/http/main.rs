@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod bad_input;
 mod catalogue;
+mod data_inclusion;
 mod end_to_end;
 mod openapi;
 mod support;

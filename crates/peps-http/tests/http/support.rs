@@ -29,6 +29,8 @@ pub struct TestApp {
     pub shared: Arc<peps_store::SeaOrmStore>,
     pub state: AppState,
     pub client: TestClient<poem::endpoint::BoxEndpoint<'static>>,
+    /// Where import jobs keep their files.
+    pub _import_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -83,7 +85,23 @@ impl TestApp {
             Arc::new(peps_core::catalogue::ReferenceData::builtin()),
             catalogue,
         );
+        let exchange = Arc::new(peps_core::services::exchange::Exchange::new(
+            shared.clone(),
+            shared.clone(),
+            clock.clone(),
+            Arc::new(peps_core::catalogue::ReferenceData::builtin()),
+        ));
+        let import_dir = tempfile::tempdir().unwrap();
+        let data_inclusion = Arc::new(peps_http::DataInclusion::new(
+            exchange,
+            peps_http::DataInclusionSettings {
+                source: "peps-89".into(),
+                public_url: "https://peps.example.org".into(),
+                import_dir: import_dir.path().to_owned(),
+            },
+        ));
         let state = AppState {
+            data_inclusion,
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),
             search_cache: Arc::default(),
@@ -99,6 +117,7 @@ impl TestApp {
             shared: shared_store,
             state,
             client,
+            _import_dir: import_dir,
         }
     }
 
