@@ -23,6 +23,11 @@ enum ImportedRecords {
 }
 
 #[derive(DeriveIden)]
+enum Offers {
+    Table,
+}
+
+#[derive(DeriveIden)]
 enum ImportJobs {
     Table,
     Id,
@@ -57,11 +62,30 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Led by local_id: with `kind` first, PostgreSQL picks this index for the (kind,
+        // source, id) lookups of an import while the table has no statistics yet, and reads
+        // every record of the kind.
         manager
             .create_index(index(
                 "idx_imported_records_local",
                 ImportedRecords::Table,
-                &["kind", "local_id"],
+                &["local_id", "kind"],
+            ))
+            .await?;
+        // Keyset pages of the published catalogue (open data, exports): without these, SQLite
+        // sorts every published offer for each page.
+        manager
+            .create_index(index(
+                "idx_offers_status_id",
+                Offers::Table,
+                &["status", "id"],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "idx_offers_status_organisation",
+                Offers::Table,
+                &["status", "organisation_id"],
             ))
             .await?;
         manager
@@ -81,6 +105,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for name in ["idx_offers_status_id", "idx_offers_status_organisation"] {
+            manager
+                .drop_index(Index::drop().name(name).table(Offers::Table).to_owned())
+                .await?;
+        }
         for table in [
             ImportJobs::Table.into_iden(),
             ImportedRecords::Table.into_iden(),
