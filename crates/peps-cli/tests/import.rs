@@ -1,5 +1,6 @@
 //! `peps import data-inclusion` killed with SIGKILL midway, then run again, converges to the
-//! state of an uninterrupted import; and running it once more changes nothing.
+//! state of an uninterrupted import; and running it once more changes nothing. On SQLite, and
+//! on PostgreSQL when PEPS_TEST_DATABASE_URL is set (in databases of their own, dropped after).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -44,15 +45,63 @@ fn write_extract(dir: &Path) {
     services.finish().unwrap();
 }
 
-fn import(dir: &Path, database: &str) -> Command {
+/// Where the test's databases live: SQLite files in the test folder, or PostgreSQL databases
+/// created for the test.
+#[derive(Clone)]
+enum Databases {
+    Sqlite(std::path::PathBuf),
+    Postgres { server: String, prefix: String },
+}
+
+impl Databases {
+    fn url(&self, name: &str) -> String {
+        match self {
+            Databases::Sqlite(dir) => format!("sqlite://{}", dir.join(name).display()),
+            Databases::Postgres { server, prefix } => {
+                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+                format!("{base}/{prefix}_{}", name.replace('.', "_"))
+            }
+        }
+    }
+
+    async fn create(&self, name: &str) {
+        if let Databases::Postgres { server, prefix } = self {
+            let admin = SeaOrmStore::connect(server).await.unwrap();
+            use sea_orm::ConnectionTrait;
+            admin
+                .connection()
+                .execute_unprepared(&format!(
+                    "CREATE DATABASE {prefix}_{}",
+                    name.replace('.', "_")
+                ))
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn drop_all(&self, names: &[&str]) {
+        if let Databases::Postgres { server, prefix } = self {
+            let admin = SeaOrmStore::connect(server).await.unwrap();
+            use sea_orm::ConnectionTrait;
+            for name in names {
+                let _ = admin
+                    .connection()
+                    .execute_unprepared(&format!(
+                        "DROP DATABASE IF EXISTS {prefix}_{} WITH (FORCE)",
+                        name.replace('.', "_")
+                    ))
+                    .await;
+            }
+        }
+    }
+}
+
+fn import(dir: &Path, db: &Databases, database: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_peps"));
     cmd.current_dir(dir)
         .env_remove("RUST_LOG")
         .env("PEPS_LOG__LEVEL", "warn")
-        .env(
-            "PEPS_DATABASE__URL",
-            format!("sqlite://{}", dir.join(database).display()),
-        )
+        .env("PEPS_DATABASE__URL", db.url(database))
         .args([
             "import",
             "data-inclusion",
@@ -66,8 +115,8 @@ fn import(dir: &Path, database: &str) -> Command {
     cmd
 }
 
-fn run_to_end(dir: &Path, database: &str) -> String {
-    let out = import(dir, database).output().unwrap();
+fn run_to_end(dir: &Path, db: &Databases, database: &str) -> String {
+    let out = import(dir, db, database).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -77,10 +126,8 @@ fn run_to_end(dir: &Path, database: &str) -> String {
     stdout
 }
 
-async fn open(dir: &Path, database: &str) -> SeaOrmStore {
-    SeaOrmStore::connect(&format!("sqlite://{}", dir.join(database).display()))
-        .await
-        .unwrap()
+async fn open(db: &Databases, database: &str) -> SeaOrmStore {
+    SeaOrmStore::connect(&db.url(database)).await.unwrap()
 }
 
 /// Every service id of the extract, and what each became.
@@ -113,18 +160,44 @@ async fn offer_count(store: &SeaOrmStore) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_import_killed_midway_converges_when_run_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
     write_extract(dir);
-    // Create the schema first, so the reader below can open the database at once.
-    run_to_end_migrate(dir, "killed.db");
+    let mut all = vec![Databases::Sqlite(dir.to_owned())];
+    if let Some(server) = std::env::var("PEPS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        let prefix = format!(
+            "peps_kill_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        all.push(Databases::Postgres { server, prefix });
+    } else if std::env::var_os("PEPS_REQUIRE_POSTGRES").is_some() {
+        panic!("PEPS_REQUIRE_POSTGRES is set but PEPS_TEST_DATABASE_URL is not");
+    }
+    for db in &all {
+        db.create("killed.db").await;
+        db.create("clean.db").await;
+        killed_then_rerun(dir, db).await;
+        db.drop_all(&["killed.db", "clean.db"]).await;
+    }
+}
 
-    let mut child = import(dir, "killed.db")
+async fn killed_then_rerun(dir: &Path, db: &Databases) {
+    // Create the schema first, so the reader below can open the database at once.
+    migrate(dir, db, "killed.db");
+
+    let mut child = import(dir, db, "killed.db")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let watcher = open(dir, "killed.db").await;
+    let watcher = open(db, "killed.db").await;
     let started = Instant::now();
     loop {
         let seq = watcher.catalogue_seq().await.unwrap();
@@ -147,12 +220,12 @@ async fn an_import_killed_midway_converges_when_run_again() {
         "killed after {partial} offers"
     );
 
-    let resumed = run_to_end(dir, "killed.db");
-    let again = run_to_end(dir, "killed.db");
-    run_to_end(dir, "clean.db");
+    let resumed = run_to_end(dir, db, "killed.db");
+    let again = run_to_end(dir, db, "killed.db");
+    run_to_end(dir, db, "clean.db");
 
-    let killed = open(dir, "killed.db").await;
-    let clean = open(dir, "clean.db").await;
+    let killed = open(db, "killed.db").await;
+    let clean = open(db, "clean.db").await;
     assert_eq!(
         offer_count(&killed).await,
         offer_count(&clean).await,
@@ -169,14 +242,11 @@ async fn an_import_killed_midway_converges_when_run_again() {
     );
 }
 
-fn run_to_end_migrate(dir: &Path, database: &str) {
+fn migrate(dir: &Path, db: &Databases, database: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_peps"))
         .current_dir(dir)
         .env("PEPS_LOG__LEVEL", "warn")
-        .env(
-            "PEPS_DATABASE__URL",
-            format!("sqlite://{}", dir.join(database).display()),
-        )
+        .env("PEPS_DATABASE__URL", db.url(database))
         .arg("migrate")
         .output()
         .unwrap();
