@@ -24,6 +24,7 @@ struct CliObserver {
     phase: Option<Phase>,
     started: Instant,
     last_line: Instant,
+    last_records: Option<u64>,
     report: BufWriter<std::fs::File>,
 }
 
@@ -53,10 +54,13 @@ impl ImportObserver for CliObserver {
                 bar.set_position(p.bytes_read);
                 bar.set_message(format!("{} records, {rate:.0}/s", p.records));
             }
-            None if self.last_line.elapsed() >= Duration::from_secs(5)
-                || p.bytes_read >= p.total_bytes =>
+            None if self.last_records != Some(p.records)
+                && p.records > 0
+                && (self.last_line.elapsed() >= Duration::from_secs(5)
+                    || p.bytes_read >= p.total_bytes) =>
             {
                 self.last_line = Instant::now();
+                self.last_records = Some(p.records);
                 let share = p.bytes_read as f64 / p.total_bytes.max(1) as f64;
                 let eta = if share > 0.0 {
                     elapsed * (1.0 - share) / share
@@ -143,6 +147,7 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
         phase: None,
         started: Instant::now(),
         last_line: Instant::now(),
+        last_records: None,
         report: BufWriter::new(report),
     };
     let started = Instant::now();

@@ -549,6 +549,12 @@ impl Exchange {
         }
         if let Some(path) = &files.structures {
             let (mut reader, total) = open(path)?;
+            run.observer.progress(&Progress {
+                phase: Phase::Structures,
+                records: 0,
+                bytes_read: 0,
+                total_bytes: total,
+            });
             let mut done = false;
             while !done {
                 let (chunk, end) = next_chunk(&mut reader, batch);
@@ -566,6 +572,12 @@ impl Exchange {
         run.seen.clear();
         if let Some(path) = &files.services {
             let (mut reader, total) = open(path)?;
+            run.observer.progress(&Progress {
+                phase: Phase::Services,
+                records: 0,
+                bytes_read: 0,
+                total_bytes: total,
+            });
             let mut done = false;
             while !done {
                 let (chunk, end) = next_chunk(&mut reader, batch);
@@ -634,6 +646,12 @@ impl Exchange {
         run: &mut Run<'_>,
     ) -> Result<HashSet<u64>, ImportError> {
         let (mut reader, total) = open(path)?;
+        run.observer.progress(&Progress {
+            phase: Phase::Scanning,
+            records: 0,
+            bytes_read: 0,
+            total_bytes: total,
+        });
         let mut referenced = HashSet::new();
         let mut count = 0u64;
         for item in reader.by_ref() {
@@ -715,6 +733,10 @@ impl Exchange {
                     .map(|(_, s, _)| (s.source.clone(), s.id.clone())),
             )
             .await?;
+        let places: HashMap<String, (String, u64, u64)> = mapped
+            .iter()
+            .map(|(r, s, _)| (s.id.clone(), (s.source.clone(), r.position, r.line)))
+            .collect();
         let mut batch = ImportBatch::default();
         for (record, structure, m) in mapped {
             let key = (structure.source.clone(), structure.id.clone());
@@ -765,7 +787,7 @@ impl Exchange {
                 },
             });
         }
-        self.apply(KIND, batch, run).await
+        self.apply(KIND, batch, &places, run).await
     }
 
     fn count_skip(
@@ -798,10 +820,13 @@ impl Exchange {
         Ok(())
     }
 
+    /// Writes a batch. `places` says where each record of the batch was in its file (by id),
+    /// for the report lines of records the store could not write as asked.
     async fn apply(
         &self,
         kind: RecordKind,
         batch: ImportBatch,
+        places: &HashMap<String, (String, u64, u64)>,
         run: &mut Run<'_>,
     ) -> Result<(), ImportError> {
         let count = |creating: bool| match kind {
@@ -831,37 +856,41 @@ impl Exchange {
                 self.store.apply_import(&batch).await?
             };
         let conflicts = outcome.conflicts.len() as u64;
-        for id in outcome.sirets_dropped {
-            run.report(ReportLine {
-                kind: RecordKind::Structure.as_str(),
-                position: 0,
-                line: 0,
-                source: None,
+        let sirets_dropped = outcome.sirets_dropped.len() as u64;
+        let line = |kind: RecordKind, id: String, outcome, field: &str, code: &str| {
+            let (source, position, line) = places
+                .get(&id)
+                .map_or((None, 0, 0), |(s, p, l)| (Some(s.clone()), *p, *l));
+            ReportLine {
+                kind: kind.as_str(),
+                position,
+                line,
+                source,
                 id: Some(id),
-                outcome: "field_dropped",
-                field: "siret".into(),
-                code: "import.siret_taken".into(),
+                outcome,
+                field: field.into(),
+                code: code.into(),
                 value: None,
-            })?;
+            }
+        };
+        for id in outcome.sirets_dropped {
+            run.report(line(
+                RecordKind::Structure,
+                id,
+                "field_dropped",
+                "siret",
+                "import.siret_taken",
+            ))?;
         }
         for (k, id) in outcome.conflicts {
-            run.report(ReportLine {
-                kind: k.as_str(),
-                position: 0,
-                line: 0,
-                source: None,
-                id: Some(id),
-                outcome: "conflict",
-                field: "*".into(),
-                code: "import.changed_during_import".into(),
-                value: None,
-            })?;
+            run.report(line(k, id, "conflict", "*", "import.changed_during_import"))?;
         }
         let c = run.counts(kind);
         c.created += created;
         c.updated += updated;
         c.verified += verified;
         c.conflicts += conflicts;
+        c.with_dropped_fields += sirets_dropped;
         // Conflicted writes were counted as updates above.
         c.updated = c.updated.saturating_sub(conflicts);
         Ok(())
@@ -957,6 +986,15 @@ impl Exchange {
                     .map(|(_, _, m)| (m.origin.source.clone(), m.origin.id.clone())),
             )
             .await?;
+        let places: HashMap<String, (String, u64, u64)> = mapped
+            .iter()
+            .map(|(r, _, m)| {
+                (
+                    m.origin.id.clone(),
+                    (m.origin.source.clone(), r.position, r.line),
+                )
+            })
+            .collect();
         let mut batch = ImportBatch::default();
         for (record, organisation_id, m) in mapped {
             let key = (m.origin.source.clone(), m.origin.id.clone());
@@ -1037,7 +1075,7 @@ impl Exchange {
                 offer,
             });
         }
-        self.apply(KIND, batch, run).await
+        self.apply(KIND, batch, &places, run).await
     }
 }
 
