@@ -118,6 +118,7 @@ impl ImportObserver for JobObserver {
 
 async fn run_job(
     di: Arc<DataInclusion>,
+    catalogue: Arc<peps_core::services::Catalogue>,
     mut job: ImportJob,
     files: ImportFiles,
     options: ImportOptions,
@@ -193,6 +194,13 @@ async fn run_job(
         .unwrap_or_else(|e| e.into_inner())
         .remove(&job.id);
     tracing::info!(job = %job.id, status = job.status.as_str(), "import job finished");
+    // Bring this instance's search index up to date now, so that the first reader after a
+    // large import does not wait for it.
+    if job.status == ImportJobStatus::Succeeded
+        && let Err(e) = catalogue.sync().await
+    {
+        tracing::warn!(error = %e, "search index catch-up after an import failed; the next search retries");
+    }
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Catalogue")]
@@ -274,7 +282,13 @@ impl ImportsApi {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(job.id);
-        tokio::spawn(run_job(di.clone(), job.clone(), files, options));
+        tokio::spawn(run_job(
+            di.clone(),
+            state.catalogue.clone(),
+            job.clone(),
+            files,
+            options,
+        ));
         Ok(Started::Accepted(Json(view(&job))))
     }
 
