@@ -16,7 +16,8 @@ use crate::entities::{
     import_job, imported_record, offer, offer_history, organisation, organisation_profile,
 };
 use crate::error::{corrupt, db_err};
-use crate::offers::{history_model, save_profile, take_seqs, to_model};
+use crate::offers::{history_model, profile_domain, save_profile, take_seqs, to_model};
+use crate::organisations::to_domain as organisation_domain;
 use peps_core::StoreError;
 use peps_core::catalogue::{Offer, OfferStatus};
 use peps_core::domain::*;
@@ -62,33 +63,6 @@ fn organisation_model(o: &Organisation) -> organisation::ActiveModel {
         created_at: o.created_at,
     }
     .into_active_model()
-}
-
-fn organisation_domain(m: organisation::Model) -> StoreResult<Organisation> {
-    Ok(Organisation {
-        id: OrganisationId(m.id),
-        name: OrganisationName::parse(&m.name)
-            .map_err(|_| corrupt("organisation name", &m.name))?,
-        kind: m
-            .kind
-            .parse()
-            .map_err(|_| corrupt("organisation kind", &m.kind))?,
-        siret: m
-            .siret
-            .as_deref()
-            .map(|s| Siret::parse(s).map_err(|_| corrupt("SIRET", s)))
-            .transpose()?,
-        created_at: m.created_at,
-    })
-}
-
-fn profile_domain(m: organisation_profile::Model) -> StoreResult<StoredProfile> {
-    Ok(StoredProfile {
-        profile: serde_json::from_str(&m.document)
-            .map_err(|_| corrupt("organisation profile of", &m.organisation_id.to_string()))?,
-        version: m.version,
-        updated_at: m.updated_at,
-    })
 }
 
 async fn insert_chunked<A, E>(txn: &DatabaseTransaction, rows: Vec<A>) -> StoreResult<()>

@@ -344,19 +344,12 @@ impl OfferRepository for SeaOrmStore {
         &self,
         organisation_id: OrganisationId,
     ) -> StoreResult<Option<StoredProfile>> {
-        let Some(m) = organisation_profile::Entity::find_by_id(organisation_id.0)
+        organisation_profile::Entity::find_by_id(organisation_id.0)
             .one(&self.db)
             .await
             .map_err(db_err)?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(StoredProfile {
-            profile: serde_json::from_str(&m.document)
-                .map_err(|_| corrupt("organisation profile of", &m.organisation_id.to_string()))?,
-            version: m.version,
-            updated_at: m.updated_at,
-        }))
+            .map(profile_domain)
+            .transpose()
     }
 
     async fn save_organisation_profile(
@@ -420,4 +413,13 @@ pub(crate) async fn save_profile(
             Ok(version + 1)
         }
     }
+}
+
+pub(crate) fn profile_domain(m: organisation_profile::Model) -> StoreResult<StoredProfile> {
+    Ok(StoredProfile {
+        profile: serde_json::from_str(&m.document)
+            .map_err(|_| corrupt("organisation profile of", &m.organisation_id.to_string()))?,
+        version: m.version,
+        updated_at: m.updated_at,
+    })
 }

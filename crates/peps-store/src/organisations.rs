@@ -14,7 +14,7 @@ use peps_core::StoreError;
 use peps_core::domain::*;
 use peps_core::ports::{OrganisationRepository, StoreResult};
 
-fn to_domain(m: organisation::Model) -> StoreResult<Organisation> {
+pub(crate) fn to_domain(m: organisation::Model) -> StoreResult<Organisation> {
     Ok(Organisation {
         id: OrganisationId(m.id),
         name: OrganisationName::parse(&m.name)

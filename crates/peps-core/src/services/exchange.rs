@@ -547,49 +547,34 @@ impl Exchange {
         if let (Some(departement), Some(services)) = (&options.departement, &files.services) {
             run.referenced = Some(self.scan_referenced(services, departement, &mut run)?);
         }
-        if let Some(path) = &files.structures {
+        // Structures first: the services that follow refer to them.
+        let files = [
+            (RecordKind::Structure, Phase::Structures, &files.structures),
+            (RecordKind::Service, Phase::Services, &files.services),
+        ];
+        for (kind, phase, path) in files {
+            let Some(path) = path else { continue };
+            run.seen.clear();
             let (mut reader, total) = open(path)?;
-            run.observer.progress(&Progress {
-                phase: Phase::Structures,
+            let mut progress = Progress {
+                phase,
                 records: 0,
                 bytes_read: 0,
                 total_bytes: total,
-            });
+            };
+            run.observer.progress(&progress);
             let mut done = false;
             while !done {
                 let (chunk, end) = next_chunk(&mut reader, batch);
                 done = end;
-                let records = self.unframe(RecordKind::Structure, path, chunk, &mut run)?;
-                self.structures_chunk(records, &mut run).await?;
-                run.observer.progress(&Progress {
-                    phase: Phase::Structures,
-                    records: run.summary.structures.read,
-                    bytes_read: reader.bytes_read(),
-                    total_bytes: total,
-                });
-            }
-        }
-        run.seen.clear();
-        if let Some(path) = &files.services {
-            let (mut reader, total) = open(path)?;
-            run.observer.progress(&Progress {
-                phase: Phase::Services,
-                records: 0,
-                bytes_read: 0,
-                total_bytes: total,
-            });
-            let mut done = false;
-            while !done {
-                let (chunk, end) = next_chunk(&mut reader, batch);
-                done = end;
-                let records = self.unframe(RecordKind::Service, path, chunk, &mut run)?;
-                self.services_chunk(records, &mut run).await?;
-                run.observer.progress(&Progress {
-                    phase: Phase::Services,
-                    records: run.summary.services.read,
-                    bytes_read: reader.bytes_read(),
-                    total_bytes: total,
-                });
+                let records = self.unframe(kind, path, chunk, &mut run)?;
+                match kind {
+                    RecordKind::Structure => self.structures_chunk(records, &mut run).await?,
+                    RecordKind::Service => self.services_chunk(records, &mut run).await?,
+                }
+                progress.records = run.counts(kind).read;
+                progress.bytes_read = reader.bytes_read();
+                run.observer.progress(&progress);
             }
         }
         Ok(run.summary)
