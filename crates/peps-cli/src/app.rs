@@ -98,6 +98,7 @@ impl App {
             },
         ));
         let state = AppState {
+            templates: Arc::new(config.step_templates()?),
             data_inclusion,
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),

@@ -16,7 +16,14 @@ pub struct Config {
     pub log: Log,
     pub catalogue: CatalogueConfig,
     pub data_inclusion: DataInclusionConfig,
+    pub plans: PlansConfig,
     pub notifications: Notifications,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlansConfig {
+    pub templates_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -275,6 +282,17 @@ impl Config {
         }
         peps_core::catalogue::ReferenceData::from_files(files)
             .context("catalogue.reference_dir: invalid reference lists")
+    }
+
+    /// The step templates: built-in, with `plans.templates_dir` adding and replacing templates
+    /// and texts.
+    pub fn step_templates(&self) -> anyhow::Result<peps_core::plans::TemplateLibrary> {
+        let dir = &self.plans.templates_dir;
+        if dir.as_os_str().is_empty() {
+            return Ok(peps_core::plans::TemplateLibrary::builtin());
+        }
+        peps_core::plans::TemplateLibrary::with_overrides(dir)
+            .with_context(|| format!("plans.templates_dir ({})", dir.display()))
     }
 
     pub fn identity_settings(&self) -> peps_core::services::IdentitySettings {

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod plans;
 pub mod policy;
 pub mod ports;
 pub mod services;

@@ -32,6 +32,8 @@ pub struct AppState {
     /// Recent search pages of this process, keyed by the catalogue counter they reflect.
     pub search_cache: Arc<crate::search_cache::SearchCache>,
     pub health: Arc<dyn StoreHealth>,
+    /// The step templates (démarches types), public reference data.
+    pub templates: Arc<peps_core::plans::TemplateLibrary>,
     /// Open data and imports in the data·inclusion format.
     pub data_inclusion: Arc<crate::data_inclusion::DataInclusion>,
     pub settings: HttpSettings,

@@ -21,6 +21,7 @@ mod organisations;
 mod relations;
 mod sessions;
 mod throttle;
+pub mod translate;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -9,6 +9,7 @@ mod offer_views;
 mod offers;
 mod organisations;
 mod relations;
+mod step_templates;
 mod system;
 mod views;
 
@@ -21,6 +22,7 @@ pub type Apis = (
     catalogue::CatalogueApi,
     offers::OffersApi,
     imports::ImportsApi,
+    step_templates::StepTemplatesApi,
 );
 
 pub fn apis() -> Apis {
@@ -33,6 +35,7 @@ pub fn apis() -> Apis {
         catalogue::CatalogueApi,
         offers::OffersApi,
         imports::ImportsApi,
+        step_templates::StepTemplatesApi,
     )
 }
 
@@ -52,4 +55,6 @@ pub enum Tag {
     Catalogue,
     /// Offerers managing their offers; moderation and freshness.
     Offers,
+    /// Step plans and the step templates they start from.
+    Plans,
 }

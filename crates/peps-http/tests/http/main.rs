@@ -9,4 +9,5 @@ mod catalogue;
 mod data_inclusion;
 mod end_to_end;
 mod openapi;
+mod step_templates;
 mod support;

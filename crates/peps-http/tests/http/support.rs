@@ -101,6 +101,7 @@ impl TestApp {
             },
         ));
         let state = AppState {
+            templates: Arc::new(peps_core::plans::TemplateLibrary::builtin()),
             data_inclusion,
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),
