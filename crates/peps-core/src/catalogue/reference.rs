@@ -175,31 +175,7 @@ macro_rules! label_files {
 }
 
 /// One label file per language of `data/languages.tsv` (a test checks none is missing).
-const LABEL_FILES: &[(&str, &str)] = label_files!(
-    "fr",
-    "fr-x-falc",
-    "en",
-    "ar",
-    "es",
-    "pt",
-    "ro",
-    "ru",
-    "uk",
-    "pl",
-    "sq",
-    "ka",
-    "tr",
-    "fa",
-    "ps",
-    "ur",
-    "bn",
-    "ta",
-    "zh-Hans",
-    "am",
-    "so",
-    "ti",
-    "ff"
-);
+const LABEL_FILES: &[(&str, &str)] = crate::domain::language::with_language_codes!(label_files);
 
 /// All reference lists with their labels. Cheap to share behind an `Arc`.
 #[derive(Debug, Clone)]

@@ -6,6 +6,39 @@ use std::sync::LazyLock;
 
 use crate::error::ValidationError;
 
+/// Calls `$callback!` with every language code as a literal, for files compiled in per
+/// language (`include_str!` needs literal paths). Tests check the list against languages.tsv.
+macro_rules! with_language_codes {
+    ($callback:ident) => {
+        $callback!(
+            "fr",
+            "fr-x-falc",
+            "en",
+            "ar",
+            "es",
+            "pt",
+            "ro",
+            "ru",
+            "uk",
+            "pl",
+            "sq",
+            "ka",
+            "tr",
+            "fa",
+            "ps",
+            "ur",
+            "bn",
+            "ta",
+            "zh-Hans",
+            "ti",
+            "am",
+            "so",
+            "ff"
+        )
+    };
+}
+pub(crate) use with_language_codes;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {

@@ -118,31 +118,7 @@ macro_rules! builtin_texts {
 }
 
 /// Every language's texts, compiled in.
-const BUILTIN_TEXTS: &[(&str, &str)] = builtin_texts!(
-    "fr",
-    "fr-x-falc",
-    "en",
-    "ar",
-    "es",
-    "pt",
-    "ro",
-    "ru",
-    "uk",
-    "pl",
-    "sq",
-    "ka",
-    "tr",
-    "fa",
-    "ps",
-    "ur",
-    "bn",
-    "ta",
-    "zh-Hans",
-    "ti",
-    "am",
-    "so",
-    "ff",
-);
+const BUILTIN_TEXTS: &[(&str, &str)] = crate::domain::language::with_language_codes!(builtin_texts);
 
 fn malformed(file: &str, e: impl std::fmt::Display) -> TemplateError {
     TemplateError::Malformed {
