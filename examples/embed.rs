@@ -67,6 +67,7 @@ pub async fn run(database_url: &str) -> anyhow::Result<String> {
             NewPerson {
                 display_name: "Amina Yusuf".to_owned(),
                 email: None,
+                phone: Some("06 12 34 56 78".to_owned()),
                 language: Some("so".to_owned()),
             },
         )

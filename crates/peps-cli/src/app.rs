@@ -8,7 +8,10 @@ use peps_core::auth::Argon2Hasher;
 use peps_core::clock::SystemClock;
 use peps_core::domain::{Account, Role};
 use peps_core::services::exchange::Exchange;
-use peps_core::services::{Catalogue, CataloguePorts, Identity, IdentityPorts, ProvisionAccount};
+use peps_core::services::{
+    Catalogue, CataloguePorts, Identity, IdentityPorts, PlanChannels, PlanPorts, Plans,
+    ProvisionAccount,
+};
 use peps_http::{AppState, DataInclusion, DataInclusionSettings, HttpSettings};
 use peps_store::{Backend, DatabaseUrl, SeaOrmStore};
 
@@ -52,6 +55,27 @@ pub fn exchange(config: &Config, store: Arc<SeaOrmStore>) -> anyhow::Result<Exch
     ))
 }
 
+/// The plan use cases with their channels and translator.
+pub fn plans(
+    config: &Config,
+    store: Arc<SeaOrmStore>,
+    notifier: Arc<dyn peps_core::ports::Notifier>,
+) -> anyhow::Result<Plans> {
+    let sms = peps_store::notify::sms_from_setting(&config.notifications.sms)
+        .context("notifications.sms")?;
+    Ok(Plans::new(
+        PlanPorts::from_store(store),
+        Arc::new(config.step_templates()?),
+        config.translator()?,
+        PlanChannels {
+            email: notifier,
+            sms,
+        },
+        Arc::new(SystemClock),
+        config.plan_settings(),
+    ))
+}
+
 pub struct App {
     pub state: AppState,
 }
@@ -71,6 +95,7 @@ impl App {
             &config.notifications.from,
         )
         .context("notifications.url")?;
+        let plans = plans(config, store.clone(), notifier.clone())?;
         let catalogue = Catalogue::new(
             CataloguePorts {
                 offers: store.clone(),
@@ -98,7 +123,7 @@ impl App {
             },
         ));
         let state = AppState {
-            templates: Arc::new(config.step_templates()?),
+            plans: Arc::new(plans),
             data_inclusion,
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),

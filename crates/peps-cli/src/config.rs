@@ -24,6 +24,13 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct PlansConfig {
     pub templates_dir: PathBuf,
+    pub due_reminder_days: u32,
+    /// A LibreTranslate server's URL; empty: no machine translation.
+    pub translator_url: String,
+    #[serde(default)]
+    pub translator_api_key: String,
+    #[serde(default)]
+    pub translator_api_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +56,8 @@ pub struct Notifications {
     #[serde(default)]
     pub url_file: Option<PathBuf>,
     pub from: String,
+    /// Text messages for people without email: "log" (nothing sent).
+    pub sms: String,
 }
 
 impl std::fmt::Debug for Notifications {
@@ -58,6 +67,7 @@ impl std::fmt::Debug for Notifications {
         f.debug_struct("Notifications")
             .field("url", &format!("{scheme}://[redacted]"))
             .field("from", &self.from)
+            .field("sms", &self.sms)
             .finish()
     }
 }
@@ -189,6 +199,17 @@ impl Config {
                 .with_context(|| format!("reading notifications.url_file {}", path.display()))?;
             config.notifications.url = url.trim().to_owned();
         }
+        if let Some(path) = config
+            .plans
+            .translator_api_key_file
+            .take()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            let key = std::fs::read_to_string(&path).with_context(|| {
+                format!("reading plans.translator_api_key_file {}", path.display())
+            })?;
+            config.plans.translator_api_key = key.trim().to_owned();
+        }
         config.validate()?;
         Ok(config)
     }
@@ -293,6 +314,24 @@ impl Config {
         }
         peps_core::plans::TemplateLibrary::with_overrides(dir)
             .with_context(|| format!("plans.templates_dir ({})", dir.display()))
+    }
+
+    /// Machine translation of what workers write: none, or a LibreTranslate server.
+    pub fn translator(&self) -> anyhow::Result<std::sync::Arc<dyn peps_core::ports::Translator>> {
+        let p = &self.plans;
+        if p.translator_url.trim().is_empty() {
+            return Ok(std::sync::Arc::new(peps_core::ports::NoTranslator));
+        }
+        let key = Some(p.translator_api_key.clone()).filter(|k| !k.is_empty());
+        let translator = peps_store::translate::LibreTranslate::new(&p.translator_url, key)
+            .map_err(|e| anyhow::anyhow!("plans.translator_url: {e}"))?;
+        Ok(std::sync::Arc::new(translator))
+    }
+
+    pub fn plan_settings(&self) -> peps_core::services::PlanSettings {
+        peps_core::services::PlanSettings {
+            due_reminder_days: self.plans.due_reminder_days,
+        }
     }
 
     pub fn identity_settings(&self) -> peps_core::services::IdentitySettings {

@@ -42,6 +42,22 @@ pub enum Action {
     ViewProfessionalContacts,
     /// Import a data·inclusion extract into the catalogue and follow the import jobs.
     ImportCatalogue,
+    /// Start a plan for a person.
+    CreatePlan,
+    /// Read a plan's content: steps, texts, orientations, history.
+    ViewPlan,
+    /// Know that a plan exists, its status and dates, without its content.
+    ViewPlanMetadata,
+    /// Write a plan: title, steps, order, any step status, close or reopen.
+    EditPlan,
+    /// Read and write the workers' private notes on steps.
+    ViewPrivateNotes,
+    /// Report progress on a step (in progress, done, given up).
+    ReportStepProgress,
+    /// Read and write a step's message thread.
+    DiscussStep,
+    /// Allow other workers onto a plan, or remove them.
+    AllowPlanWorkers,
 }
 
 impl Action {
@@ -66,6 +82,14 @@ impl Action {
             Action::ModerateOffers,
             Action::ViewProfessionalContacts,
             Action::ImportCatalogue,
+            Action::CreatePlan,
+            Action::ViewPlan,
+            Action::ViewPlanMetadata,
+            Action::EditPlan,
+            Action::ViewPrivateNotes,
+            Action::ReportStepProgress,
+            Action::DiscussStep,
+            Action::AllowPlanWorkers,
         ]);
         all
     }
@@ -86,18 +110,21 @@ pub enum Relation {
     MandateHolder,
     /// The actor belongs to the organisation concerned, or shares one with the account.
     SameOrganisation,
+    /// The actor is a worker the person allowed onto this plan.
+    AllowedWorker,
     /// None of the above (including a helper whose mandate expired or was revoked).
     Unrelated,
 }
 
 impl Relation {
-    pub const ALL: [Relation; 7] = [
+    pub const ALL: [Relation; 8] = [
         Relation::Oneself,
         Relation::CurrentReferent,
         Relation::FormerReferent,
         Relation::MandatedHelper,
         Relation::MandateHolder,
         Relation::SameOrganisation,
+        Relation::AllowedWorker,
         Relation::Unrelated,
     ];
 }
@@ -159,6 +186,22 @@ pub fn authorize(role: Role, action: Action, relation: Relation) -> Result<(), D
         A::ManageOffers => role == Admin || (role == Member && relation == R::SameOrganisation),
         A::ModerateOffers | A::ImportCatalogue => role == Admin,
         A::ViewProfessionalContacts => matches!(role, Worker | Member | Admin),
+        A::CreatePlan => role == Worker && relation == R::CurrentReferent,
+        A::ViewPlan => {
+            (role == Person && relation == R::Oneself)
+                || (role == Worker && matches!(relation, R::CurrentReferent | R::AllowedWorker))
+                || (role == Helper && relation == R::MandatedHelper)
+        }
+        // An admin answers for the service's running, not for people's lives: no content.
+        A::ViewPlanMetadata => role == Admin || authorize(role, A::ViewPlan, relation).is_ok(),
+        A::EditPlan | A::ViewPrivateNotes => {
+            role == Worker && matches!(relation, R::CurrentReferent | R::AllowedWorker)
+        }
+        A::ReportStepProgress | A::AllowPlanWorkers => role == Person && relation == R::Oneself,
+        A::DiscussStep => {
+            (role == Person && relation == R::Oneself)
+                || (role == Worker && matches!(relation, R::CurrentReferent | R::AllowedWorker))
+        }
     };
     if allowed { Ok(()) } else { Err(Denied) }
 }
@@ -183,9 +226,10 @@ mod tests {
         list_accounts: admin/*
         issue_activation_code: worker/current_referent, admin/current_referent,
                       admin/former_referent, admin/mandated_helper, admin/mandate_holder,
-                      admin/same_organisation, admin/unrelated
+                      admin/same_organisation, admin/allowed_worker, admin/unrelated
         disable_account: admin/current_referent, admin/former_referent, admin/mandated_helper,
-                      admin/mandate_holder, admin/same_organisation, admin/unrelated
+                      admin/mandate_holder, admin/same_organisation, admin/allowed_worker,
+                      admin/unrelated
         view_audit_trail: person/oneself, worker/oneself, member/oneself, helper/oneself, admin/*
         create_organisation: admin/*
         view_organisation: person/*, worker/*, member/*, helper/*, admin/*
@@ -200,6 +244,16 @@ mod tests {
         moderate_offers: admin/*
         view_professional_contacts: worker/*, member/*, admin/*
         import_catalogue: admin/*
+        create_plan: worker/current_referent
+        view_plan: person/oneself, worker/current_referent, worker/allowed_worker,
+                      helper/mandated_helper
+        view_plan_metadata: person/oneself, worker/current_referent, worker/allowed_worker,
+                      helper/mandated_helper, admin/*
+        edit_plan: worker/current_referent, worker/allowed_worker
+        view_private_notes: worker/current_referent, worker/allowed_worker
+        report_step_progress: person/oneself
+        discuss_step: person/oneself, worker/current_referent, worker/allowed_worker
+        allow_plan_workers: person/oneself
     ";
 
     fn action_name(action: Action) -> String {
@@ -228,6 +282,7 @@ mod tests {
             Relation::MandatedHelper => "mandated_helper",
             Relation::MandateHolder => "mandate_holder",
             Relation::SameOrganisation => "same_organisation",
+            Relation::AllowedWorker => "allowed_worker",
             Relation::Unrelated => "unrelated",
         }
     }
@@ -275,7 +330,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, Action::all().len() * 5 * 7);
+        assert_eq!(checked, Action::all().len() * 5 * 8);
         // Every line of the table names a real triple (no typo silently allowing nothing).
         let names: HashSet<_> = Action::all().into_iter().map(action_name).collect();
         for (action, role, relation) in &allowed {
@@ -295,6 +350,10 @@ mod tests {
             Action::ViewAccount,
             Action::ViewMandates,
             Action::ViewReferents,
+            Action::ViewPlan,
+            Action::ViewPlanMetadata,
+            Action::EditPlan,
+            Action::DiscussStep,
         ] {
             assert!(authorize(Role::Person, action, Relation::Unrelated).is_err());
             assert!(authorize(Role::Worker, action, Relation::FormerReferent).is_err());

@@ -8,6 +8,7 @@ mod api;
 mod auth;
 pub mod data_inclusion;
 mod middleware;
+mod plan_print;
 mod problem;
 mod search_cache;
 mod state;

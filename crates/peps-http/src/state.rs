@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use peps_core::ports::StoreHealth;
-use peps_core::services::{Catalogue, Identity};
+use peps_core::services::{Catalogue, Identity, Plans};
 
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -29,11 +29,11 @@ impl Default for HttpSettings {
 pub struct AppState {
     pub identity: Arc<Identity>,
     pub catalogue: Arc<Catalogue>,
+    /// Persons' step plans.
+    pub plans: Arc<Plans>,
     /// Recent search pages of this process, keyed by the catalogue counter they reflect.
     pub search_cache: Arc<crate::search_cache::SearchCache>,
     pub health: Arc<dyn StoreHealth>,
-    /// The step templates (démarches types), public reference data.
-    pub templates: Arc<peps_core::plans::TemplateLibrary>,
     /// Open data and imports in the data·inclusion format.
     pub data_inclusion: Arc<crate::data_inclusion::DataInclusion>,
     pub settings: HttpSettings,

@@ -18,6 +18,7 @@ pub mod migration;
 pub mod notify;
 mod offers;
 mod organisations;
+mod plans;
 mod relations;
 mod sessions;
 mod throttle;

@@ -46,6 +46,34 @@ async fn postgres_conforms_for_the_catalogue() {
     run_catalogue(TestBackend::Postgres).await;
 }
 
+async fn run_plans(backend: TestBackend) {
+    let keep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    peps_core::testing::plan_conformance::run_all(|| {
+        let keep = keep.clone();
+        async move {
+            let test_store = fresh(backend).await;
+            let store = test_store.store();
+            keep.lock().unwrap().push(test_store);
+            store
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sqlite_conforms_for_plans() {
+    run_plans(TestBackend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_conforms_for_plans() {
+    if !backends().contains(&TestBackend::Postgres) {
+        eprintln!("PEPS_TEST_DATABASE_URL not set: PostgreSQL conformance not run");
+        return;
+    }
+    run_plans(TestBackend::Postgres).await;
+}
+
 #[tokio::test]
 async fn sqlite_conforms() {
     run(TestBackend::Sqlite).await;

@@ -257,6 +257,8 @@ pub struct Account {
     pub role: Role,
     pub login: Login,
     pub email: Option<Email>,
+    /// A mobile number for text-message notices, for people without email.
+    pub phone: Option<String>,
     pub display_name: DisplayName,
     pub language: Language,
     pub status: AccountStatus,

@@ -58,4 +58,12 @@ typed_id!(
     TemporaryChangeId,
     /// A data·inclusion import run in the background.
     ImportJobId,
+    /// A person's plan of steps.
+    PlanId,
+    /// A step (démarche) of a plan.
+    StepId,
+    /// A message in a step's thread.
+    StepMessageId,
+    /// A line of a plan's history.
+    PlanEventId,
 );

@@ -1,8 +1,13 @@
-//! Step plans: personalised lists of démarches a referent writes for a person. This part
-//! holds the step templates ("démarches types") every plan starts from.
+//! Step plans: personalised lists of démarches a referent writes for a person, from the step
+//! templates ("démarches types") or free text, readable in the person's language.
 
+pub mod plan;
 pub mod step;
 pub mod templates;
 
-pub use step::{LocalizedStep, StepContent, StepTexts, StepTranslation};
+pub use plan::{
+    Orientation, Plan, PlanEvent, PlanStatus, Step, StepDraft, StepMessage, StepStatus,
+    TranslatableText,
+};
+pub use step::{LocalizedStep, StepContent, StepTexts, StepTranslation, TranslatedField};
 pub use templates::{StepTemplate, TemplateError, TemplateLibrary, TemplateText, WhoActs};

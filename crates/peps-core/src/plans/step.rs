@@ -35,7 +35,7 @@ pub struct StepTranslation {
     pub tasks: Option<TranslatedField<Vec<String>>>,
 }
 
-fn hash(parts: &[&str]) -> String {
+pub(crate) fn hash(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update(part.as_bytes());
@@ -152,6 +152,37 @@ impl StepContent {
         entry.tasks = (texts.tasks.len() == self.french.tasks.len())
             .then(|| field(texts.tasks, provenance, self.french.tasks_hash()))
             .flatten();
+    }
+
+    /// Sets the translation of the fields that have no current one in `language`, keeping the
+    /// current ones (a vetted title survives a machine translation of a new explanation).
+    pub fn fill_stale(&mut self, language: &str, texts: StepTexts, provenance: Provenance) {
+        let (title, explanation, tasks) = (
+            self.french.title_hash(),
+            self.french.explanation_hash(),
+            self.french.tasks_hash(),
+        );
+        let aligned = texts.tasks.len() == self.french.tasks.len();
+        let entry = self.translations.entry(language.to_owned()).or_default();
+        if !current(&entry.title, &title) {
+            entry.title = field(texts.title, provenance, title);
+        }
+        if !current(&entry.explanation, &explanation) {
+            entry.explanation = field(texts.explanation, provenance, explanation);
+        }
+        if !current(&entry.tasks, &tasks) && aligned {
+            entry.tasks = field(texts.tasks, provenance, tasks);
+        }
+    }
+
+    /// Whether every field has a current translation in `language` (French always has).
+    pub fn is_current_in(&self, language: &str) -> bool {
+        language == Language::REFERENCE
+            || self.translations.get(language).is_some_and(|t| {
+                current(&t.title, &self.french.title_hash())
+                    && current(&t.explanation, &self.french.explanation_hash())
+                    && current(&t.tasks, &self.french.tasks_hash())
+            })
     }
 
     /// The languages whose translation lacks a current version of some field (to send to the

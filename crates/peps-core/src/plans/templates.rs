@@ -6,7 +6,7 @@
 //! collectivity adds or replaces templates and translations with a folder of the same shape
 //! (see docs/plans.md).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -14,12 +14,28 @@ use crate::catalogue::{ListKind, Provenance, ReferenceData};
 use crate::domain::Language;
 
 /// Who usually does a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WhoActs {
     Person,
     Referent,
     Helper,
+}
+
+impl WhoActs {
+    pub const ALL: [WhoActs; 3] = [WhoActs::Person, WhoActs::Referent, WhoActs::Helper];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WhoActs::Person => "person",
+            WhoActs::Referent => "referent",
+            WhoActs::Helper => "helper",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<WhoActs> {
+        Self::ALL.into_iter().find(|w| w.as_str() == raw)
+    }
 }
 
 /// Kinds of documents a step may need (the wallet's kinds).

@@ -108,6 +108,8 @@ pub struct IssuedActivation {
 pub struct NewPerson {
     pub display_name: String,
     pub email: Option<String>,
+    /// For text-message notices when the person has no email.
+    pub phone: Option<String>,
     pub language: Option<String>,
 }
 
@@ -411,6 +413,7 @@ impl Identity {
             role: req.role,
             login: Login::from_email(&email),
             email: Some(email),
+            phone: None,
             display_name,
             language: Language::french(),
             status: AccountStatus::Active,
@@ -497,6 +500,7 @@ impl Identity {
             role: req.role,
             login: Login::from_email(&email),
             email: Some(email),
+            phone: None,
             display_name,
             language,
             status: AccountStatus::PendingActivation,
@@ -547,6 +551,17 @@ impl Identity {
             .filter(|e| !e.trim().is_empty())
             .map(Email::parse)
             .transpose()?;
+        let phone = req
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                crate::catalogue::offer::is_phone(p)
+                    .then(|| p.to_owned())
+                    .ok_or(ValidationError::new("phone", "account.phone.invalid"))
+            })
+            .transpose()?;
         let language = parse_language(req.language.as_deref())?;
         let now = self.now();
         let mut last_conflict = None;
@@ -561,6 +576,7 @@ impl Identity {
                 role: Role::Person,
                 login,
                 email: email.clone(),
+                phone: phone.clone(),
                 display_name: display_name.clone(),
                 language: language.clone(),
                 status: AccountStatus::PendingActivation,

@@ -4,6 +4,8 @@
 pub mod catalogue;
 pub mod exchange;
 pub mod identity;
+pub mod plan_notices;
+pub mod plans;
 mod relations;
 mod throttle;
 
@@ -13,4 +15,9 @@ pub use catalogue::{
 pub use identity::{
     Authenticated, ClientInfo, Identity, IdentityPorts, IdentitySettings, IssuedActivation,
     LoginOutcome, NewMandate, NewOrganisation, NewPerson, NewStaffAccount, ProvisionAccount,
+};
+pub use plan_notices::{Delivery, PersonNotice, PlanChannels};
+pub use plans::{
+    DueReport, HistoryLine, NewStep, PlanChange, PlanDetail, PlanListing, PlanMetadata,
+    PlanPorts, PlanRights, PlanSettings, PlanSummary, PlanView, Plans, ThreadMessage,
 };

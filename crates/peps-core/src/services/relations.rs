@@ -95,3 +95,52 @@ pub(crate) async fn towards_mandate(
     }
     towards_account(relations, organisations, actor, person, now).await
 }
+
+/// For a person's plan: the person, their current referent, a worker they allowed onto the
+/// plan, a helper whose valid mandate covers reading plans; a former referent who was not
+/// allowed stays a former referent (a stranger to the policy).
+pub(crate) async fn towards_plan(
+    relations: &dyn RelationRepository,
+    actor: &Actor,
+    person: crate::domain::AccountId,
+    allowed_workers: &std::collections::BTreeSet<crate::domain::AccountId>,
+    now: DateTime<Utc>,
+) -> CoreResult<Standing> {
+    if actor.account == person {
+        return Ok(Standing::plain(Relation::Oneself));
+    }
+    match actor.role {
+        Role::Worker => {
+            let referents = relations.referents_of(person).await?;
+            let mine: Vec<_> = referents
+                .iter()
+                .filter(|r| r.worker == actor.account)
+                .collect();
+            Ok(Standing::plain(if mine.iter().any(|r| r.is_current(now)) {
+                Relation::CurrentReferent
+            } else if allowed_workers.contains(&actor.account) {
+                Relation::AllowedWorker
+            } else if !mine.is_empty() {
+                Relation::FormerReferent
+            } else {
+                Relation::Unrelated
+            }))
+        }
+        Role::Helper => {
+            let mandates = relations.mandates_of_helper(actor.account).await?;
+            let valid = mandates.iter().find(|m| {
+                m.person == person
+                    && m.is_valid_at(now)
+                    && m.scopes.contains(&crate::domain::MandateScope::PlansRead)
+            });
+            Ok(match valid {
+                Some(m) => Standing {
+                    relation: Relation::MandatedHelper,
+                    mandate: Some(m.id),
+                },
+                None => Standing::plain(Relation::Unrelated),
+            })
+        }
+        _ => Ok(Standing::plain(Relation::Unrelated)),
+    }
+}

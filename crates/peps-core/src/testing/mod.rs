@@ -4,5 +4,6 @@
 pub mod catalogue_conformance;
 pub mod conformance;
 pub mod memory;
+pub mod plan_conformance;
 
 pub use memory::MemoryStore;

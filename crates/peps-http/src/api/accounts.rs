@@ -33,6 +33,8 @@ pub struct NewPersonRequest {
     pub display_name: String,
     /// Optional: many people have no email; they log in with a generated login name.
     pub email: Option<String>,
+    /// A mobile number for text-message notices, for people without email.
+    pub phone: Option<String>,
     /// The language the person reads; French when absent.
     pub language: Option<String>,
 }
@@ -180,6 +182,7 @@ impl AccountsApi {
                 NewPerson {
                     display_name: body.display_name,
                     email: body.email,
+                    phone: body.phone,
                     language: body.language,
                 },
             )

@@ -8,6 +8,8 @@ pub use catalogue::SearchPage;
 mod offer_views;
 mod offers;
 mod organisations;
+pub(crate) mod plan_views;
+mod plans;
 mod relations;
 mod step_templates;
 mod system;
@@ -23,6 +25,7 @@ pub type Apis = (
     offers::OffersApi,
     imports::ImportsApi,
     step_templates::StepTemplatesApi,
+    plans::PlansApi,
 );
 
 pub fn apis() -> Apis {
@@ -36,6 +39,7 @@ pub fn apis() -> Apis {
         offers::OffersApi,
         imports::ImportsApi,
         step_templates::StepTemplatesApi,
+        plans::PlansApi,
     )
 }
 

@@ -126,7 +126,8 @@ impl StepTemplatesApi {
     ) -> ApiResult<Json<StepTemplateList>> {
         let language = reader_language(req, lang.0.as_deref())?;
         let templates = state
-            .templates
+            .plans
+            .templates()
             .all()
             .iter()
             .map(|t| view(t, &language))
@@ -148,7 +149,8 @@ impl StepTemplatesApi {
     ) -> ApiResult<Json<StepTemplateView>> {
         let language = reader_language(req, lang.0.as_deref())?;
         let template = state
-            .templates
+            .plans
+            .templates()
             .get(&id.0)
             .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "resource.not_found"))?;
         Ok(Json(view(template, &language)?))

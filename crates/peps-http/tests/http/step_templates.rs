@@ -93,7 +93,7 @@ async fn a_local_template_without_a_translation_falls_back_to_french_visibly() {
     )
     .unwrap();
     let state = peps_http::AppState {
-        templates: Arc::new(TemplateLibrary::with_overrides(dir.path()).unwrap()),
+        plans: Arc::new(app.plans_with(TemplateLibrary::with_overrides(dir.path()).unwrap())),
         ..app.state.clone()
     };
     let client = TestClient::new(peps_http::routes(state).boxed());

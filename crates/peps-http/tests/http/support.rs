@@ -3,16 +3,17 @@
 use chrono::{Duration, TimeZone, Utc};
 use poem::test::{TestClient, TestResponse};
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use peps_core::auth::Argon2Hasher;
 use peps_core::clock::ManualClock;
 use peps_core::domain::{AccountId, MandateScope, OrganisationKind, Role};
 use peps_core::policy::Actor;
-use peps_core::ports::Notifier;
+use peps_core::ports::{NoTranslator, Notifier, Translator};
 use peps_core::services::{
     Catalogue, CataloguePorts, CatalogueSettings, Identity, IdentityPorts, IdentitySettings,
-    NewMandate, NewOrganisation, ProvisionAccount,
+    NewMandate, NewOrganisation, PlanChannels, PlanPorts, PlanSettings, Plans, ProvisionAccount,
 };
 use peps_http::{AppState, HttpSettings};
 use peps_store::testing::{TestBackend, TestStore, fresh};
@@ -20,6 +21,21 @@ use peps_store::testing::{TestBackend, TestStore, fresh};
 pub use peps_store::testing::backends;
 
 pub const PASSWORD: &str = "Correct-Horse-Battery-9";
+
+/// How plan notices go out and free text is translated in a test app.
+pub struct PlanOptions {
+    pub notifier: Arc<dyn Notifier>,
+    pub translator: Arc<dyn Translator>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            notifier: Arc::new(peps_store::notify::LogNotifier),
+            translator: Arc::new(NoTranslator),
+        }
+    }
+}
 
 pub struct TestApp {
     pub backend: TestBackend,
@@ -44,6 +60,26 @@ impl TestApp {
             settings,
             CatalogueSettings::default(),
             Arc::new(peps_store::notify::LogNotifier),
+            PlanOptions::default(),
+        )
+        .await
+    }
+
+    /// With plan notices sent through `notifier` and free text translated by `translator`.
+    pub async fn with_plans(
+        backend: TestBackend,
+        notifier: Arc<dyn Notifier>,
+        translator: Arc<dyn Translator>,
+    ) -> Self {
+        Self::build(
+            backend,
+            HttpSettings::default(),
+            CatalogueSettings::default(),
+            Arc::new(peps_store::notify::LogNotifier),
+            PlanOptions {
+                notifier,
+                translator,
+            },
         )
         .await
     }
@@ -53,7 +89,14 @@ impl TestApp {
         catalogue: CatalogueSettings,
         notifier: Arc<dyn Notifier>,
     ) -> Self {
-        Self::build(backend, HttpSettings::default(), catalogue, notifier).await
+        Self::build(
+            backend,
+            HttpSettings::default(),
+            catalogue,
+            notifier,
+            PlanOptions::default(),
+        )
+        .await
     }
 
     async fn build(
@@ -61,7 +104,12 @@ impl TestApp {
         settings: HttpSettings,
         catalogue: CatalogueSettings,
         notifier: Arc<dyn Notifier>,
+        plan_options: PlanOptions,
     ) -> Self {
+        let PlanOptions {
+            notifier: plan_notifier,
+            translator,
+        } = plan_options;
         let store = fresh(backend).await;
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap(),
@@ -100,8 +148,19 @@ impl TestApp {
                 import_dir: import_dir.path().to_owned(),
             },
         ));
+        let plans = Plans::new(
+            PlanPorts::from_store(shared.clone()),
+            Arc::new(peps_core::plans::TemplateLibrary::builtin()),
+            translator,
+            PlanChannels {
+                email: plan_notifier,
+                sms: Arc::new(peps_store::notify::LogSms),
+            },
+            clock.clone(),
+            PlanSettings::default(),
+        );
         let state = AppState {
-            templates: Arc::new(peps_core::plans::TemplateLibrary::builtin()),
+            plans: Arc::new(plans),
             data_inclusion,
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),
@@ -143,6 +202,21 @@ impl TestApp {
             ..self.state.clone()
         };
         TestClient::new(peps_http::routes(state).boxed())
+    }
+
+    /// The plan service of this app with other step templates (a collectivity's own).
+    pub fn plans_with(&self, templates: peps_core::plans::TemplateLibrary) -> Plans {
+        Plans::new(
+            PlanPorts::from_store(self.shared.clone()),
+            Arc::new(templates),
+            Arc::new(NoTranslator),
+            PlanChannels {
+                email: Arc::new(peps_store::notify::LogNotifier),
+                sms: Arc::new(peps_store::notify::LogSms),
+            },
+            self.clock.clone(),
+            PlanSettings::default(),
+        )
     }
 
     pub async fn provision(
@@ -336,3 +410,50 @@ impl ClockExt for ManualClock {
         self.now() + d
     }
 }
+
+/// A minimal SMTP server on 127.0.0.1:0 that keeps every message it receives.
+pub async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    let kept = messages.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            kept.lock().unwrap().push(data.take().unwrap());
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"250 OK\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (url, messages)
+}
+

@@ -9,6 +9,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub login: String,
     pub email: Option<String>,
+    pub phone: Option<String>,
     pub display_name: String,
     pub language: String,
     pub status: String,

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m2026_11_22_000001_identity;
 mod m2026_11_22_000002_catalogue;
 mod m2026_11_22_000003_exchange;
+mod m2026_11_22_000004_plans;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m2026_11_22_000001_identity::Migration),
             Box::new(m2026_11_22_000002_catalogue::Migration),
             Box::new(m2026_11_22_000003_exchange::Migration),
+            Box::new(m2026_11_22_000004_plans::Migration),
         ]
     }
 

@@ -1,0 +1,103 @@
+//! Telling a person (by email, else by text message) and the workers of a plan (by email)
+//! that something happened on it, in each one's language. Notices name no step and no plan
+//! title: an email or a phone is often shared, and "apply for the AAH" says too much.
+//! A notice that cannot be sent is logged and never undoes the change it reports.
+
+use chrono::NaiveDate;
+use std::sync::Arc;
+
+use crate::domain::Account;
+use crate::i18n;
+use crate::ports::{Notification, Notifier, Sms, SmsSender};
+
+/// The channels notices go out by.
+#[derive(Clone)]
+pub struct PlanChannels {
+    pub email: Arc<dyn Notifier>,
+    pub sms: Arc<dyn SmsSender>,
+}
+
+/// What a person is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonNotice {
+    NewStep,
+    StepChanged,
+    Message,
+    DueSoon(NaiveDate),
+}
+
+impl PersonNotice {
+    fn key(self) -> &'static str {
+        match self {
+            PersonNotice::NewStep => "new_step",
+            PersonNotice::StepChanged => "step_changed",
+            PersonNotice::Message => "message",
+            PersonNotice::DueSoon(_) => "due_soon",
+        }
+    }
+}
+
+/// How a notice reached its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Email,
+    Sms,
+    /// No email and no phone: the referent tells the person at the next meeting.
+    NoChannel,
+    Failed,
+}
+
+impl PlanChannels {
+    pub async fn tell_person(&self, person: &Account, notice: PersonNotice) -> Delivery {
+        let lang = person.language.code();
+        let date = match notice {
+            PersonNotice::DueSoon(d) => d.format("%d/%m/%Y").to_string(),
+            _ => String::new(),
+        };
+        let args = [("date", date.as_str())];
+        let key = notice.key();
+        let outcome = if let Some(email) = &person.email {
+            let notification = Notification {
+                to: email.clone(),
+                language: person.language.clone(),
+                subject: i18n::text_with(&format!("plans.notice.{key}.subject"), lang, &args),
+                body: i18n::text_with(&format!("plans.notice.{key}.body"), lang, &args),
+            };
+            self.email
+                .send(&notification)
+                .await
+                .map(|()| Delivery::Email)
+        } else if let Some(phone) = &person.phone {
+            let sms = Sms {
+                to: phone.clone(),
+                language: person.language.clone(),
+                body: i18n::text_with(&format!("plans.sms.{key}"), lang, &args),
+            };
+            self.sms.send(&sms).await.map(|()| Delivery::Sms)
+        } else {
+            Ok(Delivery::NoChannel)
+        };
+        outcome.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, notice = key, "plan notice to a person not sent");
+            Delivery::Failed
+        })
+    }
+
+    /// Tells the workers of a plan that the person moved a step on or wrote.
+    pub async fn tell_workers(&self, workers: &[Account], person: &Account) {
+        for worker in workers {
+            let Some(email) = &worker.email else { continue };
+            let lang = worker.language.code();
+            let args = [("person", person.display_name.as_str())];
+            let notification = Notification {
+                to: email.clone(),
+                language: worker.language.clone(),
+                subject: i18n::text_with("plans.notice.worker_update.subject", lang, &args),
+                body: i18n::text_with("plans.notice.worker_update.body", lang, &args),
+            };
+            if let Err(e) = self.email.send(&notification).await {
+                tracing::warn!(error = %e, "plan notice to a worker not sent");
+            }
+        }
+    }
+}
