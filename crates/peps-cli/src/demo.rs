@@ -247,6 +247,87 @@ async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
     seed_catalogue(app, &admin, organisations[OFFERER])
         .await
         .map_err(fail)?;
+    let referent = Actor {
+        account: worker,
+        role: Role::Worker,
+        organisations: vec![organisations[SOCIAL_SERVICE]],
+    };
+    seed_plan(app, &referent, person, organisations[OFFERER])
+        .await
+        .map_err(fail)?;
+    Ok(())
+}
+
+/// The demo person's plan, written by their referent: three steps from templates and one
+/// orientation to an offer of the demo catalogue. Created once.
+async fn seed_plan(
+    app: &App,
+    referent: &Actor,
+    person: peps_core::domain::AccountId,
+    demo_offerer: peps_core::domain::OrganisationId,
+) -> Result<(), peps_core::CoreError> {
+    use peps_core::plans::{Orientation, StepDraft, StepTexts};
+    use peps_core::services::NewStep;
+    let plans = &app.state.plans;
+    if !plans.plans_of(referent, person).await?.is_empty() {
+        return Ok(());
+    }
+    let plan = plans
+        .create_plan(referent, person, "Ressources, santé et logement")
+        .await?;
+    let due = app.state.catalogue.local_now().date() + chrono::Duration::days(10);
+    for (template, due_on) in [
+        ("demander-le-rsa", Some(due)),
+        ("demander-la-complementaire-sante-solidaire", None),
+        ("demander-un-logement-social", None),
+    ] {
+        plans
+            .add_step(
+                referent,
+                plan.id,
+                NewStep {
+                    template: Some(template.to_owned()),
+                    draft: StepDraft {
+                        due_on: Some(due_on),
+                        ..StepDraft::default()
+                    },
+                },
+            )
+            .await?;
+    }
+    let offer = app
+        .state
+        .catalogue
+        .organisation_offers(Some(referent), demo_offerer, &[])
+        .await?
+        .into_iter()
+        .next();
+    if let Some(offer) = offer {
+        plans
+            .add_step(
+                referent,
+                plan.id,
+                NewStep {
+                    template: None,
+                    draft: StepDraft {
+                        texts: Some(StepTexts {
+                            title: format!("Aller à : {}", offer.content.title),
+                            explanation: "Une association du quartier peut vous aider. \
+                                          Présentez-vous de la part de votre référente."
+                                .to_owned(),
+                            tasks: vec![
+                                "Regarder les horaires d'ouverture".to_owned(),
+                                "Y aller avec ce plan imprimé".to_owned(),
+                            ],
+                        }),
+                        orientation: Some(Some(Orientation::Offer { offer: offer.id })),
+                        ..StepDraft::default()
+                    },
+                },
+            )
+            .await?;
+    }
+    tracing::info!("demo plan seeded");
     Ok(())
 }
 

@@ -43,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// Step plans tasks.
+    Plans {
+        #[command(subcommand)]
+        command: PlansCommand,
+    },
     /// Bring data into the catalogue.
     Import {
         #[command(subcommand)]
@@ -103,6 +108,14 @@ enum CatalogueCommand {
     /// Remind offerers of their offers past their verification date (through
     /// `notifications.url`). Safe to run from cron as often as wanted: each offer is reminded
     /// once per verification date.
+    Remind,
+}
+
+#[derive(Subcommand)]
+enum PlansCommand {
+    /// Remind persons of steps due within `plans.due_reminder_days` (by email, else by text
+    /// message, in their language). Safe to run from cron as often as wanted: each due date
+    /// is reminded once.
     Remind,
 }
 
@@ -203,6 +216,34 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
             );
             if report.failures > 0 {
                 anyhow::bail!("{} reminders could not be sent", report.failures);
+            }
+            Ok(())
+        }
+        Command::Plans {
+            command: PlansCommand::Remind,
+        } => {
+            let store = app::connect(&config).await?;
+            let notifier = peps_store::notify::notifier_from_url(
+                &config.notifications.url,
+                &config.notifications.from,
+            )
+            .context("notifications.url")?;
+            let plans = app::plans(&config, store, notifier)?;
+            let report = plans
+                .remind_due()
+                .await
+                .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
+            println!(
+                "{} persons reminded of a step due within {} days; {} steps already reminded; \
+                 {} persons without email or phone (their referent tells them); {} failed.",
+                report.reminded,
+                config.plans.due_reminder_days,
+                report.already_reminded,
+                report.no_channel,
+                report.failed
+            );
+            if report.failed > 0 {
+                anyhow::bail!("{} reminders could not be sent", report.failed);
             }
             Ok(())
         }

@@ -132,8 +132,12 @@ fn column(step: &Step, number: usize, lang: &str, labels: &Labels) -> String {
         }
         html.push_str("</ol>");
     }
-    let machine = [read.title.provenance, read.explanation.provenance, read.tasks.provenance]
-        .contains(&peps_core::catalogue::Provenance::Machine);
+    let machine = [
+        read.title.provenance,
+        read.explanation.provenance,
+        read.tasks.provenance,
+    ]
+    .contains(&peps_core::catalogue::Provenance::Machine);
     let fallback = read.title.fallback || read.explanation.fallback || read.tasks.fallback;
     if fallback {
         let _ = write!(
@@ -155,9 +159,15 @@ fn column(step: &Step, number: usize, lang: &str, labels: &Labels) -> String {
 fn facts(step: &Step, detail: &PlanDetail, labels: &Labels) -> String {
     let mut rows = Vec::new();
     let status_key = format!("plans.status.{}", step.status.as_str());
-    rows.push((labels.both("plans.print.status", &[]), labels.both(&status_key, &[])));
+    rows.push((
+        labels.both("plans.print.status", &[]),
+        labels.both(&status_key, &[]),
+    ));
     let who_key = format!("plans.who_acts.{}", step.who_acts.as_str());
-    rows.push((labels.both("plans.print.who_acts", &[]), labels.both(&who_key, &[])));
+    rows.push((
+        labels.both("plans.print.who_acts", &[]),
+        labels.both(&who_key, &[]),
+    ));
     if let Some(orientation) = &step.orientation {
         let view = orientation_view(orientation, detail);
         let value = if view.available {
@@ -181,14 +191,20 @@ fn facts(step: &Step, detail: &PlanDetail, labels: &Labels) -> String {
     }
     if let Some(due) = step.due_on {
         let date = due.format("%d/%m/%Y").to_string();
-        rows.push((String::new(), labels.both("plans.print.due_on", &[("date", &date)])));
+        rows.push((
+            String::new(),
+            labels.both("plans.print.due_on", &[("date", &date)]),
+        ));
     }
     if let Some(at) = step.appointment_at {
         let date = at.format("%d/%m/%Y").to_string();
         let time = at.format("%H:%M").to_string();
         rows.push((
             String::new(),
-            labels.both("plans.print.appointment", &[("date", &date), ("time", &time)]),
+            labels.both(
+                "plans.print.appointment",
+                &[("date", &date), ("time", &time)],
+            ),
         ));
     }
     if !step.documents.is_empty() {
@@ -225,7 +241,10 @@ pub fn render(detail: &PlanDetail, language: &Language, today: NaiveDate) -> Str
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{page_title}</title><style>{STYLE}</style></head><body>",
         dir = direction(lang),
-        page_title = escape(&format!("{} — {person}", i18n::text("plans.print.heading", lang))),
+        page_title = escape(&format!(
+            "{} — {person}",
+            i18n::text("plans.print.heading", lang)
+        )),
     );
     let _ = write!(
         html,
@@ -255,7 +274,11 @@ pub fn render(detail: &PlanDetail, language: &Language, today: NaiveDate) -> Str
         let _ = write!(html, "<p>{}</p>", labels.both("plans.print.empty", &[]));
     }
     for (i, step) in detail.steps.iter().enumerate() {
-        let columns = if bilingual { "columns" } else { "columns single" };
+        let columns = if bilingual {
+            "columns"
+        } else {
+            "columns single"
+        };
         let _ = write!(html, "<article class=\"step\"><div class=\"{columns}\">");
         html.push_str(&column(step, i + 1, lang, &labels));
         if bilingual {

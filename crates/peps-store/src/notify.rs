@@ -32,7 +32,12 @@ impl SmsSender for LogSms {
     async fn send(&self, sms: &Sms) -> Result<(), NotifyError> {
         let digits: String = sms.to.chars().filter(char::is_ascii_digit).collect();
         let tail = &digits[digits.len().saturating_sub(2)..];
-        tracing::info!(to_ending = tail, language = sms.language.code(), chars = sms.body.chars().count(), "text message (log adapter, not sent)");
+        tracing::info!(
+            to_ending = tail,
+            language = sms.language.code(),
+            chars = sms.body.chars().count(),
+            "text message (log adapter, not sent)"
+        );
         Ok(())
     }
 }
@@ -56,7 +61,9 @@ pub struct SmtpNotifier {
 pub enum NotifierConfigError {
     #[error("notification URL must be \"log\", smtp://… or smtps://… (got scheme {0:?})")]
     Scheme(String),
-    #[error("text messages: only \"log\" ships; an SMS gateway plugs in through the SmsSender port (got {0:?})")]
+    #[error(
+        "text messages: only \"log\" ships; an SMS gateway plugs in through the SmsSender port (got {0:?})"
+    )]
     Sms(String),
     #[error("invalid SMTP URL: {0}")]
     Url(String),

@@ -18,6 +18,6 @@ pub use identity::{
 };
 pub use plan_notices::{Delivery, PersonNotice, PlanChannels};
 pub use plans::{
-    DueReport, HistoryLine, NewStep, PlanChange, PlanDetail, PlanListing, PlanMetadata,
-    PlanPorts, PlanRights, PlanSettings, PlanSummary, PlanView, Plans, ThreadMessage,
+    DueReport, HistoryLine, NewStep, PlanChange, PlanDetail, PlanListing, PlanMetadata, PlanPorts,
+    PlanRights, PlanSettings, PlanSummary, PlanView, Plans, ThreadMessage,
 };

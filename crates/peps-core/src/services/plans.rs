@@ -308,8 +308,7 @@ impl Plans {
     /// lacks the language leaves the French, shown as such.
     async fn translate_step(&self, content: &mut StepContent, language: &Language) {
         let target = language.code();
-        if target == Language::REFERENCE || target == "fr-x-falc" || content.is_current_in(target)
-        {
+        if target == Language::REFERENCE || target == "fr-x-falc" || content.is_current_in(target) {
             return;
         }
         let mut texts = vec![
@@ -336,7 +335,9 @@ impl Plans {
                     Provenance::Machine,
                 );
             }
-            Ok(Some(_)) => tracing::warn!(target, "translator answered a different number of texts"),
+            Ok(Some(_)) => {
+                tracing::warn!(target, "translator answered a different number of texts")
+            }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, target, "step not machine-translated"),
         }
@@ -444,7 +445,10 @@ impl Plans {
             listings.push(if readable {
                 PlanListing::Readable(PlanSummary {
                     steps: steps.len(),
-                    done: steps.iter().filter(|s| s.status == StepStatus::Done).count(),
+                    done: steps
+                        .iter()
+                        .filter(|s| s.status == StepStatus::Done)
+                        .count(),
                     plan,
                 })
             } else {
@@ -542,7 +546,8 @@ impl Plans {
             if title != plan.title.french {
                 plan.title.set_french(title);
                 let person = self.ports.accounts.account(plan.person).await?;
-                self.translate_title(&mut plan.title, &person.language).await;
+                self.translate_title(&mut plan.title, &person.language)
+                    .await;
                 events.push(self.event(
                     actor,
                     id,

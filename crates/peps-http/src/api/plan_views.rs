@@ -370,6 +370,9 @@ impl From<PlanMetadata> for PlanMetadataView {
 }
 
 /// A plan in full, or its metadata only (admins).
+// Built once per response and serialised at once: the size difference costs nothing, and
+// poem-openapi's unions take objects, not boxes.
+#[allow(clippy::large_enum_variant)]
 #[derive(Union, Debug)]
 #[oai(discriminator_name = "view")]
 pub enum PlanReading {
@@ -442,7 +445,12 @@ pub struct HistoryEntryView {
 
 pub fn history_view(line: &HistoryLine) -> HistoryEntryView {
     let e: &PlanEvent = &line.event;
-    let text = |key: &str| e.detail.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let text = |key: &str| {
+        e.detail
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
     HistoryEntryView {
         at: e.at,
         actor_id: e.actor.0,

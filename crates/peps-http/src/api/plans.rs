@@ -18,7 +18,7 @@ use super::views::{Created, Done};
 use crate::auth::BearerAuth;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-use peps_core::domain::{AccountId, Account, Language, OfferId, PlanId, StepId};
+use peps_core::domain::{Account, AccountId, Language, OfferId, PlanId, StepId};
 use peps_core::plans::{Orientation, StepDraft, StepTexts};
 use peps_core::services::{NewStep, PlanChange, PlanDetail, PlanView as CorePlanView};
 
@@ -226,10 +226,7 @@ impl PlansApi {
         lang: Query<Option<String>>,
     ) -> ApiResult<Json<Vec<PlanSummaryView>>> {
         let language = reading_language(req, lang.0.as_deref(), &auth.0.account)?;
-        let plans = state
-            .plans
-            .plans_of(&auth.0.actor, AccountId(id.0))
-            .await?;
+        let plans = state.plans.plans_of(&auth.0.actor, AccountId(id.0)).await?;
         Ok(Json(
             plans
                 .iter()
@@ -329,7 +326,9 @@ impl PlansApi {
             .await?;
         let detail = state.plans.plan_detail(actor, PlanId(id.0)).await?;
         let language = reading_language(req, None, &auth.0.account)?;
-        Ok(Created::Created(Json(step_in(&detail, step.id, &language)?)))
+        Ok(Created::Created(Json(step_in(
+            &detail, step.id, &language,
+        )?)))
     }
 
     /// The plan's workers: edit a step. A French field that changes loses its translations
@@ -353,7 +352,9 @@ impl PlansApi {
             .steps
             .iter()
             .find(|s| s.id == StepId(step_id.0))
-            .ok_or_else(|| ApiError::new(poem::http::StatusCode::NOT_FOUND, "resource.not_found"))?;
+            .ok_or_else(|| {
+                ApiError::new(poem::http::StatusCode::NOT_FOUND, "resource.not_found")
+            })?;
         let texts = texts_of(
             &state,
             None,
@@ -519,8 +520,9 @@ impl PlansApi {
         let detail = state.plans.plan_detail(&auth.0.actor, PlanId(id.0)).await?;
         // The person's language by default: the sheet is for them, whoever prints it.
         let language = match lang.0.as_deref() {
-            Some(code) => Language::parse(code)
-                .map_err(|e| ApiError::from(peps_core::CoreError::from(e)))?,
+            Some(code) => {
+                Language::parse(code).map_err(|e| ApiError::from(peps_core::CoreError::from(e)))?
+            }
             None => detail.person.language.clone(),
         };
         let today = state.catalogue.local_now().date();

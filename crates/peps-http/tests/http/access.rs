@@ -55,6 +55,7 @@ async fn check(app: &TestApp, cast: &Cast, cases: Vec<Case>) {
                 "GET" => app.client.get(&case.path),
                 "POST" => app.client.post(&case.path),
                 "PUT" => app.client.put(&case.path),
+                "PATCH" => app.client.patch(&case.path),
                 "DELETE" => app.client.delete(&case.path),
                 other => panic!("method {other}"),
             };
@@ -348,5 +349,140 @@ async fn mandate_use_is_recorded_for_the_person() {
                 .iter()
                 .any(|e| e["action"] == "mandate.granted")
         );
+    }
+}
+
+/// Plans: the person, their current referent and a helper with a `plans:read` mandate see
+/// the plan; only the referent edits; the admin sees metadata only. Another person, a worker
+/// of another organisation, the ex-referent, an offerer's member and a helper whose mandate
+/// expired get 404, as for a plan that does not exist.
+#[tokio::test]
+async fn plans_by_role() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let cast = Cast::new(&app).await;
+        let p = cast.person_p.0;
+        let auth = format!("Bearer {}", cast.worker_a.1);
+        let resp = app
+            .client
+            .post(format!("/api/v1/persons/{p}/plans"))
+            .header("authorization", &auth)
+            .body_json(&json!({"title": "Logement"}))
+            .send()
+            .await;
+        let plan = json(resp).await;
+        let plan_path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap());
+        let resp = app
+            .client
+            .post(format!("{plan_path}/steps"))
+            .header("authorization", &auth)
+            .body_json(&json!({"template_id": "demander-le-rsa"}))
+            .send()
+            .await;
+        let step = json(resp).await;
+        let step_id = step["id"].as_str().unwrap().to_owned();
+        let step_path = format!("{plan_path}/steps/{step_id}");
+        let b = cast.worker_b.0;
+        //                                  anon  Q    B    C    X    E    H    P    A    admin
+        let cases = vec![
+            Case {
+                method: "GET",
+                path: plan_path.clone(),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 200],
+            },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/persons/{p}/plans"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 200],
+            },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/persons/{p}/plans"),
+                body: Some(json!({"title": "Plan de {role}"})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 403, 201, 403],
+            },
+            Case {
+                method: "GET",
+                path: format!("{plan_path}/history"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 403],
+            },
+            Case {
+                method: "GET",
+                path: format!("{plan_path}/print"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 403],
+            },
+            Case {
+                method: "PATCH",
+                path: plan_path.clone(),
+                body: Some(json!({"version": 1, "title": "Logement"})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 403, 200, 403],
+            },
+            Case {
+                method: "PUT",
+                path: format!("{plan_path}/order"),
+                body: Some(json!({"step_ids": [step_id]})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 403, 200, 403],
+            },
+            Case {
+                method: "PATCH",
+                path: step_path.clone(),
+                body: Some(json!({"version": 1, "due_on": null})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 403, 200, 403],
+            },
+            Case {
+                method: "PUT",
+                path: format!("{step_path}/status"),
+                body: Some(json!({"status": "in_progress"})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 200, 403],
+            },
+            Case {
+                method: "GET",
+                path: format!("{step_path}/messages"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 200, 403],
+            },
+            Case {
+                method: "POST",
+                path: format!("{step_path}/messages"),
+                body: Some(json!({"body": "Question de {role}"})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 201, 201, 403],
+            },
+            Case {
+                method: "POST",
+                path: format!("{plan_path}/steps"),
+                body: Some(json!({"title": "Démarche de {role}"})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 403, 201, 403],
+            },
+            Case {
+                method: "DELETE",
+                path: format!("{plan_path}/workers/{b}"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 404, 403, 403],
+            },
+            Case {
+                method: "POST",
+                path: format!("{plan_path}/workers"),
+                body: Some(json!({"worker_id": b})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 204, 403, 403],
+            },
+            // Unknown plans and steps answer like hidden ones.
+            Case {
+                method: "GET",
+                path: format!("/api/v1/plans/{}", uuid::Uuid::new_v4()),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+            },
+            Case {
+                method: "GET",
+                path: format!("{plan_path}/steps/{}/messages", uuid::Uuid::new_v4()),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 404, 404, 403],
+            },
+        ];
+        check(&app, &cast, cases).await;
     }
 }

@@ -9,5 +9,6 @@ mod catalogue;
 mod data_inclusion;
 mod end_to_end;
 mod openapi;
+mod plans;
 mod step_templates;
 mod support;

@@ -82,6 +82,7 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
                 "get" => app.client.get(&concrete),
                 "post" => app.client.post(&concrete),
                 "put" => app.client.put(&concrete),
+                "patch" => app.client.patch(&concrete),
                 "delete" => app.client.delete(&concrete),
                 other => panic!("undocumented method kind {other}"),
             };

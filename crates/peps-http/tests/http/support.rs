@@ -456,4 +456,3 @@ pub async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
     });
     (url, messages)
 }
-
