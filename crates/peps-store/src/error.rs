@@ -22,3 +22,21 @@ pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
         format!("stored {what} {value:?} is not valid"),
     ))
 }
+
+/// Why a versioned update changed no row: the record moved on since it was read (`Conflict`),
+/// or it does not exist (`NotFound`).
+pub(crate) async fn stale_or_missing<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+    what: &str,
+) -> StoreError
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+{
+    match E::find_by_id(id).one(db).await {
+        Ok(Some(_)) => StoreError::Conflict(format!("{what} version changed")),
+        Ok(None) => StoreError::NotFound,
+        Err(e) => db_err(e),
+    }
+}

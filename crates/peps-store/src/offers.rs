@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::SeaOrmStore;
 use crate::entities::{offer, offer_history, offer_reminder, organisation, organisation_profile};
-use crate::error::{corrupt, db_err};
+use crate::error::{corrupt, db_err, stale_or_missing};
 use peps_core::StoreError;
 use peps_core::catalogue::offer::{Origin, Review, TemporaryChange};
 use peps_core::catalogue::{Offer, OfferContent, OfferStatus, OrganisationProfile};
@@ -183,16 +183,7 @@ impl OfferRepository for SeaOrmStore {
             .await
             .map_err(db_err)?;
         if updated.rows_affected == 0 {
-            let exists = offer::Entity::find_by_id(o.id.0)
-                .one(&txn)
-                .await
-                .map_err(db_err)?
-                .is_some();
-            return Err(if exists {
-                StoreError::Conflict("offer version changed".into())
-            } else {
-                StoreError::NotFound
-            });
+            return Err(stale_or_missing::<offer::Entity>(&txn, o.id.0, "offer").await);
         }
         history_model(entry)?.insert(&txn).await.map_err(db_err)?;
         txn.commit().await.map_err(db_err)

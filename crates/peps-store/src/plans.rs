@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::SeaOrmStore;
 use crate::entities::{plan, plan_event, plan_step, plan_worker, step_message, step_reminder};
-use crate::error::{corrupt, db_err};
+use crate::error::{corrupt, db_err, stale_or_missing};
 use peps_core::StoreError;
 use peps_core::domain::*;
 use peps_core::plans::{
@@ -276,16 +276,7 @@ impl PlanRepository for SeaOrmStore {
             .await
             .map_err(db_err)?;
         if updated.rows_affected == 0 {
-            let exists = plan::Entity::find_by_id(p.id.0)
-                .one(&txn)
-                .await
-                .map_err(db_err)?
-                .is_some();
-            return Err(if exists {
-                StoreError::Conflict("plan version changed".into())
-            } else {
-                StoreError::NotFound
-            });
+            return Err(stale_or_missing::<plan::Entity>(&txn, p.id.0, "plan").await);
         }
         replace_workers(&txn, p).await?;
         insert_events(&txn, events).await?;
@@ -370,16 +361,7 @@ impl PlanRepository for SeaOrmStore {
             .await
             .map_err(db_err)?;
         if updated.rows_affected == 0 {
-            let exists = plan_step::Entity::find_by_id(s.id.0)
-                .one(&txn)
-                .await
-                .map_err(db_err)?
-                .is_some();
-            return Err(if exists {
-                StoreError::Conflict("step version changed".into())
-            } else {
-                StoreError::NotFound
-            });
+            return Err(stale_or_missing::<plan_step::Entity>(&txn, s.id.0, "step").await);
         }
         insert_events(&txn, events).await?;
         txn.commit().await.map_err(db_err)

@@ -101,3 +101,111 @@ impl PlanChannels {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::*;
+    use crate::ports::NotifyError;
+    use async_trait::async_trait;
+    use std::sync::Mutex;
+
+    /// Stands for the outside world's mail and SMS gateways: keeps what it was given.
+    #[derive(Default)]
+    struct Outbox {
+        emails: Mutex<Vec<Notification>>,
+        texts: Mutex<Vec<Sms>>,
+        fail: bool,
+    }
+
+    #[async_trait]
+    impl Notifier for Outbox {
+        async fn send(&self, n: &Notification) -> Result<(), NotifyError> {
+            if self.fail {
+                return Err(NotifyError("relay down".into()));
+            }
+            self.emails.lock().unwrap().push(n.clone());
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl SmsSender for Outbox {
+        async fn send(&self, sms: &Sms) -> Result<(), NotifyError> {
+            self.texts.lock().unwrap().push(sms.clone());
+            Ok(())
+        }
+    }
+
+    fn person(email: Option<&str>, phone: Option<&str>, language: &str) -> Account {
+        Account {
+            id: AccountId::new(),
+            role: Role::Person,
+            login: Login::normalise("amina"),
+            email: email.map(|e| Email::parse(e).unwrap()),
+            phone: phone.map(str::to_owned),
+            display_name: DisplayName::parse("Amina").unwrap(),
+            language: Language::parse(language).unwrap(),
+            status: AccountStatus::Active,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn email_first_then_text_message_then_nothing_in_the_persons_language() {
+        let outbox = Arc::new(Outbox::default());
+        let channels = PlanChannels {
+            email: outbox.clone(),
+            sms: outbox.clone(),
+        };
+        let due = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let both = person(Some("amina@example.org"), Some("06 12 34 56 78"), "ar");
+        assert_eq!(
+            channels.tell_person(&both, PersonNotice::NewStep).await,
+            Delivery::Email
+        );
+        let phone_only = person(None, Some("06 12 34 56 78"), "ti");
+        assert_eq!(
+            channels
+                .tell_person(&phone_only, PersonNotice::DueSoon(due))
+                .await,
+            Delivery::Sms
+        );
+        let neither = person(None, None, "fr");
+        assert_eq!(
+            channels.tell_person(&neither, PersonNotice::Message).await,
+            Delivery::NoChannel
+        );
+        let emails = outbox.emails.lock().unwrap();
+        assert_eq!(
+            emails[0].subject,
+            i18n::text("plans.notice.new_step.subject", "ar")
+        );
+        let texts = outbox.texts.lock().unwrap();
+        assert_eq!(texts[0].to, "06 12 34 56 78");
+        assert!(texts[0].body.contains("03/12/2026"), "{}", texts[0].body);
+        assert_eq!(
+            texts[0].body,
+            i18n::text_with("plans.sms.due_soon", "ti", &[("date", "03/12/2026")])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_notice_is_reported_not_raised() {
+        let outbox = Arc::new(Outbox {
+            fail: true,
+            ..Outbox::default()
+        });
+        let channels = PlanChannels {
+            email: outbox.clone(),
+            sms: outbox,
+        };
+        let reader = person(Some("amina@example.org"), None, "fr");
+        assert_eq!(
+            channels
+                .tell_person(&reader, PersonNotice::StepChanged)
+                .await,
+            Delivery::Failed
+        );
+    }
+}

@@ -301,6 +301,23 @@ impl Plans {
         Ok(workers)
     }
 
+    /// When the person acted, their plan's workers are told; when a worker did, the person.
+    async fn tell_other_side(
+        &self,
+        actor: &Actor,
+        plan: &Plan,
+        notice: PersonNotice,
+    ) -> CoreResult<()> {
+        let person = self.ports.accounts.account(plan.person).await?;
+        if actor.account == plan.person {
+            let workers = self.workers_of(plan, actor.account).await?;
+            self.channels.tell_workers(&workers, &person).await;
+        } else {
+            self.channels.tell_person(&person, notice).await;
+        }
+        Ok(())
+    }
+
     // ----- machine translation --------------------------------------------------------
 
     /// Machine-translates the fields without a current translation into the person's
@@ -902,15 +919,8 @@ impl Plans {
             .update_step(&step, held.version, &[event])
             .await
             .map_err(|e| conflict_as(e, "step.version_changed"))?;
-        let person = self.ports.accounts.account(access.plan.person).await?;
-        if actor.account == access.plan.person {
-            let workers = self.workers_of(&access.plan, actor.account).await?;
-            self.channels.tell_workers(&workers, &person).await;
-        } else {
-            self.channels
-                .tell_person(&person, PersonNotice::StepChanged)
-                .await;
-        }
+        self.tell_other_side(actor, &access.plan, PersonNotice::StepChanged)
+            .await?;
         Ok(step)
     }
 
@@ -995,15 +1005,8 @@ impl Plans {
             serde_json::json!({ "message": message.id }),
         );
         self.ports.plans.add_message(&message, &event).await?;
-        let person = self.ports.accounts.account(access.plan.person).await?;
-        if actor.account == access.plan.person {
-            let workers = self.workers_of(&access.plan, actor.account).await?;
-            self.channels.tell_workers(&workers, &person).await;
-        } else {
-            self.channels
-                .tell_person(&person, PersonNotice::Message)
-                .await;
-        }
+        self.tell_other_side(actor, &access.plan, PersonNotice::Message)
+            .await?;
         let author_name = self
             .ports
             .accounts
