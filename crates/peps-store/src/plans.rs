@@ -192,6 +192,26 @@ async fn replace_workers(db: &impl ConnectionTrait, p: &Plan) -> StoreResult<()>
     Ok(())
 }
 
+/// Marks the plan changed; `NotFound` when it does not exist. Writing the plan row first also
+/// serialises concurrent changes to one plan's steps (a row lock on PostgreSQL, the database
+/// lock on SQLite).
+async fn touch_plan(
+    db: &impl ConnectionTrait,
+    plan_id: PlanId,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let touched = plan::Entity::update_many()
+        .col_expr(plan::Column::UpdatedAt, sea_orm::sea_query::Expr::value(at))
+        .filter(plan::Column::Id.eq(plan_id.0))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    if touched.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 impl SeaOrmStore {
     async fn workers_of(&self, plans: &[Uuid]) -> StoreResult<HashMap<Uuid, BTreeSet<AccountId>>> {
         let rows = plan_worker::Entity::find()
@@ -307,20 +327,8 @@ impl PlanRepository for SeaOrmStore {
 
     async fn add_step(&self, s: &Step, event: &PlanEvent) -> StoreResult<u32> {
         let txn = self.db.begin().await.map_err(db_err)?;
-        // Writing the plan row first serialises concurrent additions to one plan (row lock on
-        // PostgreSQL, database lock on SQLite), so two steps never get the same position.
-        let touched = plan::Entity::update_many()
-            .col_expr(
-                plan::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(s.created_at),
-            )
-            .filter(plan::Column::Id.eq(s.plan.0))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if touched.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
+        // First, so that two steps added at once never get the same position.
+        touch_plan(&txn, s.plan, s.created_at).await?;
         let last: Option<i32> = plan_step::Entity::find()
             .select_only()
             .column_as(plan_step::Column::Position.max(), "last")
@@ -374,18 +382,7 @@ impl PlanRepository for SeaOrmStore {
         event: &PlanEvent,
     ) -> StoreResult<()> {
         let txn = self.db.begin().await.map_err(db_err)?;
-        let touched = plan::Entity::update_many()
-            .col_expr(
-                plan::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(event.at),
-            )
-            .filter(plan::Column::Id.eq(plan_id.0))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if touched.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
+        touch_plan(&txn, plan_id, event.at).await?;
         let held: BTreeSet<Uuid> = plan_step::Entity::find()
             .select_only()
             .column(plan_step::Column::Id)

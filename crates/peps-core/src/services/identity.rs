@@ -10,6 +10,7 @@ use rand::Rng;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::conflict_as;
 use super::relations::{self, Standing};
 use super::throttle::{self, Limit};
 use crate::auth::activation::hash_typed_code;
@@ -1190,13 +1191,6 @@ fn personal_words(account: &Account) -> Vec<&str> {
         words.push(email.as_str());
     }
     words
-}
-
-fn conflict_as(err: StoreError, code: &'static str) -> CoreError {
-    match err {
-        StoreError::Conflict(_) => CoreError::Conflict(code),
-        other => other.into(),
-    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

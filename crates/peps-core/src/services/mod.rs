@@ -9,6 +9,15 @@ pub mod plans;
 mod relations;
 mod throttle;
 
+/// A store conflict as the use case's own stable code (a version that moved on, a rule
+/// the store enforces); other store errors pass through.
+fn conflict_as(err: crate::StoreError, code: &'static str) -> crate::CoreError {
+    match err {
+        crate::StoreError::Conflict(_) => crate::CoreError::Conflict(code),
+        other => other.into(),
+    }
+}
+
 pub use catalogue::{
     Catalogue, CataloguePorts, CatalogueSettings, NewTemporaryChange, RemindReport, Transition,
 };

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use super::conflict_as;
 use super::plan_notices::{Delivery, PersonNotice, PlanChannels};
 use super::relations::{self, Standing};
 use crate::catalogue::{Offer, OfferStatus, Provenance};
@@ -1111,13 +1112,6 @@ fn metadata(plan: &Plan, steps: usize) -> PlanMetadata {
 fn redact_contact(mut offer: Offer) -> Offer {
     offer.content.professional_contact = None;
     offer
-}
-
-fn conflict_as(err: StoreError, code: &'static str) -> CoreError {
-    match err {
-        StoreError::Conflict(_) => CoreError::Conflict(code),
-        other => other.into(),
-    }
 }
 
 /// Display names looked up once per request.
