@@ -16,6 +16,7 @@ pub mod plans;
 pub mod policy;
 pub mod ports;
 pub mod services;
+pub mod wallet;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -66,4 +66,14 @@ typed_id!(
     StepMessageId,
     /// A line of a plan's history.
     PlanEventId,
+    /// A document of a person's wallet.
+    DocumentId,
+    /// One stored file (a page) of a document.
+    DocumentFileId,
+    /// A person's grant of wallet access to a worker or an organisation.
+    GrantId,
+    /// A worker's request for documents.
+    DocumentRequestId,
+    /// A line of a wallet's access log.
+    WalletEventId,
 );
