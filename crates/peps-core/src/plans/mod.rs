@@ -10,4 +10,6 @@ pub use plan::{
     TranslatableText,
 };
 pub use step::{LocalizedStep, StepContent, StepTexts, StepTranslation, TranslatedField};
-pub use templates::{StepTemplate, TemplateError, TemplateLibrary, TemplateText, WhoActs};
+pub use templates::{
+    DOCUMENT_KINDS, StepTemplate, TemplateError, TemplateLibrary, TemplateText, WhoActs,
+};

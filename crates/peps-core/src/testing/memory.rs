@@ -13,8 +13,8 @@ use crate::plans::{Plan, PlanEvent, PlanStatus, Step, StepMessage};
 use crate::ports::*;
 
 #[derive(Default)]
-struct State {
-    accounts: HashMap<AccountId, Account>,
+pub(super) struct State {
+    pub(super) accounts: HashMap<AccountId, Account>,
     passwords: HashMap<AccountId, String>,
     organisations: HashMap<OrganisationId, Organisation>,
     memberships: Vec<(AccountId, OrganisationId, DateTime<Utc>)>,
@@ -37,6 +37,7 @@ struct State {
     messages: Vec<StepMessage>,
     plan_events: Vec<PlanEvent>,
     due_reminders: HashMap<(StepId, NaiveDate), DateTime<Utc>>,
+    pub(super) wallet: super::memory_wallet::WalletState,
 }
 
 #[derive(Default)]
@@ -49,7 +50,7 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -4,6 +4,7 @@
 pub mod catalogue_conformance;
 pub mod conformance;
 pub mod memory;
+mod memory_wallet;
 pub mod plan_conformance;
 
 pub use memory::MemoryStore;

@@ -2,5 +2,15 @@
 //! whom the person allows, every access recorded for them.
 
 pub mod crypto;
+pub mod document;
 pub mod ports;
+pub mod repository;
+pub mod sharing;
 pub mod sniff;
+
+pub use document::{Document, DocumentFields, DocumentFile, Expiry, Uploader};
+pub use repository::{FilePlacement, WalletRepository};
+pub use sharing::{
+    Access, DocumentRequest, Grant, GrantScope, Grantee, ReferentAccess, ReferentConsent,
+    RequestStatus, WalletAction, WalletEvent,
+};
