@@ -76,6 +76,74 @@ pub fn plans(
     ))
 }
 
+/// The wallet's key-encryption keys, read from `wallet.key_file`. With `create`, a missing
+/// file is made with one fresh key (the demo), readable by its owner only.
+pub fn key_ring(config: &Config, create: bool) -> anyhow::Result<peps_core::wallet::keyring::KeyRing> {
+    let path = &config.wallet.key_file;
+    if create && !path.exists() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let line = peps_core::wallet::keyring::KeyRing::generate_line(
+            &chrono::Utc::now().format("k%Y%m%d").to_string(),
+        );
+        write_private(path, &format!("# PEPS wallet key-encryption keys; the last line is active.\n{line}\n"))?;
+        tracing::warn!(file = %path.display(), "created a wallet key file: back it up apart from the database");
+    }
+    peps_store::keys::load_key_file(path)
+        .with_context(|| format!("wallet.key_file ({})", path.display()))
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// The wallet use cases: blob store, key vault and antivirus from the configuration.
+pub async fn wallet(
+    config: &Config,
+    store: Arc<SeaOrmStore>,
+    notifier: Arc<dyn peps_core::ports::Notifier>,
+    create_key: bool,
+) -> anyhow::Result<peps_core::services::Wallet> {
+    let w = &config.wallet;
+    let blobs = peps_store::blobs::blob_store_from_url(
+        &w.blob_url,
+        peps_store::blobs::S3Credentials {
+            access_key_id: w.s3_access_key_id.clone(),
+            secret_access_key: w.s3_secret_access_key.clone(),
+        },
+    )
+    .await
+    .context("wallet.blob_url")?;
+    let keys = Arc::new(key_ring(config, create_key)?);
+    let scanner: Option<Arc<dyn peps_core::wallet::ports::Scanner>> = if w.scanner.trim().is_empty() {
+        None
+    } else {
+        Some(Arc::new(
+            peps_store::clamd::ClamdScanner::new(&w.scanner).context("wallet.scanner")?,
+        ))
+    };
+    let sms = peps_store::notify::sms_from_setting(&config.notifications.sms)
+        .context("notifications.sms")?;
+    tracing::info!(blobs = %blobs.describe(), antivirus = scanner.is_some(), "wallet ready");
+    Ok(peps_core::services::Wallet::new(
+        peps_core::services::WalletPorts::from_store(store, blobs, keys, scanner),
+        PlanChannels { email: notifier, sms },
+        Arc::new(SystemClock),
+        config.wallet_settings()?,
+    ))
+}
+
 pub struct App {
     pub state: AppState,
 }
@@ -96,6 +164,17 @@ impl App {
         )
         .context("notifications.url")?;
         let plans = plans(config, store.clone(), notifier.clone())?;
+        let wallet = wallet(config, store.clone(), notifier.clone(), false).await?;
+        match wallet
+            .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
+            .await
+        {
+            Ok(r) if r.partial + r.orphans > 0 => {
+                tracing::info!(partial = r.partial, orphans = r.orphans, "removed leftovers of interrupted uploads");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not look for leftovers of interrupted uploads"),
+        }
         let catalogue = Catalogue::new(
             CataloguePorts {
                 offers: store.clone(),
@@ -124,6 +203,7 @@ impl App {
         ));
         let state = AppState {
             plans: Arc::new(plans),
+            wallet: Arc::new(wallet),
             data_inclusion,
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),

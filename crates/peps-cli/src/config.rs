@@ -18,6 +18,45 @@ pub struct Config {
     pub data_inclusion: DataInclusionConfig,
     pub plans: PlansConfig,
     pub notifications: Notifications,
+    pub wallet: WalletConfig,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalletConfig {
+    pub blob_url: String,
+    pub s3_access_key_id: String,
+    #[serde(default)]
+    pub s3_access_key_id_file: Option<PathBuf>,
+    pub s3_secret_access_key: String,
+    #[serde(default)]
+    pub s3_secret_access_key_file: Option<PathBuf>,
+    pub key_file: PathBuf,
+    pub max_file_mb: u64,
+    pub quota_mb: u64,
+    pub allowed_types: Vec<String>,
+    pub referent_access: String,
+    pub expiry_notice_days: u32,
+    pub request_share_days: u32,
+    pub extra_kinds: Vec<String>,
+    pub scanner: String,
+    pub reap_after_minutes: i64,
+}
+
+impl std::fmt::Debug for WalletConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WalletConfig")
+            .field("blob_url", &self.blob_url)
+            .field("s3_access_key_id", &self.s3_access_key_id)
+            .field("s3_secret_access_key", &"<redacted>")
+            .field("key_file", &self.key_file)
+            .field("max_file_mb", &self.max_file_mb)
+            .field("quota_mb", &self.quota_mb)
+            .field("allowed_types", &self.allowed_types)
+            .field("referent_access", &self.referent_access)
+            .field("scanner", &self.scanner)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -210,6 +249,24 @@ impl Config {
             })?;
             config.plans.translator_api_key = key.trim().to_owned();
         }
+        for (name, file, value) in [
+            (
+                "wallet.s3_access_key_id_file",
+                config.wallet.s3_access_key_id_file.take(),
+                &mut config.wallet.s3_access_key_id,
+            ),
+            (
+                "wallet.s3_secret_access_key_file",
+                config.wallet.s3_secret_access_key_file.take(),
+                &mut config.wallet.s3_secret_access_key,
+            ),
+        ] {
+            if let Some(path) = file.filter(|p| !p.as_os_str().is_empty()) {
+                let secret = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {name} {}", path.display()))?;
+                *value = secret.trim().to_owned();
+            }
+        }
         config.validate()?;
         Ok(config)
     }
@@ -250,6 +307,7 @@ impl Config {
                     self.catalogue.timezone
                 )
             })?;
+        self.wallet_settings()?;
         if self.server.max_body_bytes < 1024 {
             bail!("server.max_body_bytes must be at least 1024");
         }
@@ -326,6 +384,51 @@ impl Config {
         let translator = peps_store::translate::LibreTranslate::new(&p.translator_url, key)
             .map_err(|e| anyhow::anyhow!("plans.translator_url: {e}"))?;
         Ok(std::sync::Arc::new(translator))
+    }
+
+    pub fn wallet_settings(&self) -> anyhow::Result<peps_core::services::WalletSettings> {
+        use peps_core::wallet::ReferentAccess;
+        use peps_core::wallet::sniff::MediaType;
+        let w = &self.wallet;
+        if w.max_file_mb == 0 || w.quota_mb == 0 {
+            bail!("wallet.max_file_mb and wallet.quota_mb must be at least 1");
+        }
+        let mut allowed = std::collections::BTreeSet::new();
+        for t in &w.allowed_types {
+            allowed.insert(MediaType::parse(t).ok_or_else(|| {
+                anyhow::anyhow!("wallet.allowed_types: unknown type {t:?} (pdf, jpeg, png, webp, heic)")
+            })?);
+        }
+        if allowed.is_empty() {
+            bail!("wallet.allowed_types must name at least one type");
+        }
+        let referent_access = ReferentAccess::parse(&w.referent_access).ok_or_else(|| {
+            anyhow::anyhow!(
+                "wallet.referent_access: {:?} is not after_consent, always or never",
+                w.referent_access
+            )
+        })?;
+        let mut kinds = peps_core::wallet::document::builtin_kinds();
+        for k in &w.extra_kinds {
+            if k.is_empty() || !k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                bail!("wallet.extra_kinds: {k:?} must be lower-case letters and _");
+            }
+            if !kinds.contains(k) {
+                kinds.push(k.clone());
+            }
+        }
+        if w.reap_after_minutes < 1 {
+            bail!("wallet.reap_after_minutes must be at least 1");
+        }
+        Ok(peps_core::services::WalletSettings {
+            max_file_size: w.max_file_mb * 1024 * 1024,
+            quota: w.quota_mb * 1024 * 1024,
+            allowed_types: allowed,
+            referent_access,
+            expiry_notice_days: w.expiry_notice_days,
+            kinds,
+            request_share_days: w.request_share_days.max(1),
+        })
     }
 
     pub fn plan_settings(&self) -> peps_core::services::PlanSettings {

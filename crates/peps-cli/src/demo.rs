@@ -82,6 +82,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         Ok(p) if !p.is_empty() => p,
         _ => random_password(),
     };
+    crate::app::key_ring(&config, true)?;
     let app = App::start(&config).await?;
     seed(&app, &password).await.context("seeding demo data")?;
 

@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: PlansCommand,
     },
+    /// Document wallet tasks: keys, leftovers, expiry reminders.
+    Wallet {
+        #[command(subcommand)]
+        command: WalletCommand,
+    },
     /// Bring data into the catalogue.
     Import {
         #[command(subcommand)]
@@ -116,6 +121,28 @@ enum PlansCommand {
     /// Remind persons of steps due within `plans.due_reminder_days` (by email, else by text
     /// message, in their language). Safe to run from cron as often as wanted: each due date
     /// is reminded once.
+    Remind,
+}
+
+#[derive(Subcommand)]
+enum WalletCommand {
+    /// Print a new key-encryption key line (`<id>:<base64>`) to append to `wallet.key_file`;
+    /// it becomes the active key at the next start. Then run `rotate-key`.
+    NewKey {
+        /// The key's id, e.g. the year: 2027.
+        #[arg(long)]
+        id: String,
+    },
+    /// Re-wrap every file's data key under the active (last) key of `wallet.key_file`. Content
+    /// is not re-encrypted. Safe to interrupt and run again; afterwards older keys can be
+    /// removed from the file.
+    RotateKey,
+    /// Remove partial uploads and files no document points to, older than
+    /// `wallet.reap_after_minutes` (also done at every server start).
+    Reap,
+    /// Tell people whose documents stop being valid within `wallet.expiry_notice_days` (by
+    /// email, else text message, in their language). Safe to run from cron as often as
+    /// wanted: each document's date is reminded once.
     Remind,
 }
 
@@ -244,6 +271,66 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
             );
             if report.failed > 0 {
                 anyhow::bail!("{} reminders could not be sent", report.failed);
+            }
+            Ok(())
+        }
+        Command::Wallet {
+            command: WalletCommand::NewKey { id },
+        } => {
+            if id.is_empty()
+                || id.len() > 64
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                anyhow::bail!("--id: 1 to 64 letters, digits, '-', '_' or '.'");
+            }
+            println!("{}", peps_core::wallet::keyring::KeyRing::generate_line(&id));
+            Ok(())
+        }
+        Command::Wallet { command } => {
+            let store = app::connect(&config).await?;
+            let notifier = peps_store::notify::notifier_from_url(
+                &config.notifications.url,
+                &config.notifications.from,
+            )
+            .context("notifications.url")?;
+            let wallet = app::wallet(&config, store, notifier, false).await?;
+            let fail = |e: peps_core::CoreError| anyhow::anyhow!("{e} ({})", e.code());
+            match command {
+                WalletCommand::RotateKey => {
+                    let r = wallet.rotate_keys().await.map_err(fail)?;
+                    println!(
+                        "{} data keys re-wrapped; {} changed meanwhile (run again).",
+                        r.rewrapped, r.skipped
+                    );
+                }
+                WalletCommand::Reap => {
+                    let r = wallet
+                        .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
+                        .await
+                        .map_err(fail)?;
+                    println!(
+                        "{} partial uploads and {} unreferenced files removed.",
+                        r.partial, r.orphans
+                    );
+                }
+                WalletCommand::Remind => {
+                    let r = wallet.remind_expiring().await.map_err(fail)?;
+                    println!(
+                        "{} persons reminded of documents ending within {} days; {} documents \
+                         already reminded; {} persons without email or phone; {} failed.",
+                        r.reminded,
+                        config.wallet.expiry_notice_days,
+                        r.already_reminded,
+                        r.no_channel,
+                        r.failed
+                    );
+                    if r.failed > 0 {
+                        anyhow::bail!("{} reminders could not be sent", r.failed);
+                    }
+                }
+                WalletCommand::NewKey { .. } => unreachable!("handled above"),
             }
             Ok(())
         }

@@ -77,6 +77,15 @@ pub enum CoreError {
     Throttled { retry_after: Duration },
     #[error("activation code invalid or expired")]
     InvalidActivationCode,
+    /// The request body is larger than allowed (a file over the size limit, a full quota).
+    #[error("too large: {0}")]
+    TooLarge(&'static str),
+    /// Stored data failed its integrity check; nothing of it was returned.
+    #[error("integrity check failed: {0}")]
+    Integrity(&'static str),
+    /// A service PEPS depends on (blob storage, antivirus, key vault) is down; retry later.
+    #[error("dependency unavailable: {0}")]
+    Unavailable(&'static str),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -105,6 +114,9 @@ impl CoreError {
             CoreError::Unauthenticated => "auth.required",
             CoreError::Throttled { .. } => "auth.too_many_attempts",
             CoreError::InvalidActivationCode => "auth.activation_code_invalid",
+            CoreError::TooLarge(code) | CoreError::Integrity(code) | CoreError::Unavailable(code) => {
+                code
+            }
             CoreError::Store(StoreError::Conflict(_)) => "resource.conflict",
             CoreError::Store(_) => "service.unavailable",
         }

@@ -58,6 +58,18 @@ pub enum Action {
     DiscussStep,
     /// Allow other workers onto a plan, or remove them.
     AllowPlanWorkers,
+    /// List, read and download wallet documents (each one checked against the grants).
+    ViewDocuments,
+    /// Add documents or pages to a person's wallet.
+    UploadDocuments,
+    /// Edit a document's kind, title and dates, or delete it.
+    ManageDocuments,
+    /// Grant, revoke, consent for the referent, export or erase the whole wallet.
+    ShareWallet,
+    /// Read the wallet's access log.
+    ViewWalletLog,
+    /// Ask the person for documents.
+    RequestDocuments,
 }
 
 impl Action {
@@ -90,6 +102,12 @@ impl Action {
             Action::ReportStepProgress,
             Action::DiscussStep,
             Action::AllowPlanWorkers,
+            Action::ViewDocuments,
+            Action::UploadDocuments,
+            Action::ManageDocuments,
+            Action::ShareWallet,
+            Action::ViewWalletLog,
+            Action::RequestDocuments,
         ]);
         all
     }
@@ -112,12 +130,15 @@ pub enum Relation {
     SameOrganisation,
     /// The actor is a worker the person allowed onto this plan.
     AllowedWorker,
+    /// The actor is a worker covered, for what they ask, by a grant of the person (directly or
+    /// through their organisation) or by the person's consent to their referent.
+    WalletGrantee,
     /// None of the above (including a helper whose mandate expired or was revoked).
     Unrelated,
 }
 
 impl Relation {
-    pub const ALL: [Relation; 8] = [
+    pub const ALL: [Relation; 9] = [
         Relation::Oneself,
         Relation::CurrentReferent,
         Relation::FormerReferent,
@@ -125,6 +146,7 @@ impl Relation {
         Relation::MandateHolder,
         Relation::SameOrganisation,
         Relation::AllowedWorker,
+        Relation::WalletGrantee,
         Relation::Unrelated,
     ];
 }
@@ -202,6 +224,18 @@ pub fn authorize(role: Role, action: Action, relation: Relation) -> Result<(), D
             (role == Person && relation == R::Oneself)
                 || (role == Worker && matches!(relation, R::CurrentReferent | R::AllowedWorker))
         }
+        // The wallet has no admin path at all: papers are the person's alone.
+        A::ViewDocuments | A::UploadDocuments => {
+            (role == Person && relation == R::Oneself)
+                || (role == Worker && relation == R::WalletGrantee)
+                || (role == Helper && relation == R::MandatedHelper)
+        }
+        A::ManageDocuments | A::ShareWallet | A::ViewWalletLog => {
+            role == Person && relation == R::Oneself
+        }
+        A::RequestDocuments => {
+            role == Worker && matches!(relation, R::CurrentReferent | R::WalletGrantee)
+        }
     };
     if allowed { Ok(()) } else { Err(Denied) }
 }
@@ -226,10 +260,11 @@ mod tests {
         list_accounts: admin/*
         issue_activation_code: worker/current_referent, admin/current_referent,
                       admin/former_referent, admin/mandated_helper, admin/mandate_holder,
-                      admin/same_organisation, admin/allowed_worker, admin/unrelated
+                      admin/same_organisation, admin/allowed_worker, admin/wallet_grantee,
+                      admin/unrelated
         disable_account: admin/current_referent, admin/former_referent, admin/mandated_helper,
                       admin/mandate_holder, admin/same_organisation, admin/allowed_worker,
-                      admin/unrelated
+                      admin/wallet_grantee, admin/unrelated
         view_audit_trail: person/oneself, worker/oneself, member/oneself, helper/oneself, admin/*
         create_organisation: admin/*
         view_organisation: person/*, worker/*, member/*, helper/*, admin/*
@@ -254,6 +289,12 @@ mod tests {
         report_step_progress: person/oneself
         discuss_step: person/oneself, worker/current_referent, worker/allowed_worker
         allow_plan_workers: person/oneself
+        view_documents: person/oneself, worker/wallet_grantee, helper/mandated_helper
+        upload_documents: person/oneself, worker/wallet_grantee, helper/mandated_helper
+        manage_documents: person/oneself
+        share_wallet: person/oneself
+        view_wallet_log: person/oneself
+        request_documents: worker/current_referent, worker/wallet_grantee
     ";
 
     fn action_name(action: Action) -> String {
@@ -283,6 +324,7 @@ mod tests {
             Relation::MandateHolder => "mandate_holder",
             Relation::SameOrganisation => "same_organisation",
             Relation::AllowedWorker => "allowed_worker",
+            Relation::WalletGrantee => "wallet_grantee",
             Relation::Unrelated => "unrelated",
         }
     }
@@ -330,7 +372,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, Action::all().len() * 5 * 8);
+        assert_eq!(checked, Action::all().len() * 5 * Relation::ALL.len());
         // Every line of the table names a real triple (no typo silently allowing nothing).
         let names: HashSet<_> = Action::all().into_iter().map(action_name).collect();
         for (action, role, relation) in &allowed {
@@ -354,6 +396,9 @@ mod tests {
             Action::ViewPlanMetadata,
             Action::EditPlan,
             Action::DiscussStep,
+            Action::ViewDocuments,
+            Action::UploadDocuments,
+            Action::ViewWalletLog,
         ] {
             assert!(authorize(Role::Person, action, Relation::Unrelated).is_err());
             assert!(authorize(Role::Worker, action, Relation::FormerReferent).is_err());

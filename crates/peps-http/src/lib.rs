@@ -42,7 +42,12 @@ pub fn openapi_json() -> String {
 
 /// Routes whose bodies are files, streamed to disk under their own size limit rather than
 /// read into memory.
-const UPLOAD_PATHS: &[&str] = &["/api/v1/admin/imports"];
+/// `*` stands for one path segment (an id).
+const UPLOAD_PATHS: &[&str] = &[
+    "/api/v1/admin/imports",
+    "/api/v1/persons/*/documents",
+    "/api/v1/documents/*/pages",
+];
 
 /// Every route of the API, with its middleware, ready to serve.
 pub fn routes(state: AppState) -> impl poem::Endpoint<Output = poem::Response> + 'static {

@@ -129,8 +129,11 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let upload =
-            req.method() == poem::http::Method::POST && self.streamed.contains(&req.uri().path());
+        let upload = req.method() == poem::http::Method::POST
+            && self
+                .streamed
+                .iter()
+                .any(|pattern| path_matches(pattern, req.uri().path()));
         if upload {
             if announced.is_some_and(|len| len > self.max_streamed) {
                 return Err(too_large().into());
@@ -162,6 +165,20 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         })?;
         req.set_body(bytes);
         self.inner.call(req).await
+    }
+}
+
+/// Whether `path` fits `pattern`, where a `*` segment stands for any one segment.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let mut p = pattern.split('/');
+    let mut s = path.split('/');
+    loop {
+        match (p.next(), s.next()) {
+            (None, None) => return true,
+            (Some("*"), Some(seg)) if !seg.is_empty() => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
     }
 }
 

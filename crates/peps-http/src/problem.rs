@@ -80,7 +80,20 @@ impl From<CoreError> for ApiError {
     fn from(err: CoreError) -> Self {
         let code = err.code();
         let status = match &err {
+            // A file refused for its type, whatever its name said.
+            CoreError::Invalid(v) if v.code.starts_with("document.type.") => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             CoreError::Invalid(_) | CoreError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            CoreError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            CoreError::Integrity(_) => {
+                tracing::error!(error = %err, "stored data failed its integrity check");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            CoreError::Unavailable(_) => {
+                tracing::error!(error = %err, "dependency unavailable");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             // An edit based on an outdated version: the If-Match precondition failed.
             CoreError::Conflict(code) if code.ends_with("version_conflict") => {
                 StatusCode::PRECONDITION_FAILED
@@ -134,7 +147,8 @@ const DOCUMENTED: &[(u16, &str)] = &[
         412,
         "The resource changed since the version in If-Match; reload and retry",
     ),
-    (413, "Request body too large"),
+    (413, "Request body too large, or the file over the size limit or the quota"),
+    (415, "File type refused (detected from its content, not its name)"),
     (
         422,
         "A field is invalid; `field` and `code` say which and why",
@@ -144,6 +158,10 @@ const DOCUMENTED: &[(u16, &str)] = &[
         "This change needs an If-Match header with the version being edited",
     ),
     (429, "Too many attempts; see Retry-After"),
+    (
+        500,
+        "Stored data failed its integrity check; nothing of it was sent",
+    ),
     (503, "Storage unavailable"),
 ];
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use peps_core::ports::StoreHealth;
-use peps_core::services::{Catalogue, Identity, Plans};
+use peps_core::services::{Catalogue, Identity, Plans, Wallet};
 
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -31,6 +31,8 @@ pub struct AppState {
     pub catalogue: Arc<Catalogue>,
     /// Persons' step plans.
     pub plans: Arc<Plans>,
+    /// Persons' document wallets.
+    pub wallet: Arc<Wallet>,
     /// Recent search pages of this process, keyed by the catalogue counter they reflect.
     pub search_cache: Arc<crate::search_cache::SearchCache>,
     pub health: Arc<dyn StoreHealth>,

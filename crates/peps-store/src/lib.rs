@@ -14,6 +14,7 @@ mod connect;
 mod entities;
 mod error;
 mod exchange;
+pub mod keys;
 pub mod migration;
 pub mod notify;
 mod offers;

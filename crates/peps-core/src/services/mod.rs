@@ -8,6 +8,7 @@ pub mod plan_notices;
 pub mod plans;
 mod relations;
 mod throttle;
+pub mod wallet;
 
 /// A store conflict as the use case's own stable code (a version that moved on, a rule
 /// the store enforces); other store errors pass through.
@@ -30,3 +31,4 @@ pub use plans::{
     DueReport, HistoryLine, NewStep, PlanChange, PlanDetail, PlanListing, PlanMetadata, PlanPorts,
     PlanRights, PlanSettings, PlanSummary, PlanView, Plans, ThreadMessage,
 };
+pub use wallet::{Caller, Wallet, WalletPorts, WalletSettings};

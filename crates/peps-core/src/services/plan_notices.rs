@@ -24,15 +24,25 @@ pub enum PersonNotice {
     StepChanged,
     Message,
     DueSoon(NaiveDate),
+    /// A worker or helper put a document in the person's wallet.
+    DocumentAdded,
+    /// A worker asks for documents.
+    DocumentsRequested,
+    /// A document's validity ends on that date.
+    DocumentExpiring(NaiveDate),
 }
 
 impl PersonNotice {
-    fn key(self) -> &'static str {
+    /// The notice's i18n keys: `{area}.notice.{key}.subject|body` and `{area}.sms.{key}`.
+    fn key(self) -> (&'static str, &'static str) {
         match self {
-            PersonNotice::NewStep => "new_step",
-            PersonNotice::StepChanged => "step_changed",
-            PersonNotice::Message => "message",
-            PersonNotice::DueSoon(_) => "due_soon",
+            PersonNotice::NewStep => ("plans", "new_step"),
+            PersonNotice::StepChanged => ("plans", "step_changed"),
+            PersonNotice::Message => ("plans", "message"),
+            PersonNotice::DueSoon(_) => ("plans", "due_soon"),
+            PersonNotice::DocumentAdded => ("wallet", "document_added"),
+            PersonNotice::DocumentsRequested => ("wallet", "documents_requested"),
+            PersonNotice::DocumentExpiring(_) => ("wallet", "document_expiring"),
         }
     }
 }
@@ -51,17 +61,19 @@ impl PlanChannels {
     pub async fn tell_person(&self, person: &Account, notice: PersonNotice) -> Delivery {
         let lang = person.language.code();
         let date = match notice {
-            PersonNotice::DueSoon(d) => d.format("%d/%m/%Y").to_string(),
+            PersonNotice::DueSoon(d) | PersonNotice::DocumentExpiring(d) => {
+                d.format("%d/%m/%Y").to_string()
+            }
             _ => String::new(),
         };
         let args = [("date", date.as_str())];
-        let key = notice.key();
+        let (area, key) = notice.key();
         let outcome = if let Some(email) = &person.email {
             let notification = Notification {
                 to: email.clone(),
                 language: person.language.clone(),
-                subject: i18n::text_with(&format!("plans.notice.{key}.subject"), lang, &args),
-                body: i18n::text_with(&format!("plans.notice.{key}.body"), lang, &args),
+                subject: i18n::text_with(&format!("{area}.notice.{key}.subject"), lang, &args),
+                body: i18n::text_with(&format!("{area}.notice.{key}.body"), lang, &args),
             };
             self.email
                 .send(&notification)
@@ -71,7 +83,7 @@ impl PlanChannels {
             let sms = Sms {
                 to: phone.clone(),
                 language: person.language.clone(),
-                body: i18n::text_with(&format!("plans.sms.{key}"), lang, &args),
+                body: i18n::text_with(&format!("{area}.sms.{key}"), lang, &args),
             };
             self.sms.send(&sms).await.map(|()| Delivery::Sms)
         } else {

@@ -2,6 +2,7 @@
 //! whom the person allows, every access recorded for them.
 
 pub mod crypto;
+pub mod keyring;
 pub mod document;
 pub mod ports;
 pub mod repository;

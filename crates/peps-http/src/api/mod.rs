@@ -14,6 +14,8 @@ mod relations;
 mod step_templates;
 mod system;
 mod views;
+mod wallet;
+mod wallet_views;
 
 pub type Apis = (
     system::SystemApi,
@@ -26,6 +28,7 @@ pub type Apis = (
     imports::ImportsApi,
     step_templates::StepTemplatesApi,
     plans::PlansApi,
+    wallet::WalletApi,
 );
 
 pub fn apis() -> Apis {
@@ -40,6 +43,7 @@ pub fn apis() -> Apis {
         imports::ImportsApi,
         step_templates::StepTemplatesApi,
         plans::PlansApi,
+        wallet::WalletApi,
     )
 }
 
@@ -61,4 +65,6 @@ pub enum Tag {
     Offers,
     /// Step plans and the step templates they start from.
     Plans,
+    /// The document wallet: documents, shares, requests, the access log.
+    Wallet,
 }

@@ -28,6 +28,26 @@ pub struct PlanOptions {
     pub translator: Arc<dyn Translator>,
 }
 
+/// How the wallet of a test app stores files and what it allows.
+pub struct WalletOptions {
+    /// `None`: a folder in a temporary directory.
+    pub blobs: Option<Arc<dyn peps_core::wallet::ports::BlobStore>>,
+    pub settings: peps_core::services::WalletSettings,
+    pub scanner: Option<Arc<dyn peps_core::wallet::ports::Scanner>>,
+    pub notifier: Arc<dyn Notifier>,
+}
+
+impl Default for WalletOptions {
+    fn default() -> Self {
+        Self {
+            blobs: None,
+            settings: peps_core::services::WalletSettings::default(),
+            scanner: None,
+            notifier: Arc::new(peps_store::notify::LogNotifier),
+        }
+    }
+}
+
 impl Default for PlanOptions {
     fn default() -> Self {
         Self {
@@ -47,6 +67,10 @@ pub struct TestApp {
     pub client: TestClient<poem::endpoint::BoxEndpoint<'static>>,
     /// Where import jobs keep their files.
     pub _import_dir: tempfile::TempDir,
+    /// The wallet's folder of blobs (when it uses the file store) and its key.
+    pub wallet_dir: tempfile::TempDir,
+    pub keys: Arc<peps_core::wallet::keyring::KeyRing>,
+    pub blobs: Arc<dyn peps_core::wallet::ports::BlobStore>,
 }
 
 impl TestApp {
@@ -61,6 +85,20 @@ impl TestApp {
             CatalogueSettings::default(),
             Arc::new(peps_store::notify::LogNotifier),
             PlanOptions::default(),
+            WalletOptions::default(),
+        )
+        .await
+    }
+
+    /// With the wallet configured by `wallet`.
+    pub async fn with_wallet(backend: TestBackend, wallet: WalletOptions) -> Self {
+        Self::build(
+            backend,
+            HttpSettings::default(),
+            CatalogueSettings::default(),
+            Arc::new(peps_store::notify::LogNotifier),
+            PlanOptions::default(),
+            wallet,
         )
         .await
     }
@@ -80,6 +118,7 @@ impl TestApp {
                 notifier,
                 translator,
             },
+            WalletOptions::default(),
         )
         .await
     }
@@ -95,6 +134,7 @@ impl TestApp {
             catalogue,
             notifier,
             PlanOptions::default(),
+            WalletOptions::default(),
         )
         .await
     }
@@ -105,6 +145,7 @@ impl TestApp {
         catalogue: CatalogueSettings,
         notifier: Arc<dyn Notifier>,
         plan_options: PlanOptions,
+        wallet_options: WalletOptions,
     ) -> Self {
         let PlanOptions {
             notifier: plan_notifier,
@@ -159,8 +200,38 @@ impl TestApp {
             clock.clone(),
             PlanSettings::default(),
         );
+        let wallet_dir = tempfile::tempdir().unwrap();
+        let blobs: Arc<dyn peps_core::wallet::ports::BlobStore> = match wallet_options.blobs {
+            Some(b) => b,
+            None => Arc::new(
+                peps_store::blobs::fs::FsBlobStore::open(wallet_dir.path().join("blobs"))
+                    .await
+                    .unwrap(),
+            ),
+        };
+        let keys = Arc::new(
+            peps_core::wallet::keyring::KeyRing::parse(
+                &peps_core::wallet::keyring::KeyRing::generate_line("test-1"),
+            )
+            .unwrap(),
+        );
+        let wallet = peps_core::services::Wallet::new(
+            peps_core::services::WalletPorts::from_store(
+                shared.clone(),
+                blobs.clone(),
+                keys.clone(),
+                wallet_options.scanner,
+            ),
+            PlanChannels {
+                email: wallet_options.notifier,
+                sms: Arc::new(peps_store::notify::LogSms),
+            },
+            clock.clone(),
+            wallet_options.settings,
+        );
         let state = AppState {
             plans: Arc::new(plans),
+            wallet: Arc::new(wallet),
             data_inclusion,
             identity: Arc::new(identity),
             catalogue: Arc::new(catalogue),
@@ -178,6 +249,9 @@ impl TestApp {
             state,
             client,
             _import_dir: import_dir,
+            wallet_dir,
+            keys,
+            blobs,
         }
     }
 

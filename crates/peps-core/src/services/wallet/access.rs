@@ -1,0 +1,190 @@
+//! How an actor stands towards a person's wallet, worked out once per request and then asked
+//! document by document.
+
+use chrono::{DateTime, Utc};
+
+use super::{Caller, Wallet};
+use crate::domain::*;
+use crate::error::{CoreError, CoreResult};
+use crate::policy::{Action, Actor, Relation, authorize};
+use crate::wallet::*;
+
+/// What the caller may reach in one person's wallet.
+#[derive(Debug, Clone)]
+pub struct Permit {
+    pub person: AccountId,
+    pub relation: Relation,
+    /// The helper's mandate this rests on, written in every log line.
+    pub mandate: Option<MandateId>,
+    /// Everything, as the person, a mandated helper or a consented referent.
+    whole: Option<Access>,
+    /// The caller's grants in force (workers only).
+    grants: Vec<Grant>,
+}
+
+impl Permit {
+    fn access_to(&self, document: &Document) -> Option<Access> {
+        let by_grant = self
+            .grants
+            .iter()
+            .filter(|g| g.covers(document))
+            .map(|g| g.access)
+            .max();
+        self.whole.max(by_grant)
+    }
+
+    pub fn can_read(&self, document: &Document) -> bool {
+        document.person == self.person && self.access_to(document).is_some()
+    }
+
+    pub fn can_add_to(&self, document: &Document) -> bool {
+        document.person == self.person
+            && self
+                .access_to(document)
+                .is_some_and(|a| a.allows(Access::ReadUpload))
+    }
+
+    pub fn can_add_kind(&self, kind: &str) -> bool {
+        self.whole.is_some_and(|a| a.allows(Access::ReadUpload))
+            || self
+                .grants
+                .iter()
+                .any(|g| g.access.allows(Access::ReadUpload) && g.covers_new(kind))
+    }
+
+    /// The grant a worker's access to `document` rests on (for the log).
+    pub fn grant_for(&self, document: &Document) -> Option<GrantId> {
+        if self.whole.is_some() {
+            return None;
+        }
+        self.grants.iter().find(|g| g.covers(document)).map(|g| g.id)
+    }
+}
+
+fn denied_as_not_found(role: Role, action: Action, relation: Relation) -> CoreResult<()> {
+    // Nobody learns that a wallet, a document or a grant exists unless they may see it.
+    authorize(role, action, relation).map_err(|_| CoreError::NotFound)
+}
+
+impl Wallet {
+    /// The caller's permit on `person`'s wallet for `action`, or `NotFound`.
+    pub async fn permit(
+        &self,
+        caller: &Caller,
+        person: AccountId,
+        action: Action,
+    ) -> CoreResult<Permit> {
+        let needed = match action {
+            Action::UploadDocuments => Access::ReadUpload,
+            _ => Access::Read,
+        };
+        let permit = self.standing(&caller.actor, person, needed, self.now()).await?;
+        denied_as_not_found(caller.actor.role, action, permit.relation)?;
+        Ok(permit)
+    }
+
+    async fn standing(
+        &self,
+        actor: &Actor,
+        person: AccountId,
+        needed: Access,
+        now: DateTime<Utc>,
+    ) -> CoreResult<Permit> {
+        let mut permit = Permit {
+            person,
+            relation: Relation::Unrelated,
+            mandate: None,
+            whole: None,
+            grants: Vec::new(),
+        };
+        if actor.account == person {
+            permit.relation = Relation::Oneself;
+            permit.whole = Some(Access::ReadUpload);
+            return Ok(permit);
+        }
+        match actor.role {
+            Role::Worker => {
+                let referents = self.ports.relations.referents_of(person).await?;
+                let mine: Vec<_> = referents
+                    .iter()
+                    .filter(|r| r.worker == actor.account)
+                    .collect();
+                let current = mine.iter().any(|r| r.is_current(now));
+                if current && self.referent_has_access(person).await? {
+                    permit.whole = Some(Access::ReadUpload);
+                }
+                permit.grants = self
+                    .ports
+                    .wallet
+                    .grants_of(person)
+                    .await?
+                    .into_iter()
+                    .filter(|g| {
+                        g.is_active(now)
+                            && g.names(actor.account, &actor.organisations)
+                            && g.access.allows(needed)
+                    })
+                    .collect();
+                permit.relation = if permit.whole.is_some() || !permit.grants.is_empty() {
+                    Relation::WalletGrantee
+                } else if current {
+                    Relation::CurrentReferent
+                } else if !mine.is_empty() {
+                    Relation::FormerReferent
+                } else {
+                    Relation::Unrelated
+                };
+            }
+            Role::Helper => {
+                let scope = match needed {
+                    Access::Read => MandateScope::WalletRead,
+                    Access::ReadUpload => MandateScope::WalletUpload,
+                };
+                let mandates = self.ports.relations.mandates_of_helper(actor.account).await?;
+                if let Some(m) = mandates
+                    .iter()
+                    .find(|m| m.person == person && m.is_valid_at(now) && m.scopes.contains(&scope))
+                {
+                    permit.relation = Relation::MandatedHelper;
+                    permit.mandate = Some(m.id);
+                    permit.whole = Some(needed);
+                }
+            }
+            _ => {}
+        }
+        Ok(permit)
+    }
+
+    /// Whether the person's current referents see the wallet without a grant.
+    pub async fn referent_has_access(&self, person: AccountId) -> CoreResult<bool> {
+        Ok(match self.settings.referent_access {
+            ReferentAccess::Always => true,
+            ReferentAccess::Never => false,
+            ReferentAccess::AfterConsent => self
+                .ports
+                .wallet
+                .consent(person)
+                .await?
+                .is_some_and(|c| c.given),
+        })
+    }
+
+    /// A document the caller may read, with their permit; `NotFound` otherwise.
+    pub(super) async fn readable(
+        &self,
+        caller: &Caller,
+        id: DocumentId,
+        action: Action,
+    ) -> CoreResult<(Document, Permit)> {
+        let document = self.ports.wallet.document(id).await?;
+        let permit = self.permit(caller, document.person, action).await?;
+        let ok = match action {
+            Action::UploadDocuments => permit.can_add_to(&document),
+            _ => permit.can_read(&document),
+        };
+        if !ok {
+            return Err(CoreError::NotFound);
+        }
+        Ok((document, permit))
+    }
+}
