@@ -4,3 +4,4 @@
 pub mod crypto;
 pub mod ports;
 pub mod sniff;
+pub mod zip_stream;
