@@ -8,6 +8,7 @@ pub mod ports;
 pub mod repository;
 pub mod sharing;
 pub mod sniff;
+pub mod zip_stream;
 
 pub use document::{Document, DocumentFields, DocumentFile, Expiry, Uploader};
 pub use repository::{FilePlacement, WalletRepository};
