@@ -29,6 +29,7 @@ pub type Apis = (
     step_templates::StepTemplatesApi,
     plans::PlansApi,
     wallet::WalletApi,
+    wallet::WalletExportApi,
 );
 
 pub fn apis() -> Apis {
@@ -44,6 +45,7 @@ pub fn apis() -> Apis {
         step_templates::StepTemplatesApi,
         plans::PlansApi,
         wallet::WalletApi,
+        wallet::WalletExportApi,
     )
 }
 

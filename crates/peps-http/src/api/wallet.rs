@@ -569,3 +569,55 @@ impl WalletApi {
         ))
     }
 }
+
+#[derive(ApiResponse)]
+pub enum ExportResponse {
+    /// A ZIP of every document (every version) plus `manifest.json` (kind, dates, SHA-256 of
+    /// each file), streamed.
+    #[oai(status = 200)]
+    Ok(
+        Binary<Body>,
+        #[oai(header = "Content-Type")] String,
+        #[oai(header = "Content-Disposition")] String,
+        #[oai(header = "Cache-Control")] String,
+        #[oai(header = "X-Content-Type-Options")] String,
+    ),
+}
+
+pub struct WalletExportApi;
+
+#[OpenApi(tag = "Tag::Wallet")]
+impl WalletExportApi {
+    /// Download the whole wallet as one ZIP with a JSON manifest (the person only), streamed.
+    #[oai(path = "/api/v1/persons/:id/wallet/export", method = "get")]
+    async fn export(
+        &self,
+        req: &Request,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> ApiResult<ExportResponse> {
+        let export = state
+            .wallet
+            .export(&caller(req, &state, &auth), AccountId(id.0))
+            .await?;
+        let stream = futures_util::stream::unfold(Some(export), |export| async move {
+            let mut export = export?;
+            match export.next_chunk().await {
+                Ok(Some(bytes)) => Some((Ok(bytes::Bytes::from(bytes)), Some(export))),
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+            }
+        });
+        Ok(ExportResponse::Ok(
+            Binary(Body::from_bytes_stream(stream)),
+            "application/zip".to_owned(),
+            format!(
+                "attachment; filename=\"peps-documents-{}.zip\"",
+                chrono::Utc::now().format("%Y-%m-%d")
+            ),
+            "no-store".to_owned(),
+            "nosniff".to_owned(),
+        ))
+    }
+}

@@ -5,6 +5,7 @@
 //! access is written to the person's access log, which only grows.
 
 mod access;
+mod export;
 mod files;
 mod maintenance;
 mod sharing;
@@ -23,6 +24,7 @@ use crate::wallet::document::builtin_kinds;
 use crate::wallet::*;
 
 pub use access::Permit;
+pub use export::{MANIFEST, WalletExport};
 pub use files::{DocumentChange, FileDownload, NewDocument, Placement, PlainReader, UploadSource};
 pub use maintenance::{ExpiryReport, ReapReport, RotationReport};
 pub use sharing::{NewGrant, NewRequest, Proposal, RequestView};
