@@ -12,3 +12,4 @@ mod openapi;
 mod plans;
 mod step_templates;
 mod support;
+mod wallet;

@@ -530,3 +530,37 @@ pub async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
     });
     (url, messages)
 }
+
+/// Keeps every notification "sent", for tests that read what a person was told.
+pub struct RecordingNotifier(Arc<Mutex<Vec<peps_core::ports::Notification>>>);
+
+impl RecordingNotifier {
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    pub fn new() -> (
+        Arc<dyn Notifier>,
+        Arc<Mutex<Vec<peps_core::ports::Notification>>>,
+    ) {
+        let outbox = Arc::new(Mutex::new(Vec::new()));
+        (Arc::new(Self(outbox.clone())), outbox)
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for RecordingNotifier {
+    async fn send(
+        &self,
+        n: &peps_core::ports::Notification,
+    ) -> Result<(), peps_core::ports::NotifyError> {
+        self.0.lock().unwrap().push(n.clone());
+        Ok(())
+    }
+}
+
+impl TestApp {
+    /// Sets an account's language straight in the store.
+    pub async fn shared_language(&self, account: AccountId, code: &str) {
+        use peps_core::ports::AccountRepository;
+        let language = peps_core::domain::Language::parse(code).unwrap();
+        self.shared.set_language(account, &language).await.unwrap();
+    }
+}
