@@ -196,11 +196,13 @@ impl Decryptor {
     /// The last chunk's plaintext; fails when the blob was cut short.
     pub fn finish(mut self) -> Result<Vec<u8>, CryptoError> {
         if self.header.len() < HEADER_SIZE || self.pending.len() < TAG_SIZE {
-            return Err(if self.header.len() < HEADER_SIZE && self.header.is_empty() {
-                CryptoError::UnknownFormat
-            } else {
-                CryptoError::Truncated
-            });
+            return Err(
+                if self.header.len() < HEADER_SIZE && self.header.is_empty() {
+                    CryptoError::UnknownFormat
+                } else {
+                    CryptoError::Truncated
+                },
+            );
         }
         let mut out = Vec::with_capacity(self.pending.len());
         self.open_pending(true, &mut out)?;
@@ -272,7 +274,15 @@ mod tests {
     #[test]
     fn round_trips_at_every_chunk_boundary_and_piece_size() {
         let key = DataKey::generate();
-        for len in [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE, 200_001] {
+        for len in [
+            0,
+            1,
+            CHUNK_SIZE - 1,
+            CHUNK_SIZE,
+            CHUNK_SIZE + 1,
+            3 * CHUNK_SIZE,
+            200_001,
+        ] {
             let data = sample(len);
             for piece in [1usize << 20, 4096, 7] {
                 if piece == 7 && len > CHUNK_SIZE + 1 {
@@ -280,7 +290,11 @@ mod tests {
                 }
                 let blob = seal(&key, &data, piece);
                 assert_eq!(blob.len() as u64, sealed_len(len as u64), "len {len}");
-                assert_eq!(open(&key, &blob, 5000).unwrap(), data, "len {len} piece {piece}");
+                assert_eq!(
+                    open(&key, &blob, 5000).unwrap(),
+                    data,
+                    "len {len} piece {piece}"
+                );
             }
         }
     }
@@ -290,7 +304,10 @@ mod tests {
         let key = DataKey::generate();
         let data = sample(1000);
         assert_ne!(seal(&key, &data, 100), seal(&key, &data, 100));
-        assert_ne!(seal(&key, &data, 100), seal(&DataKey::generate(), &data, 100));
+        assert_ne!(
+            seal(&key, &data, 100),
+            seal(&DataKey::generate(), &data, 100)
+        );
     }
 
     #[test]
@@ -313,7 +330,10 @@ mod tests {
         // Cut after whole chunks: the new last chunk was not sealed as last.
         let cut = &blob[..HEADER_SIZE + 2 * sealed];
         assert_eq!(open(&key, cut, 1 << 20), Err(CryptoError::Tampered));
-        assert_eq!(open(&key, &blob[..10], 1 << 20), Err(CryptoError::Truncated));
+        assert_eq!(
+            open(&key, &blob[..10], 1 << 20),
+            Err(CryptoError::Truncated)
+        );
         assert_eq!(open(&key, &[], 1 << 20), Err(CryptoError::UnknownFormat));
         let mut longer = blob.clone();
         longer.extend_from_slice(&[0u8; 40]);
@@ -324,7 +344,10 @@ mod tests {
         swapped[a..b].copy_from_slice(&blob[b..b + sealed]);
         swapped[b..b + sealed].copy_from_slice(&first);
         assert_eq!(open(&key, &swapped, 1 << 20), Err(CryptoError::Tampered));
-        assert_eq!(open(&DataKey::generate(), &blob, 1 << 20), Err(CryptoError::Tampered));
+        assert_eq!(
+            open(&DataKey::generate(), &blob, 1 << 20),
+            Err(CryptoError::Tampered)
+        );
     }
 
     #[test]
@@ -335,8 +358,13 @@ mod tests {
         bad[HEADER_SIZE + 10] ^= 0xff;
         let mut d = Decryptor::new(&key);
         // The first sealed chunk is held until the next byte shows it is not the last.
-        let first = d.update(&bad[..HEADER_SIZE + CHUNK_SIZE + TAG_SIZE]).unwrap();
+        let first = d
+            .update(&bad[..HEADER_SIZE + CHUNK_SIZE + TAG_SIZE])
+            .unwrap();
         assert!(first.is_empty());
-        assert_eq!(d.update(&bad[HEADER_SIZE + CHUNK_SIZE + TAG_SIZE..]), Err(CryptoError::Tampered));
+        assert_eq!(
+            d.update(&bad[HEADER_SIZE + CHUNK_SIZE + TAG_SIZE..]),
+            Err(CryptoError::Tampered)
+        );
     }
 }

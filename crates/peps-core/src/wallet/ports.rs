@@ -22,8 +22,11 @@ impl BlobKey {
     /// outside the store.
     pub fn parse(raw: &str) -> Option<Self> {
         let hex = raw.strip_prefix("w/")?;
-        (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-            .then(|| Self(raw.to_owned()))
+        (hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| Self(raw.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -164,8 +167,14 @@ mod tests {
         let a = BlobKey::generate();
         assert_ne!(a, BlobKey::generate());
         assert_eq!(BlobKey::parse(a.as_str()), Some(a));
-        for bad in ["", "w/", "w/../../etc/passwd", "x/0123456789abcdef0123456789abcdef",
-            "w/0123456789ABCDEF0123456789ABCDEF", "w/0123456789abcdef0123456789abcdef/.."] {
+        for bad in [
+            "",
+            "w/",
+            "w/../../etc/passwd",
+            "x/0123456789abcdef0123456789abcdef",
+            "w/0123456789ABCDEF0123456789ABCDEF",
+            "w/0123456789abcdef0123456789abcdef/..",
+        ] {
             assert_eq!(BlobKey::parse(bad), None, "{bad}");
         }
     }

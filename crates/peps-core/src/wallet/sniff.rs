@@ -140,7 +140,14 @@ fn dangerous(head: &[u8]) -> Option<Dangerous> {
         return Some(Dangerous::Svg);
     }
     const HTML: [&str; 9] = [
-        "<!doctype html", "<html", "<head", "<body", "<script", "<iframe", "<meta", "<title",
+        "<!doctype html",
+        "<html",
+        "<head",
+        "<body",
+        "<script",
+        "<iframe",
+        "<meta",
+        "<title",
         "<?xml",
     ];
     if HTML.iter().any(|tag| text.starts_with(tag)) || text.contains("<script") {
@@ -153,9 +160,7 @@ fn dangerous(head: &[u8]) -> Option<Dangerous> {
 /// The head as lower-case text, without a byte-order mark, leading white space or comments
 /// that browsers skip.
 fn leading_text(head: &[u8]) -> String {
-    let head = head
-        .strip_prefix(b"\xef\xbb\xbf")
-        .unwrap_or(head);
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let text = String::from_utf8_lossy(head).to_ascii_lowercase();
     let mut rest = text.trim_start();
     while let Some(after) = rest.strip_prefix("<!--") {
@@ -170,24 +175,60 @@ mod tests {
 
     #[test]
     fn accepted_types_are_recognised_by_content() {
-        assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3"), Sniffed::Known(MediaType::Pdf));
-        assert_eq!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF"), Sniffed::Known(MediaType::Jpeg));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Sniffed::Known(MediaType::Png));
-        assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 "), Sniffed::Known(MediaType::Webp));
-        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), Sniffed::Known(MediaType::Heic));
+        assert_eq!(
+            sniff(b"%PDF-1.7\n%\xe2\xe3"),
+            Sniffed::Known(MediaType::Pdf)
+        );
+        assert_eq!(
+            sniff(b"\xff\xd8\xff\xe0\0\x10JFIF"),
+            Sniffed::Known(MediaType::Jpeg)
+        );
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            Sniffed::Known(MediaType::Png)
+        );
+        assert_eq!(
+            sniff(b"RIFF\x24\0\0\0WEBPVP8 "),
+            Sniffed::Known(MediaType::Webp)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"),
+            Sniffed::Known(MediaType::Heic)
+        );
     }
 
     #[test]
     fn active_content_is_refused_by_name_whatever_it_is_called() {
         let svg = b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
         assert_eq!(sniff(svg), Sniffed::Dangerous(Dangerous::Svg));
-        assert_eq!(sniff(b"  <svg onload=alert(1)>"), Sniffed::Dangerous(Dangerous::Svg));
-        assert_eq!(sniff(b"\xef\xbb\xbf<!DOCTYPE html><html>"), Sniffed::Dangerous(Dangerous::Html));
-        assert_eq!(sniff(b"<!-- x --> <HTML><body>"), Sniffed::Dangerous(Dangerous::Html));
-        assert_eq!(sniff(b"hello <script>alert(1)</script>"), Sniffed::Dangerous(Dangerous::Html));
-        assert_eq!(sniff(b"#!/bin/sh\nrm -rf /"), Sniffed::Dangerous(Dangerous::Script));
-        assert_eq!(sniff(b"MZ\x90\0\x03"), Sniffed::Dangerous(Dangerous::Executable));
-        assert_eq!(sniff(b"\x7fELF\x02\x01"), Sniffed::Dangerous(Dangerous::Executable));
+        assert_eq!(
+            sniff(b"  <svg onload=alert(1)>"),
+            Sniffed::Dangerous(Dangerous::Svg)
+        );
+        assert_eq!(
+            sniff(b"\xef\xbb\xbf<!DOCTYPE html><html>"),
+            Sniffed::Dangerous(Dangerous::Html)
+        );
+        assert_eq!(
+            sniff(b"<!-- x --> <HTML><body>"),
+            Sniffed::Dangerous(Dangerous::Html)
+        );
+        assert_eq!(
+            sniff(b"hello <script>alert(1)</script>"),
+            Sniffed::Dangerous(Dangerous::Html)
+        );
+        assert_eq!(
+            sniff(b"#!/bin/sh\nrm -rf /"),
+            Sniffed::Dangerous(Dangerous::Script)
+        );
+        assert_eq!(
+            sniff(b"MZ\x90\0\x03"),
+            Sniffed::Dangerous(Dangerous::Executable)
+        );
+        assert_eq!(
+            sniff(b"\x7fELF\x02\x01"),
+            Sniffed::Dangerous(Dangerous::Executable)
+        );
     }
 
     #[test]
