@@ -1,5 +1,7 @@
 //! Storage adapters for PEPS: one [`SeaOrmStore`] implementing every repository port of
-//! `peps-core`, on SQLite (the embedded default) or PostgreSQL, picked by the URL scheme.
+//! `peps-core`, on SQLite (the embedded default) or PostgreSQL, picked by the URL scheme; the
+//! wallet's blob stores ([`blobs`], filesystem or S3, also picked by URL) and its malware
+//! scanner on clamd ([`clamd`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), peps_store::ConnectError> {
@@ -10,6 +12,8 @@
 
 mod accounts;
 mod audit;
+pub mod blobs;
+pub mod clamd;
 mod connect;
 mod entities;
 mod error;
@@ -27,5 +31,7 @@ pub mod translate;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+#[cfg(feature = "testing")]
+pub mod testing_s3;
 
 pub use connect::{Backend, ConnectError, DatabaseUrl, SeaOrmStore};

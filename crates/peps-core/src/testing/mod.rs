@@ -1,10 +1,13 @@
 //! For adapter authors and tests (cargo feature `testing`): an in-memory reference adapter of
 //! every port, and the conformance suites every adapter must pass.
 
+pub mod blob_conformance;
 pub mod catalogue_conformance;
 pub mod conformance;
 pub mod memory;
 mod memory_wallet;
+pub mod memory_blobs;
 pub mod plan_conformance;
 
 pub use memory::MemoryStore;
+pub use memory_blobs::MemoryBlobStore;
