@@ -6,5 +6,6 @@ pub mod conformance;
 pub mod memory;
 mod memory_wallet;
 pub mod plan_conformance;
+pub mod wallet_conformance;
 
 pub use memory::MemoryStore;
