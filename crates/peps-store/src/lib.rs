@@ -28,6 +28,7 @@ mod relations;
 mod sessions;
 mod throttle;
 pub mod translate;
+mod wallet;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

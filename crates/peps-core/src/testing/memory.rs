@@ -1173,4 +1173,14 @@ mod tests {
     async fn memory_store_conforms_for_plans() {
         super::super::plan_conformance::run_all(|| async { super::MemoryStore::new() }).await;
     }
+
+    #[tokio::test]
+    async fn memory_store_conforms_for_the_wallet() {
+        super::super::wallet_conformance::run_all(|| async { super::MemoryStore::new() }).await;
+    }
+
+    #[tokio::test]
+    async fn memory_store_conforms_for_the_wallet_on_one_store() {
+        super::super::wallet_conformance::run(&super::MemoryStore::new()).await;
+    }
 }

@@ -8,6 +8,7 @@ pub mod memory;
 mod memory_wallet;
 pub mod memory_blobs;
 pub mod plan_conformance;
+pub mod wallet_conformance;
 
 pub use memory::MemoryStore;
 pub use memory_blobs::MemoryBlobStore;

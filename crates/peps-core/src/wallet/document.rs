@@ -117,7 +117,7 @@ impl DocumentFields {
     pub fn check(self, kinds: &[String]) -> Result<Self, Vec<ValidationError>> {
         let mut errors = Vec::new();
         let kind = self.kind.trim().to_owned();
-        if !kinds.iter().any(|k| *k == kind) {
+        if !kinds.contains(&kind) {
             errors.push(
                 ValidationError::new("kind", "document.kind.unknown").at(1, Some(kind.clone())),
             );

@@ -7,6 +7,7 @@ mod m2026_11_22_000001_identity;
 mod m2026_11_22_000002_catalogue;
 mod m2026_11_22_000003_exchange;
 mod m2026_11_22_000004_plans;
+mod m2026_11_23_000005_wallet;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m2026_11_22_000002_catalogue::Migration),
             Box::new(m2026_11_22_000003_exchange::Migration),
             Box::new(m2026_11_22_000004_plans::Migration),
+            Box::new(m2026_11_23_000005_wallet::Migration),
         ]
     }
 
