@@ -77,8 +77,13 @@ pub fn plans(
 }
 
 /// The wallet's key-encryption keys, read from `wallet.key_file`. With `create`, a missing
-/// file is made with one fresh key (the demo), readable by its owner only.
-pub fn key_ring(config: &Config, create: bool) -> anyhow::Result<peps_core::wallet::keyring::KeyRing> {
+/// file is made with one fresh key, readable by its owner only: the caller has checked that
+/// no file is encrypted yet (a missing key file with encrypted files is an operator's
+/// mistake to report, not to paper over).
+pub fn key_ring(
+    config: &Config,
+    create: bool,
+) -> anyhow::Result<peps_core::wallet::keyring::KeyRing> {
     let path = &config.wallet.key_file;
     if create && !path.exists() {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -87,7 +92,10 @@ pub fn key_ring(config: &Config, create: bool) -> anyhow::Result<peps_core::wall
         let line = peps_core::wallet::keyring::KeyRing::generate_line(
             &chrono::Utc::now().format("k%Y%m%d").to_string(),
         );
-        write_private(path, &format!("# PEPS wallet key-encryption keys; the last line is active.\n{line}\n"))?;
+        write_private(
+            path,
+            &format!("# PEPS wallet key-encryption keys; the last line is active.\n{line}\n"),
+        )?;
         tracing::warn!(file = %path.display(), "created a wallet key file: back it up apart from the database");
     }
     peps_store::keys::load_key_file(path)
@@ -125,8 +133,24 @@ pub async fn wallet(
     )
     .await
     .context("wallet.blob_url")?;
+    let create_key = create_key
+        || !config.wallet.key_file.exists()
+            && {
+                use peps_core::wallet::WalletRepository;
+                let sealed = store.files_not_under_key("", 1).await?;
+                if !sealed.is_empty() {
+                    anyhow::bail!(
+                        "wallet.key_file {} is missing, but the wallet holds files encrypted under key {:?}: \
+                 restore the key file from its backup (see docs/security.md)",
+                        config.wallet.key_file.display(),
+                        sealed[0].1.key_id
+                    );
+                }
+                true
+            };
     let keys = Arc::new(key_ring(config, create_key)?);
-    let scanner: Option<Arc<dyn peps_core::wallet::ports::Scanner>> = if w.scanner.trim().is_empty() {
+    let scanner: Option<Arc<dyn peps_core::wallet::ports::Scanner>> = if w.scanner.trim().is_empty()
+    {
         None
     } else {
         Some(Arc::new(
@@ -138,7 +162,10 @@ pub async fn wallet(
     tracing::info!(blobs = %blobs.describe(), antivirus = scanner.is_some(), "wallet ready");
     Ok(peps_core::services::Wallet::new(
         peps_core::services::WalletPorts::from_store(store, blobs, keys, scanner),
-        PlanChannels { email: notifier, sms },
+        PlanChannels {
+            email: notifier,
+            sms,
+        },
         Arc::new(SystemClock),
         config.wallet_settings()?,
     ))
@@ -170,10 +197,16 @@ impl App {
             .await
         {
             Ok(r) if r.partial + r.orphans > 0 => {
-                tracing::info!(partial = r.partial, orphans = r.orphans, "removed leftovers of interrupted uploads");
+                tracing::info!(
+                    partial = r.partial,
+                    orphans = r.orphans,
+                    "removed leftovers of interrupted uploads"
+                );
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not look for leftovers of interrupted uploads"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look for leftovers of interrupted uploads")
+            }
         }
         let catalogue = Catalogue::new(
             CataloguePorts {

@@ -396,7 +396,9 @@ impl Config {
         let mut allowed = std::collections::BTreeSet::new();
         for t in &w.allowed_types {
             allowed.insert(MediaType::parse(t).ok_or_else(|| {
-                anyhow::anyhow!("wallet.allowed_types: unknown type {t:?} (pdf, jpeg, png, webp, heic)")
+                anyhow::anyhow!(
+                    "wallet.allowed_types: unknown type {t:?} (pdf, jpeg, png, webp, heic)"
+                )
             })?);
         }
         if allowed.is_empty() {
@@ -417,8 +419,8 @@ impl Config {
                 kinds.push(k.clone());
             }
         }
-        if w.reap_after_minutes < 1 {
-            bail!("wallet.reap_after_minutes must be at least 1");
+        if w.reap_after_minutes < 0 {
+            bail!("wallet.reap_after_minutes must not be negative");
         }
         Ok(peps_core::services::WalletSettings {
             max_file_size: w.max_file_mb * 1024 * 1024,

@@ -82,7 +82,6 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         Ok(p) if !p.is_empty() => p,
         _ => random_password(),
     };
-    crate::app::key_ring(&config, true)?;
     let app = App::start(&config).await?;
     seed(&app, &password).await.context("seeding demo data")?;
 
@@ -256,6 +255,122 @@ async fn seed(app: &App, password: &str) -> anyhow::Result<()> {
     seed_plan(app, &referent, person, organisations[OFFERER])
         .await
         .map_err(fail)?;
+    seed_wallet(app, &referent, person).await.map_err(fail)?;
+    Ok(())
+}
+
+/// A page of a sample document: a tiny valid PDF saying it is an example.
+fn sample_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 18 Tf 60 760 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend(format!("{} 0 obj\n{body}\nendobj\n", i + 1).into_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
+    for offset in offsets {
+        pdf.extend(format!("{offset:010} 00000 n \n").into_bytes());
+    }
+    pdf.extend(
+        format!(
+            "trailer << /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .into_bytes(),
+    );
+    pdf
+}
+
+struct Bytes(Option<Vec<u8>>);
+
+#[async_trait::async_trait]
+impl peps_core::services::wallet::UploadSource for Bytes {
+    async fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        Ok(self.0.take())
+    }
+}
+
+/// The demo person's wallet: an identity card, a proof of address that expires soon, their
+/// consent for the referent, and the referent's request for a tax notice. Created once.
+async fn seed_wallet(
+    app: &App,
+    referent: &Actor,
+    person: peps_core::domain::AccountId,
+) -> Result<(), peps_core::CoreError> {
+    use peps_core::services::Caller;
+    use peps_core::services::wallet::{NewDocument, NewRequest};
+    let wallet = &app.state.wallet;
+    let own = Caller {
+        actor: Actor {
+            account: person,
+            role: Role::Person,
+            organisations: vec![],
+        },
+        ip: None,
+    };
+    if !wallet.list(&own, person).await?.is_empty() {
+        return Ok(());
+    }
+    let today = chrono::Utc::now().date_naive();
+    for (kind, title, valid_until, text) in [
+        (
+            "identity",
+            "Carte d'identité",
+            Some(today + chrono::Duration::days(3 * 365)),
+            "Exemple de carte d'identite (demo PEPS)",
+        ),
+        (
+            "proof_of_address",
+            "Attestation d'hébergement",
+            Some(today + chrono::Duration::days(20)),
+            "Exemple d'attestation d'hebergement (demo PEPS)",
+        ),
+    ] {
+        wallet
+            .upload_document(
+                &own,
+                person,
+                NewDocument {
+                    kind: kind.to_owned(),
+                    title: Some(title.to_owned()),
+                    issued_on: None,
+                    valid_until,
+                },
+                &mut Bytes(Some(sample_pdf(text))),
+            )
+            .await?;
+    }
+    wallet.set_referent_consent(&own, person, true).await?;
+    let worker = Caller {
+        actor: referent.clone(),
+        ip: None,
+    };
+    wallet
+        .request(
+            &worker,
+            person,
+            NewRequest {
+                kinds: vec!["tax_notice".to_owned(), "identity".to_owned()],
+                step: None,
+                message: Some("Pour compléter votre dossier RSA.".to_owned()),
+            },
+        )
+        .await?;
+    tracing::info!("demo wallet seeded");
     Ok(())
 }
 

@@ -285,7 +285,10 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
             {
                 anyhow::bail!("--id: 1 to 64 letters, digits, '-', '_' or '.'");
             }
-            println!("{}", peps_core::wallet::keyring::KeyRing::generate_line(&id));
+            println!(
+                "{}",
+                peps_core::wallet::keyring::KeyRing::generate_line(&id)
+            );
             Ok(())
         }
         Command::Wallet { command } => {

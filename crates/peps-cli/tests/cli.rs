@@ -104,7 +104,12 @@ impl Drop for Demo {
 }
 
 fn start_demo(dir: &std::path::Path, password: Option<&str>) -> Demo {
+    start_demo_with(dir, password, &[])
+}
+
+fn start_demo_with(dir: &std::path::Path, password: Option<&str>, env: &[(&str, &str)]) -> Demo {
     let mut cmd = peps(dir);
+    cmd.envs(env.iter().copied());
     cmd.arg("demo")
         .env("PEPS_SERVER__LISTEN", "0.0.0.0:0")
         .stdout(Stdio::piped())
@@ -217,4 +222,130 @@ fn demo_runs_on_loopback_twice_without_duplicating() {
     // And the catalogue was not seeded twice.
     let (_, body) = http(&format!("{}/api/v1/offers?limit=1", second.url), None);
     assert!(body.contains("\"total\":240"), "{body}");
+}
+
+/// A request with a bearer token; returns status and body.
+fn http_as(url: &str, method: &str, token: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn field<'a>(body: &'a str, name: &str) -> &'a str {
+    body.split(&format!("\"{name}\":\""))
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// kill -9 in the middle of an upload: after a restart, no record, no blob, no partial file.
+#[test]
+fn a_server_killed_mid_upload_leaves_no_trace_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "Mot de passe du test de panne";
+    let env_reap = ("PEPS_WALLET__REAP_AFTER_MINUTES", "0");
+    let start = |dir: &std::path::Path| {
+        let mut demo = start_demo_with(dir, Some(password), &[env_reap]);
+        let login = format!(r#"{{"email":"person@demo.peps","password":"{password}"}}"#);
+        let (_, body) = http(&format!("{}/api/v1/auth/login", demo.url), Some(&login));
+        let token = field(&body, "token").to_owned();
+        let (_, me) = http_as(&format!("{}/api/v1/me", demo.url), "GET", &token);
+        let id = field(&me, "id").to_owned();
+        demo.password = token;
+        (demo, id)
+    };
+    let (mut demo, person) = start(dir.path());
+    let partial_dir = dir.path().join("peps-data/blobs/partial");
+    let blobs_dir = dir.path().join("peps-data/blobs/blobs");
+    // The demo's own sample documents.
+    let blobs_before = files_under(&blobs_dir).len();
+    let list = format!("{}/api/v1/persons/{person}/documents", demo.url);
+    let (_, listed_before) = http_as(&list, "GET", &demo.password);
+
+    let host = demo.url.strip_prefix("http://").unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&host).unwrap();
+    let total = 8 * 1024 * 1024;
+    write!(
+        stream,
+        "POST /api/v1/persons/{person}/documents?kind=identity HTTP/1.1\r\nHost: {host}\r\n\
+         Authorization: Bearer {}\r\nContent-Type: application/pdf\r\nContent-Length: {total}\r\n\r\n",
+        demo.password
+    )
+    .unwrap();
+    let mut page = b"%PDF-1.7\n".to_vec();
+    page.resize(256 * 1024, b'x');
+    for _ in 0..12 {
+        stream.write_all(&page).unwrap();
+    }
+    stream.flush().unwrap();
+    // Wait until the server is writing the upload out, then kill it without warning.
+    let started = Instant::now();
+    while files_under(&partial_dir)
+        .iter()
+        .all(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0) == 0)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no partial upload appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    demo.child.kill().unwrap(); // SIGKILL
+    demo.child.wait().unwrap();
+    drop(stream);
+    assert_eq!(
+        files_under(&partial_dir).len(),
+        1,
+        "the crash left a partial upload"
+    );
+    drop(demo);
+
+    let (demo, _) = start(dir.path());
+    assert!(
+        files_under(&partial_dir).is_empty(),
+        "the partial upload was reaped at start"
+    );
+    assert_eq!(files_under(&blobs_dir).len(), blobs_before, "no new blob");
+    let list = format!("{}/api/v1/persons/{person}/documents", demo.url);
+    let (status, listed_after) = http_as(&list, "GET", &demo.password);
+    assert_eq!(status, 200);
+    assert_eq!(
+        listed_after.matches("\"download_url\"").count(),
+        listed_before.matches("\"download_url\"").count(),
+        "no new document"
+    );
 }

@@ -114,9 +114,9 @@ impl CoreError {
             CoreError::Unauthenticated => "auth.required",
             CoreError::Throttled { .. } => "auth.too_many_attempts",
             CoreError::InvalidActivationCode => "auth.activation_code_invalid",
-            CoreError::TooLarge(code) | CoreError::Integrity(code) | CoreError::Unavailable(code) => {
-                code
-            }
+            CoreError::TooLarge(code)
+            | CoreError::Integrity(code)
+            | CoreError::Unavailable(code) => code,
             CoreError::Store(StoreError::Conflict(_)) => "resource.conflict",
             CoreError::Store(_) => "service.unavailable",
         }

@@ -181,6 +181,8 @@ pub const ERROR_CODES: &[&str] = &[
     "grant.scope.unknown_kind",
     "grant.scope.unknown_document",
     "grant.ends_at.past",
+    "grant.grantee.one_of",
+    "grant.scope.one_of",
     "grant.already_revoked",
     "request.kinds.empty",
     "request.message.too_long",
@@ -417,12 +419,19 @@ mod tests {
                         "ValidationError::new(",
                         "CoreError::Conflict(",
                         "conflict_as(e, ",
+                        "ApiError::invalid(",
+                        "CoreError::TooLarge(",
+                        "CoreError::Integrity(",
+                        "CoreError::Unavailable(",
+                        "ApiError::new(",
                     ] {
                         for (i, _) in src.match_indices(marker) {
                             let rest = &src[i + marker.len()..];
                             let args: &str = rest.split(')').next().unwrap_or("");
                             // The code is the 2nd string literal of ValidationError::new, else the 1st.
-                            let position = if marker.starts_with("Validation") {
+                            let position = if marker.starts_with("Validation")
+                                || marker.starts_with("ApiError::invalid")
+                            {
                                 3
                             } else {
                                 1

@@ -138,6 +138,14 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             if announced.is_some_and(|len| len > self.max_streamed) {
                 return Err(too_large().into());
             }
+            // A file sent without a type (`curl --data-binary`): the type is decided from
+            // the content anyway.
+            if !req.headers().contains_key(header::CONTENT_TYPE) {
+                req.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                );
+            }
             let limit = self.max_streamed;
             let mut seen = 0u64;
             let stream = req.take_body().into_bytes_stream();

@@ -147,8 +147,14 @@ const DOCUMENTED: &[(u16, &str)] = &[
         412,
         "The resource changed since the version in If-Match; reload and retry",
     ),
-    (413, "Request body too large, or the file over the size limit or the quota"),
-    (415, "File type refused (detected from its content, not its name)"),
+    (
+        413,
+        "Request body too large, or the file over the size limit or the quota",
+    ),
+    (
+        415,
+        "File type refused (detected from its content, not its name)",
+    ),
     (
         422,
         "A field is invalid; `field` and `code` say which and why",

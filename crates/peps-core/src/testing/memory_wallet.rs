@@ -73,6 +73,7 @@ impl WalletRepository for MemoryStore {
                 let d = w
                     .documents
                     .get_mut(&document.id)
+                    .filter(|d| d.person == document.person)
                     .ok_or(StoreError::NotFound)?;
                 if placement == FilePlacement::NewVersion {
                     d.current_version += 1;
@@ -273,6 +274,9 @@ impl WalletRepository for MemoryStore {
         event: &WalletEvent,
     ) -> StoreResult<()> {
         let mut s = self.lock();
+        if !s.accounts.contains_key(&consent.person) {
+            return Err(StoreError::NotFound);
+        }
         s.wallet.consents.push(consent.clone());
         s.wallet.events.push(event.clone());
         Ok(())
@@ -295,6 +299,9 @@ impl WalletRepository for MemoryStore {
         event: &WalletEvent,
     ) -> StoreResult<()> {
         let mut s = self.lock();
+        if !s.accounts.contains_key(&request.person) {
+            return Err(StoreError::NotFound);
+        }
         s.wallet.requests.insert(request.id, request.clone());
         s.wallet.events.push(event.clone());
         Ok(())
@@ -348,7 +355,11 @@ impl WalletRepository for MemoryStore {
     }
 
     async fn record_event(&self, event: &WalletEvent) -> StoreResult<()> {
-        self.lock().wallet.events.push(event.clone());
+        let mut s = self.lock();
+        if s.wallet.events.iter().any(|e| e.id == event.id) {
+            return Err(conflict("event id"));
+        }
+        s.wallet.events.push(event.clone());
         Ok(())
     }
 
@@ -401,6 +412,9 @@ impl WalletRepository for MemoryStore {
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let mut s = self.lock();
+        if !s.wallet.documents.contains_key(&document) {
+            return Err(StoreError::NotFound);
+        }
         if s.wallet.reminders.contains_key(&(document, valid_until)) {
             return Ok(false);
         }

@@ -5,8 +5,8 @@ pub mod blob_conformance;
 pub mod catalogue_conformance;
 pub mod conformance;
 pub mod memory;
-mod memory_wallet;
 pub mod memory_blobs;
+mod memory_wallet;
 pub mod plan_conformance;
 pub mod wallet_conformance;
 

@@ -14,9 +14,8 @@
 //! Every chunk but the last holds exactly `chunk size` bytes of plaintext; the last holds 0 to
 //! `chunk size` (an empty file is one empty, tagged chunk).
 
-use aes_gcm::aead::{AeadInPlace, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use zeroize::{Zeroize, Zeroizing};
 
 /// The algorithm name recorded with every stored file.
@@ -61,8 +60,13 @@ impl DataKey {
         &self.0
     }
 
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new_from_slice(self.0.as_ref()).expect("a 32-byte key is an AES-256 key")
+    // ring rather than a pure-Rust AES: it uses the CPU's AES and carry-less multiply
+    // instructions (VAES/AVX2 where present), which makes sealing several times faster.
+    fn cipher(&self) -> LessSafeKey {
+        LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, self.0.as_ref())
+                .expect("a 32-byte key is an AES-256 key"),
+        )
     }
 }
 
@@ -77,7 +81,7 @@ fn nonce(prefix: &[u8; PREFIX_SIZE], counter: u32, last: bool) -> [u8; 12] {
 /// Seals plaintext as it arrives; call [`Encryptor::update`] with each piece and
 /// [`Encryptor::finish`] once. Output comes out in whole chunks.
 pub struct Encryptor {
-    cipher: Aes256Gcm,
+    cipher: LessSafeKey,
     header: [u8; HEADER_SIZE],
     prefix: [u8; PREFIX_SIZE],
     counter: u32,
@@ -106,17 +110,32 @@ impl Encryptor {
 
     /// Ciphertext for the chunks `input` completed (possibly empty).
     pub fn update(&mut self, mut input: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let mut out = Vec::with_capacity(input.len() + HEADER_SIZE + TAG_SIZE * 2);
+        let chunks = (self.pending.len() + input.len()) / CHUNK_SIZE + 1;
+        let mut out = Vec::with_capacity(input.len() + HEADER_SIZE + TAG_SIZE * chunks);
         self.write_header(&mut out);
         // A chunk is sealed only once more data follows it: the last one is sealed in `finish`.
-        while !input.is_empty() {
-            if self.pending.len() == CHUNK_SIZE {
+        if !self.pending.is_empty() {
+            if self.pending.len() == CHUNK_SIZE && !input.is_empty() {
+                self.seal_pending(false, &mut out)?;
+            } else {
+                let take = (CHUNK_SIZE - self.pending.len()).min(input.len());
+                self.pending.extend_from_slice(&input[..take]);
+                input = &input[take..];
+                if input.is_empty() {
+                    return Ok(out);
+                }
                 self.seal_pending(false, &mut out)?;
             }
-            let take = (CHUNK_SIZE - self.pending.len()).min(input.len());
-            self.pending.extend_from_slice(&input[..take]);
-            input = &input[take..];
         }
+        // Whole chunks are sealed where they land in `out`, saving a copy per byte.
+        while input.len() > CHUNK_SIZE {
+            let start = out.len();
+            out.extend_from_slice(&input[..CHUNK_SIZE]);
+            let tag = self.seal(false, &mut out[start..])?;
+            out.extend_from_slice(tag.as_ref());
+            input = &input[CHUNK_SIZE..];
+        }
+        self.pending.extend_from_slice(input);
         Ok(out)
     }
 
@@ -135,16 +154,23 @@ impl Encryptor {
         }
     }
 
-    fn seal_pending(&mut self, last: bool, out: &mut Vec<u8>) -> Result<(), CryptoError> {
-        let n = nonce(&self.prefix, self.counter, last);
+    /// Seals one chunk in place, as chunk number `counter`, and moves the counter on.
+    fn seal(&mut self, last: bool, chunk: &mut [u8]) -> Result<ring::aead::Tag, CryptoError> {
+        let n = Nonce::assume_unique_for_key(nonce(&self.prefix, self.counter, last));
         let tag = self
             .cipher
-            .encrypt_in_place_detached(Nonce::from_slice(&n), &self.header, &mut self.pending)
+            .seal_in_place_separate_tag(n, Aad::from(&self.header[..]), chunk)
             .map_err(|_| CryptoError::TooLarge)?;
-        out.extend_from_slice(&self.pending);
-        out.extend_from_slice(&tag);
-        self.pending.clear();
         self.counter = self.counter.checked_add(1).ok_or(CryptoError::TooLarge)?;
+        Ok(tag)
+    }
+
+    fn seal_pending(&mut self, last: bool, out: &mut Vec<u8>) -> Result<(), CryptoError> {
+        let start = out.len();
+        out.extend_from_slice(&self.pending);
+        self.pending.clear();
+        let tag = self.seal(last, &mut out[start..])?;
+        out.extend_from_slice(tag.as_ref());
         Ok(())
     }
 }
@@ -152,7 +178,7 @@ impl Encryptor {
 /// Opens a blob as it arrives. Only authenticated plaintext ever comes out; the first failure
 /// is final.
 pub struct Decryptor {
-    cipher: Aes256Gcm,
+    cipher: LessSafeKey,
     header: Vec<u8>,
     prefix: [u8; PREFIX_SIZE],
     counter: u32,
@@ -220,17 +246,12 @@ impl Decryptor {
     }
 
     fn open_pending(&mut self, last: bool, out: &mut Vec<u8>) -> Result<(), CryptoError> {
-        let split = self.pending.len() - TAG_SIZE;
-        let tag = aes_gcm::Tag::clone_from_slice(&self.pending[split..]);
-        self.pending.truncate(split);
-        let n = nonce(&self.prefix, self.counter, last);
-        self.cipher
-            .decrypt_in_place_detached(Nonce::from_slice(&n), &self.header, &mut self.pending, &tag)
-            .map_err(|_| {
-                // When a non-last chunk fails, it may be a last chunk moved forward: still tampered.
-                CryptoError::Tampered
-            })?;
-        out.extend_from_slice(&self.pending);
+        let n = Nonce::assume_unique_for_key(nonce(&self.prefix, self.counter, last));
+        let plain = self
+            .cipher
+            .open_in_place(n, Aad::from(&self.header[..]), &mut self.pending)
+            .map_err(|_| CryptoError::Tampered)?;
+        out.extend_from_slice(plain);
         self.pending.clear();
         self.counter = self.counter.checked_add(1).ok_or(CryptoError::TooLarge)?;
         Ok(())
@@ -296,6 +317,34 @@ mod tests {
                     "len {len} piece {piece}"
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// However the plaintext is cut into pieces, and the blob when read back, the
+        /// plaintext comes out whole and the blob has the documented size.
+        #[test]
+        fn any_split_round_trips(
+            len in 0usize..(3 * CHUNK_SIZE + 100),
+            cuts in proptest::collection::vec(1usize..(CHUNK_SIZE + 300), 1..12),
+            read in 1usize..(2 * CHUNK_SIZE),
+        ) {
+            let key = DataKey::generate();
+            let data = sample(len);
+            let mut e = Encryptor::new(&key);
+            let mut blob = Vec::new();
+            let mut rest = &data[..];
+            let mut i = 0;
+            while !rest.is_empty() {
+                let n = cuts[i % cuts.len()].min(rest.len());
+                blob.extend(e.update(&rest[..n]).unwrap());
+                rest = &rest[n..];
+                i += 1;
+            }
+            blob.extend(e.finish().unwrap());
+            proptest::prop_assert_eq!(blob.len() as u64, sealed_len(len as u64));
+            proptest::prop_assert_eq!(open(&key, &blob, read).unwrap(), data);
         }
     }
 

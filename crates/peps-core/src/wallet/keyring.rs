@@ -96,7 +96,7 @@ impl KeyRing {
         self.keys
             .iter()
             .find(|(k, _)| k == id)
-            .map(|(_, key)| Aes256Gcm::new_from_slice(key.as_ref()).expect("32-byte key"))
+            .map(|(_, key)| Aes256Gcm::new(&(**key).into()))
     }
 
     fn aad(key_id: &str, context: &[u8]) -> Vec<u8> {
@@ -111,7 +111,10 @@ impl KeyRing {
 #[async_trait]
 impl KeyVault for KeyRing {
     fn active_key_id(&self) -> String {
-        self.keys.last().map(|(id, _)| id.clone()).unwrap_or_default()
+        self.keys
+            .last()
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default()
     }
 
     async fn wrap(&self, data_key: &[u8; 32], context: &[u8]) -> Result<WrappedKey, KeyError> {
@@ -176,32 +179,66 @@ mod tests {
 
     #[test]
     fn wraps_under_the_last_key_and_unwraps_only_in_its_context() {
-        let file = format!("# PEPS wallet keys\n{}\n{}\n", KeyRing::generate_line("2025"), KeyRing::generate_line("2026"));
+        let file = format!(
+            "# PEPS wallet keys\n{}\n{}\n",
+            KeyRing::generate_line("2025"),
+            KeyRing::generate_line("2026")
+        );
         let ring = KeyRing::parse(&file).unwrap();
         assert_eq!(ring.active_key_id(), "2026");
-        assert!(!format!("{ring:?}").contains(file.lines().nth(2).unwrap().split(':').nth(1).unwrap()));
+        assert!(
+            !format!("{ring:?}").contains(file.lines().nth(2).unwrap().split(':').nth(1).unwrap())
+        );
         let dek = [7u8; 32];
         let w = block_on(ring.wrap(&dek, b"file-1")).unwrap();
         assert_eq!(w.key_id, "2026");
         assert_eq!(block_on(ring.unwrap(&w, b"file-1")).unwrap(), dek);
-        assert!(matches!(block_on(ring.unwrap(&w, b"file-2")), Err(KeyError::Unwrap)));
+        assert!(matches!(
+            block_on(ring.unwrap(&w, b"file-2")),
+            Err(KeyError::Unwrap)
+        ));
         let mut bad = w.clone();
         bad.bytes[20] ^= 1;
-        assert!(matches!(block_on(ring.unwrap(&bad, b"file-1")), Err(KeyError::Unwrap)));
+        assert!(matches!(
+            block_on(ring.unwrap(&bad, b"file-1")),
+            Err(KeyError::Unwrap)
+        ));
         let other = KeyRing::parse(&KeyRing::generate_line("2026")).unwrap();
-        assert!(matches!(block_on(other.unwrap(&w, b"file-1")), Err(KeyError::Unwrap)));
+        assert!(matches!(
+            block_on(other.unwrap(&w, b"file-1")),
+            Err(KeyError::Unwrap)
+        ));
         let only_old = KeyRing::parse(&KeyRing::generate_line("2024")).unwrap();
-        assert!(matches!(block_on(only_old.unwrap(&w, b"file-1")), Err(KeyError::UnknownKey(_))));
+        assert!(matches!(
+            block_on(only_old.unwrap(&w, b"file-1")),
+            Err(KeyError::UnknownKey(_))
+        ));
     }
 
     #[test]
     fn bad_key_files_are_refused_with_the_line() {
-        assert_eq!(KeyRing::parse("# nothing\n").unwrap_err(), KeyRingError::Empty);
-        assert_eq!(KeyRing::parse("k1 abc").unwrap_err(), KeyRingError::Malformed(1));
-        assert_eq!(KeyRing::parse("\nk1:c2hvcnQ=").unwrap_err(), KeyRingError::Malformed(2));
+        assert_eq!(
+            KeyRing::parse("# nothing\n").unwrap_err(),
+            KeyRingError::Empty
+        );
+        assert_eq!(
+            KeyRing::parse("k1 abc").unwrap_err(),
+            KeyRingError::Malformed(1)
+        );
+        assert_eq!(
+            KeyRing::parse("\nk1:c2hvcnQ=").unwrap_err(),
+            KeyRingError::Malformed(2)
+        );
         let line = KeyRing::generate_line("a/b");
         assert_eq!(KeyRing::parse(&line).unwrap_err(), KeyRingError::BadId(1));
-        let twice = format!("{}\n{}", KeyRing::generate_line("k"), KeyRing::generate_line("k"));
-        assert_eq!(KeyRing::parse(&twice).unwrap_err(), KeyRingError::DuplicateId(2));
+        let twice = format!(
+            "{}\n{}",
+            KeyRing::generate_line("k"),
+            KeyRing::generate_line("k")
+        );
+        assert_eq!(
+            KeyRing::parse(&twice).unwrap_err(),
+            KeyRingError::DuplicateId(2)
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! whom the person allows, every access recorded for them.
 
 pub mod crypto;
-pub mod keyring;
 pub mod document;
+pub mod keyring;
 pub mod ports;
 pub mod repository;
 pub mod sharing;

@@ -137,7 +137,11 @@ pub enum PrintPage {
 
 /// `lang`, else the reader's own language; French readers' browsers may still ask for
 /// another language (a worker printing for a person at the counter).
-pub(super) fn reading_language(req: &Request, lang: Option<&str>, reader: &Account) -> ApiResult<Language> {
+pub(super) fn reading_language(
+    req: &Request,
+    lang: Option<&str>,
+    reader: &Account,
+) -> ApiResult<Language> {
     if lang.is_some() || reader.language.code() == Language::REFERENCE {
         return super::catalogue::reader_language(req, lang);
     }

@@ -48,7 +48,11 @@ impl BodySource {
 #[async_trait::async_trait]
 impl UploadSource for BodySource {
     async fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        self.stream.next().await.transpose().map(|b| b.map(|b| b.to_vec()))
+        self.stream
+            .next()
+            .await
+            .transpose()
+            .map(|b| b.map(|b| b.to_vec()))
     }
 }
 
@@ -74,7 +78,9 @@ pub enum FileDownloadResponse {
 }
 
 fn language_of(req: &Request, auth: &BearerAuth, lang: Option<&str>) -> ApiResult<String> {
-    Ok(reading_language(req, lang, &auth.0.account)?.code().to_owned())
+    Ok(reading_language(req, lang, &auth.0.account)?
+        .code()
+        .to_owned())
 }
 
 #[OpenApi(tag = "Tag::Wallet")]
@@ -354,7 +360,10 @@ impl WalletApi {
         let language = language_of(req, &auth, None)?;
         let now = chrono::Utc::now();
         Ok(Json(
-            grants.iter().map(|g| grant_view(g, now, &language)).collect(),
+            grants
+                .iter()
+                .map(|g| grant_view(g, now, &language))
+                .collect(),
         ))
     }
 
@@ -490,7 +499,11 @@ impl WalletApi {
             .wallet
             .request_detail(&caller(req, &state, &auth), DocumentRequestId(id.0))
             .await?;
-        Ok(Json(request_view(&view, |d| state.wallet.expiry(d), &language)))
+        Ok(Json(request_view(
+            &view,
+            |d| state.wallet.expiry(d),
+            &language,
+        )))
     }
 
     /// The person answers a request in one action: shares the documents PEPS proposes (or
@@ -502,12 +515,12 @@ impl WalletApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-        body: Json<Option<FulfilRequest>>,
+        /// Documents to share (repeat the parameter); absent: the first proposal of each kind.
+        document_ids: Query<Option<Vec<Uuid>>>,
     ) -> ApiResult<Json<FulfilledView>> {
         let caller = caller(req, &state, &auth);
-        let chosen = body
+        let chosen = document_ids
             .0
-            .and_then(|b| b.document_ids)
             .map(|ids| ids.into_iter().map(DocumentId).collect());
         let (request, grant) = state
             .wallet
@@ -537,12 +550,17 @@ impl WalletApi {
             .await?;
         let view = state.wallet.request_detail(&caller, request.id).await?;
         let language = language_of(req, &auth, None)?;
-        Ok(Json(request_view(&view, |d| state.wallet.expiry(d), &language)))
+        Ok(Json(request_view(
+            &view,
+            |d| state.wallet.expiry(d),
+            &language,
+        )))
     }
 
     /// Who did what in the wallet, newest first (the person only): every view, download,
     /// upload, share, revocation and deletion, with the actor's role and address.
     #[oai(path = "/api/v1/persons/:id/wallet/log", method = "get")]
+    #[allow(clippy::too_many_arguments)]
     async fn log(
         &self,
         req: &Request,

@@ -109,8 +109,11 @@ fn file_view(f: &DocumentFile) -> FileView {
 }
 
 pub fn document_view(d: &Document, expiry: Expiry, language: &str) -> DocumentView {
-    let mut older: Vec<&DocumentFile> =
-        d.files.iter().filter(|f| f.version != d.current_version).collect();
+    let mut older: Vec<&DocumentFile> = d
+        .files
+        .iter()
+        .filter(|f| f.version != d.current_version)
+        .collect();
     older.sort_by(|a, b| b.version.cmp(&a.version).then(a.page.cmp(&b.page)));
     DocumentView {
         id: d.id.0,
@@ -207,7 +210,11 @@ pub fn grant_view(g: &Grant, now: DateTime<Utc>, language: &str) -> GrantView {
     };
     let (scope, kinds, document_ids) = match &g.scope {
         GrantScope::Wallet => ("wallet", Vec::new(), Vec::new()),
-        GrantScope::Kinds(k) => ("kinds", k.iter().map(|k| kind_view(k, language)).collect(), Vec::new()),
+        GrantScope::Kinds(k) => (
+            "kinds",
+            k.iter().map(|k| kind_view(k, language)).collect(),
+            Vec::new(),
+        ),
         GrantScope::Documents(d) => ("documents", Vec::new(), d.iter().map(|d| d.0).collect()),
     };
     GrantView {
@@ -301,7 +308,9 @@ pub fn request_view(
         closed_at: r.closed_at,
         grant_id: r.grant.map(|g| g.0),
         can_fulfil_now: !v.proposals.is_empty()
-            && v.proposals.iter().all(|p: &Proposal| !p.documents.is_empty()),
+            && v.proposals
+                .iter()
+                .all(|p: &Proposal| !p.documents.is_empty()),
         proposals: v
             .proposals
             .iter()
@@ -315,12 +324,6 @@ pub fn request_view(
             })
             .collect(),
     }
-}
-
-#[derive(Object, Debug)]
-pub struct FulfilRequest {
-    /// Documents to share; absent: the first proposal of each kind.
-    pub document_ids: Option<Vec<Uuid>>,
 }
 
 #[derive(Object, Debug)]

@@ -62,7 +62,11 @@ async fn check(app: &TestApp, cast: &Cast, cases: Vec<Case>) {
             if let Some(token) = token(cast, role) {
                 req = req.header("authorization", format!("Bearer {token}"));
             }
-            if let Some(body) = &case.body {
+            if case.body.as_ref().is_some_and(|b| b["$file"] == "pdf") {
+                req = req
+                    .content_type("application/pdf")
+                    .body(b"%PDF-1.7\n% a scanned page\n".to_vec());
+            } else if let Some(body) = &case.body {
                 // Fresh emails and names per request, so creations never collide.
                 let text = body.to_string().replace("{role}", role);
                 req = req.content_type("application/json").body(text);
@@ -481,6 +485,197 @@ async fn plans_by_role() {
                 path: format!("{plan_path}/steps/{}/messages", uuid::Uuid::new_v4()),
                 body: None,
                 expected: [401, 404, 404, 404, 404, 404, 403, 404, 404, 403],
+            },
+        ];
+        check(&app, &cast, cases).await;
+    }
+}
+
+/// The wallet: P consented to their referent (worker A) seeing it; helper H holds
+/// `wallet:read`; nobody else was given anything.
+#[tokio::test]
+async fn wallet_by_role() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let cast = Cast::new(&app).await;
+        let p = cast.person_p.0;
+        let auth = format!("Bearer {}", cast.person_p.1);
+        let send = |method: &str, path: String, body: Option<Vec<u8>>, json_body: Option<Value>| {
+            let mut req = match method {
+                "POST" => app.client.post(path),
+                _ => app.client.put(path),
+            }
+            .header("authorization", &auth);
+            if let Some(bytes) = body {
+                req = req.content_type("application/pdf").body(bytes);
+            }
+            if let Some(j) = json_body {
+                req = req.body_json(&j);
+            }
+            req.send()
+        };
+        let resp = send(
+            "POST",
+            format!("/api/v1/persons/{p}/documents?kind=identity"),
+            Some(b"%PDF-1.4 carte".to_vec()),
+            None,
+        )
+        .await;
+        let doc = json(resp).await;
+        let doc_path = format!("/api/v1/documents/{}", doc["id"].as_str().unwrap());
+        let file_path = doc["pages"][0]["download_url"].as_str().unwrap().to_owned();
+        send(
+            "PUT",
+            format!("/api/v1/persons/{p}/wallet/referent-consent"),
+            None,
+            Some(json!({"given": true})),
+        )
+        .await;
+        let resp = send(
+            "POST",
+            format!("/api/v1/persons/{p}/grants"),
+            None,
+            Some(json!({"worker_id": cast.worker_a.0, "kinds": ["photo"], "access": "read"})),
+        )
+        .await;
+        let grant = json(resp).await;
+        let grant_path = format!("/api/v1/grants/{}", grant["id"].as_str().unwrap());
+        let resp = app
+            .client
+            .post(format!("/api/v1/persons/{p}/document-requests"))
+            .header("authorization", format!("Bearer {}", cast.worker_a.1))
+            .body_json(&json!({"kinds": ["passport"]}))
+            .send()
+            .await;
+        let request = json(resp).await;
+        let request_path = format!(
+            "/api/v1/document-requests/{}",
+            request["id"].as_str().unwrap()
+        );
+        let org_x = cast.org_x;
+        let pdf = || Some(json!({"$file": "pdf"}));
+        //                                  anon  Q    B    C    X    E    H    P    A    admin
+        let cases = vec![
+            Case {
+                method: "GET",
+                path: format!("/api/v1/persons/{p}/documents"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 404],
+            },
+            Case {
+                method: "GET",
+                path: doc_path.clone(),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 404],
+            },
+            Case {
+                method: "GET",
+                path: file_path.clone(),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 200, 200, 200, 404],
+            },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/persons/{p}/documents?kind=photo"),
+                body: pdf(),
+                expected: [401, 404, 404, 404, 404, 404, 403, 201, 201, 404],
+            },
+            Case {
+                method: "POST",
+                path: format!("{doc_path}/pages"),
+                body: pdf(),
+                expected: [401, 404, 404, 404, 404, 404, 403, 201, 201, 404],
+            },
+            Case {
+                method: "PATCH",
+                path: doc_path.clone(),
+                body: Some(json!({"revision": 1, "title": "CNI {role}"})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 404],
+            },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/persons/{p}/grants"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 404],
+            },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/persons/{p}/grants"),
+                body: Some(json!({"organisation_id": org_x, "access": "read"})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 201, 403, 404],
+            },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/persons/{p}/wallet/log"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 404],
+            },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/persons/{p}/wallet/referent-consent"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 404],
+            },
+            Case {
+                method: "PUT",
+                path: format!("/api/v1/persons/{p}/wallet/referent-consent"),
+                body: Some(json!({"given": true})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 404],
+            },
+            Case {
+                method: "GET",
+                path: format!("/api/v1/persons/{p}/wallet/export"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 404],
+            },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/persons/{p}/document-requests"),
+                body: Some(json!({"kinds": ["identity"]})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 403, 201, 404],
+            },
+            Case {
+                method: "GET",
+                path: request_path.clone(),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 404, 200, 200, 404],
+            },
+            Case {
+                method: "POST",
+                path: format!("{request_path}/fulfil"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 422, 403, 404],
+            },
+            Case {
+                method: "DELETE",
+                path: grant_path.clone(),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 404],
+            },
+            Case {
+                method: "DELETE",
+                path: doc_path.clone(),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 204, 404, 404],
+            },
+            Case {
+                method: "DELETE",
+                path: format!("/api/v1/persons/{p}/documents"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 404],
+            },
+            // Unknown ids answer like hidden ones.
+            Case {
+                method: "GET",
+                path: format!("/api/v1/documents/{}", uuid::Uuid::new_v4()),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+            },
+            Case {
+                method: "DELETE",
+                path: format!("/api/v1/grants/{}", uuid::Uuid::new_v4()),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
             },
         ];
         check(&app, &cast, cases).await;

@@ -69,7 +69,8 @@ pub struct TestApp {
     pub _import_dir: tempfile::TempDir,
     /// The wallet's folder of blobs (when it uses the file store) and its key.
     pub wallet_dir: tempfile::TempDir,
-    pub keys: Arc<peps_core::wallet::keyring::KeyRing>,
+    /// The wallet's key file, one line.
+    pub key_line: String,
     pub blobs: Arc<dyn peps_core::wallet::ports::BlobStore>,
 }
 
@@ -204,17 +205,13 @@ impl TestApp {
         let blobs: Arc<dyn peps_core::wallet::ports::BlobStore> = match wallet_options.blobs {
             Some(b) => b,
             None => Arc::new(
-                peps_store::blobs::fs::FsBlobStore::open(wallet_dir.path().join("blobs"))
+                peps_store::blobs::FsBlobStore::open(wallet_dir.path().join("blobs"))
                     .await
                     .unwrap(),
             ),
         };
-        let keys = Arc::new(
-            peps_core::wallet::keyring::KeyRing::parse(
-                &peps_core::wallet::keyring::KeyRing::generate_line("test-1"),
-            )
-            .unwrap(),
-        );
+        let key_line = peps_core::wallet::keyring::KeyRing::generate_line("test-1");
+        let keys = Arc::new(peps_core::wallet::keyring::KeyRing::parse(&key_line).unwrap());
         let wallet = peps_core::services::Wallet::new(
             peps_core::services::WalletPorts::from_store(
                 shared.clone(),
@@ -250,7 +247,7 @@ impl TestApp {
             client,
             _import_dir: import_dir,
             wallet_dir,
-            keys,
+            key_line,
             blobs,
         }
     }

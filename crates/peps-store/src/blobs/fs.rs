@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use std::io;
 use std::path::{Path, PathBuf};
 use tokio::fs;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::io::AsyncReadExt;
 
 use peps_core::wallet::ports::*;
 
@@ -116,7 +116,7 @@ impl BlobStore for FsBlobStore {
         options.mode(0o600);
         let file = options.open(&part).await.map_err(unavailable)?;
         Ok(Box::new(FsWriter {
-            file: Some(BufWriter::with_capacity(BUFFER, file)),
+            file: Some(Writing::Idle(file.into_std().await)),
             part: Some(part),
             fan_out: self.fan_out_dir(key),
             dest: self.blob_path(key),
@@ -222,8 +222,25 @@ impl BlobStore for FsBlobStore {
     }
 }
 
+/// The part file, or the write under way on a blocking thread (which hands the file back).
+/// One write is in flight while the next piece is prepared; each piece is written from the
+/// buffer it came in, without another copy.
+enum Writing {
+    Idle(std::fs::File),
+    Busy(tokio::task::JoinHandle<io::Result<std::fs::File>>),
+}
+
+impl Writing {
+    async fn settle(self) -> io::Result<std::fs::File> {
+        match self {
+            Writing::Idle(file) => Ok(file),
+            Writing::Busy(task) => task.await.map_err(io::Error::other)?,
+        }
+    }
+}
+
 struct FsWriter {
-    file: Option<BufWriter<fs::File>>,
+    file: Option<Writing>,
     /// `None` once committed or aborted, so `Drop` knows there is nothing left to remove.
     part: Option<PathBuf>,
     fan_out: PathBuf,
@@ -232,23 +249,20 @@ struct FsWriter {
 }
 
 impl FsWriter {
-    fn file(&mut self) -> BlobResult<&mut BufWriter<fs::File>> {
-        self.file
-            .as_mut()
-            .ok_or_else(|| unavailable(io::Error::other("writer already finished")))
-    }
-
     async fn finish(&mut self) -> io::Result<()> {
         let part = self
             .part
             .clone()
             .ok_or_else(|| io::Error::other("writer already finished"))?;
-        let mut file = self
+        let file = self
             .file
             .take()
-            .ok_or_else(|| io::Error::other("writer already finished"))?;
-        file.flush().await?;
-        file.into_inner().sync_all().await?;
+            .ok_or_else(|| io::Error::other("writer already finished"))?
+            .settle()
+            .await?;
+        tokio::task::spawn_blocking(move || file.sync_all())
+            .await
+            .map_err(io::Error::other)??;
         let new_fan_out = fs::metadata(&self.fan_out).await.is_err();
         create_private_dir(&self.fan_out).await?;
         if new_fan_out {
@@ -263,7 +277,16 @@ impl FsWriter {
 #[async_trait]
 impl BlobWrite for FsWriter {
     async fn write(&mut self, bytes: Vec<u8>) -> BlobResult<()> {
-        self.file()?.write_all(&bytes).await.map_err(unavailable)
+        let writing = self
+            .file
+            .take()
+            .ok_or_else(|| unavailable(io::Error::other("writer already finished")))?;
+        let mut file = writing.settle().await.map_err(unavailable)?;
+        self.file = Some(Writing::Busy(tokio::task::spawn_blocking(move || {
+            io::Write::write_all(&mut file, &bytes)?;
+            Ok(file)
+        })));
+        Ok(())
     }
 
     async fn commit(mut self: Box<Self>) -> BlobResult<()> {
@@ -272,7 +295,10 @@ impl BlobWrite for FsWriter {
     }
 
     async fn abort(mut self: Box<Self>) -> BlobResult<()> {
-        drop(self.file.take());
+        if let Some(writing) = self.file.take() {
+            // Let a write in flight end before removing the file it writes to.
+            let _ = writing.settle().await;
+        }
         match self.part.take() {
             Some(part) => match fs::remove_file(&part).await {
                 Ok(()) => Ok(()),

@@ -57,7 +57,10 @@ impl Permit {
         if self.whole.is_some() {
             return None;
         }
-        self.grants.iter().find(|g| g.covers(document)).map(|g| g.id)
+        self.grants
+            .iter()
+            .find(|g| g.covers(document))
+            .map(|g| g.id)
     }
 }
 
@@ -78,8 +81,22 @@ impl Wallet {
             Action::UploadDocuments => Access::ReadUpload,
             _ => Access::Read,
         };
-        let permit = self.standing(&caller.actor, person, needed, self.now()).await?;
-        denied_as_not_found(caller.actor.role, action, permit.relation)?;
+        let permit = self
+            .standing(&caller.actor, person, needed, self.now())
+            .await?;
+        if authorize(caller.actor.role, action, permit.relation).is_err() {
+            // Someone who may see the wallet learns they may not do this; anyone else learns
+            // nothing, not even that the person has a wallet.
+            let reader = if needed == Access::Read {
+                permit.relation
+            } else {
+                self.standing(&caller.actor, person, Access::Read, self.now())
+                    .await?
+                    .relation
+            };
+            denied_as_not_found(caller.actor.role, Action::ViewDocuments, reader)?;
+            return Err(CoreError::Denied);
+        }
         Ok(permit)
     }
 
@@ -140,7 +157,11 @@ impl Wallet {
                     Access::Read => MandateScope::WalletRead,
                     Access::ReadUpload => MandateScope::WalletUpload,
                 };
-                let mandates = self.ports.relations.mandates_of_helper(actor.account).await?;
+                let mandates = self
+                    .ports
+                    .relations
+                    .mandates_of_helper(actor.account)
+                    .await?;
                 if let Some(m) = mandates
                     .iter()
                     .find(|m| m.person == person && m.is_valid_at(now) && m.scopes.contains(&scope))

@@ -40,7 +40,11 @@ fn path_of(document: &Document, file: &DocumentFile) -> String {
     )
 }
 
-fn manifest(person: AccountId, at: chrono::DateTime<chrono::Utc>, documents: &[Document]) -> Vec<u8> {
+fn manifest(
+    person: AccountId,
+    at: chrono::DateTime<chrono::Utc>,
+    documents: &[Document],
+) -> Vec<u8> {
     let documents: Vec<_> = documents
         .iter()
         .map(|d| {
@@ -91,44 +95,47 @@ impl WalletExport {
             tracing::error!(error = %e, "export archive");
             CoreError::Integrity("document.integrity_failed")
         };
-        loop {
-            let Some(zip) = self.zip.as_mut() else {
-                return Ok(None);
-            };
-            if let Some(manifest) = self.manifest.take() {
-                let mut out = zip.start_entry(MANIFEST, self.modified).map_err(zip_error)?;
-                zip.entry_data(&manifest).map_err(zip_error)?;
-                out.extend_from_slice(&manifest);
-                out.extend(zip.end_entry().map_err(zip_error)?);
-                return Ok(Some(out));
-            }
-            if let Some((reader, hasher, _)) = self.current.as_mut() {
-                match reader.next_chunk().await? {
-                    Some(bytes) => {
-                        hasher.update(&bytes);
-                        zip.entry_data(&bytes).map_err(zip_error)?;
-                        return Ok(Some(bytes));
+        let Some(zip) = self.zip.as_mut() else {
+            return Ok(None);
+        };
+        if let Some(manifest) = self.manifest.take() {
+            let mut out = zip
+                .start_entry(MANIFEST, self.modified)
+                .map_err(zip_error)?;
+            zip.entry_data(&manifest).map_err(zip_error)?;
+            out.extend_from_slice(&manifest);
+            out.extend(zip.end_entry().map_err(zip_error)?);
+            return Ok(Some(out));
+        }
+        if let Some((reader, hasher, expected)) = self.current.as_mut() {
+            match reader.next_chunk().await? {
+                Some(bytes) => {
+                    hasher.update(&bytes);
+                    zip.entry_data(&bytes).map_err(zip_error)?;
+                    return Ok(Some(bytes));
+                }
+                None => {
+                    let matches = hex(&std::mem::take(hasher).finalize()) == *expected;
+                    self.current = None;
+                    if !matches {
+                        tracing::error!("an exported file does not match its recorded SHA-256");
+                        return Err(CoreError::Integrity("document.integrity_failed"));
                     }
-                    None => {
-                        let (_, hasher, expected) = self.current.take().expect("current entry");
-                        if hex(&hasher.finalize()) != expected {
-                            tracing::error!("an exported file does not match its recorded SHA-256");
-                            return Err(CoreError::Integrity("document.integrity_failed"));
-                        }
-                        return Ok(Some(zip.end_entry().map_err(zip_error)?));
-                    }
+                    return Ok(Some(zip.end_entry().map_err(zip_error)?));
                 }
             }
-            if self.next < self.wallet_files.len() {
-                let (path, file) = self.wallet_files[self.next].clone();
-                self.next += 1;
-                let reader = (self.opener)(&file).await?;
-                let header = zip.start_entry(&path, self.modified).map_err(zip_error)?;
-                self.current = Some((reader, Sha256::new(), file.sha256.clone()));
-                return Ok(Some(header));
-            }
-            let zip = self.zip.take().expect("zip open");
-            return Ok(Some(zip.finish().map_err(zip_error)?));
+        }
+        if self.next < self.wallet_files.len() {
+            let (path, file) = self.wallet_files[self.next].clone();
+            self.next += 1;
+            let reader = (self.opener)(&file).await?;
+            let header = zip.start_entry(&path, self.modified).map_err(zip_error)?;
+            self.current = Some((reader, Sha256::new(), file.sha256.clone()));
+            return Ok(Some(header));
+        }
+        match self.zip.take() {
+            Some(zip) => Ok(Some(zip.finish().map_err(zip_error)?)),
+            None => Ok(None),
         }
     }
 }
@@ -148,7 +155,11 @@ impl Wallet {
             .flat_map(|d| d.files.iter().map(move |f| (path_of(d, f), f.clone())))
             .collect();
         let mut event = self.event(caller, person, None, WalletAction::Exported);
-        event.detail = format!("{} documents, {} files", documents.len(), wallet_files.len());
+        event.detail = format!(
+            "{} documents, {} files",
+            documents.len(),
+            wallet_files.len()
+        );
         self.ports.wallet.record_event(&event).await?;
         let now = self.now();
         let this = self.clone();

@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
+use super::hashing::ContentHash;
 use super::{Caller, Wallet, with_document};
 use crate::domain::*;
 use crate::error::{CoreError, CoreResult, StoreError, ValidationError};
@@ -163,7 +164,13 @@ impl Wallet {
             files: Vec::new(),
         };
         let stored = self
-            .store_file(caller, &document, permit.mandate, FilePlacement::NewDocument, source)
+            .store_file(
+                caller,
+                &document,
+                permit.mandate,
+                FilePlacement::NewDocument,
+                source,
+            )
             .await?;
         self.tell_person_if_not_theirs(caller, person).await;
         Ok(stored)
@@ -185,7 +192,8 @@ impl Wallet {
         let stored = self
             .store_file(caller, &document, permit.mandate, placement, source)
             .await?;
-        self.tell_person_if_not_theirs(caller, document.person).await;
+        self.tell_person_if_not_theirs(caller, document.person)
+            .await;
         Ok(stored)
     }
 
@@ -220,14 +228,18 @@ impl Wallet {
         let room = self.settings.quota - used;
         let (head, media_type) = self.sniffed_head(source).await?;
         let key = BlobKey::generate();
-        let writer = self
-            .ports
-            .blobs
-            .create(&key)
-            .await
-            .map_err(blob_error)?;
+        let writer = self.ports.blobs.create(&key).await.map_err(blob_error)?;
         let sealed = self
-            .seal_into(writer, key.clone(), head, source, room, media_type, caller, document)
+            .seal_into(
+                writer,
+                key.clone(),
+                head,
+                source,
+                room,
+                media_type,
+                caller,
+                document,
+            )
             .await?;
         let mut event = with_document(
             self.event(caller, document.person, mandate, WalletAction::Uploaded),
@@ -238,7 +250,13 @@ impl Wallet {
         let recorded = self
             .ports
             .wallet
-            .add_file(document, &sealed.file, placement, self.settings.quota, &event)
+            .add_file(
+                document,
+                &sealed.file,
+                placement,
+                self.settings.quota,
+                &event,
+            )
             .await;
         match recorded {
             Ok(stored) => Ok(stored),
@@ -301,7 +319,7 @@ impl Wallet {
     ) -> CoreResult<Sealed> {
         let data_key = DataKey::generate();
         let mut encryptor = Encryptor::new(&data_key);
-        let mut hasher = Sha256::new();
+        let mut hasher = ContentHash::new();
         let mut scan = match &self.ports.scanner {
             Some(scanner) => Some(scanner.start().await.map_err(scanner_down)?),
             None => None,
@@ -310,6 +328,7 @@ impl Wallet {
         let mut piece = Some(head);
         let outcome: CoreResult<()> = async {
             while let Some(bytes) = piece.take() {
+                let bytes = Arc::new(bytes);
                 size += bytes.len() as u64;
                 if size > self.settings.max_file_size {
                     return Err(CoreError::TooLarge("document.file.too_large"));
@@ -317,13 +336,13 @@ impl Wallet {
                 if size > room {
                     return Err(CoreError::TooLarge(conflicts::QUOTA_EXCEEDED));
                 }
-                hasher.update(&bytes);
+                hasher.update(&bytes).await;
                 if let Some(scan) = scan.as_mut() {
                     scan.feed(&bytes).await.map_err(scanner_down)?;
                 }
-                let sealed = encryptor.update(&bytes).map_err(|_| {
-                    CoreError::TooLarge("document.file.too_large")
-                })?;
+                let sealed = encryptor
+                    .update(&bytes)
+                    .map_err(|_| CoreError::TooLarge("document.file.too_large"))?;
                 if !sealed.is_empty() {
                     writer.write(sealed).await.map_err(blob_error)?;
                 }
@@ -351,6 +370,10 @@ impl Wallet {
             abort(writer, &key).await;
             return Err(e);
         }
+        let Some(sha256) = hasher.finish().await else {
+            abort(writer, &key).await;
+            return Err(CoreError::Unavailable("storage.unavailable"));
+        };
         let file_id = DocumentFileId::new();
         let wrapped = match self
             .ports
@@ -374,7 +397,7 @@ impl Wallet {
                 page: 1,
                 media_type,
                 size,
-                sha256: hex(&hasher.finalize()),
+                sha256,
                 blob: key,
                 algorithm: crypto::ALGORITHM.to_owned(),
                 wrapped_key: wrapped,
@@ -414,7 +437,12 @@ impl Wallet {
         let (document, permit) = self.readable(caller, id, Action::ViewDocuments).await?;
         if caller.actor.account != document.person {
             let mut event = with_document(
-                self.event(caller, document.person, permit.mandate, WalletAction::Viewed),
+                self.event(
+                    caller,
+                    document.person,
+                    permit.mandate,
+                    WalletAction::Viewed,
+                ),
                 &document,
             );
             event.grant = permit.grant_for(&document);
@@ -443,7 +471,12 @@ impl Wallet {
         }
         let reader = self.reader(&file).await?;
         let mut event = with_document(
-            self.event(caller, document.person, permit.mandate, WalletAction::Downloaded),
+            self.event(
+                caller,
+                document.person,
+                permit.mandate,
+                WalletAction::Downloaded,
+            ),
             &document,
         );
         event.file = Some(file.id);
@@ -480,7 +513,12 @@ impl Wallet {
                     _ => CoreError::Integrity("document.key_invalid"),
                 }
             })?;
-        let blob = self.ports.blobs.open(&file.blob).await.map_err(blob_error)?;
+        let blob = self
+            .ports
+            .blobs
+            .open(&file.blob)
+            .await
+            .map_err(blob_error)?;
         Ok(PlainReader {
             blob,
             decryptor: Some(Decryptor::new(&DataKey::from_bytes(data_key))),

@@ -104,7 +104,11 @@ impl Wallet {
         let mut orphans = 0;
         for blob in blobs {
             if blob.modified_at < cutoff && !referenced.contains(&blob.key) {
-                self.ports.blobs.delete(&blob.key).await.map_err(unavailable)?;
+                self.ports
+                    .blobs
+                    .delete(&blob.key)
+                    .await
+                    .map_err(unavailable)?;
                 orphans += 1;
             }
         }
@@ -119,7 +123,9 @@ impl Wallet {
         let mut report = ExpiryReport::default();
         let mut per_person: BTreeMap<AccountId, chrono::NaiveDate> = BTreeMap::new();
         for document in self.ports.wallet.documents_expiring(today, until).await? {
-            let Some(end) = document.valid_until else { continue };
+            let Some(end) = document.valid_until else {
+                continue;
+            };
             if self
                 .ports
                 .wallet

@@ -7,6 +7,7 @@
 mod access;
 mod export;
 mod files;
+mod hashing;
 mod maintenance;
 mod sharing;
 
@@ -18,9 +19,9 @@ use super::plan_notices::PlanChannels;
 use crate::clock::Clock;
 use crate::domain::*;
 use crate::ports::*;
+use crate::wallet::document::builtin_kinds;
 use crate::wallet::ports::{BlobStore, KeyVault, Scanner};
 use crate::wallet::sniff::MediaType;
-use crate::wallet::document::builtin_kinds;
 use crate::wallet::*;
 
 pub use access::Permit;

@@ -49,7 +49,12 @@ impl Wallet {
     // ----- grants ---------------------------------------------------------------------
 
     /// The person shares with a worker or an organisation.
-    pub async fn grant(&self, caller: &Caller, person: AccountId, new: NewGrant) -> CoreResult<Grant> {
+    pub async fn grant(
+        &self,
+        caller: &Caller,
+        person: AccountId,
+        new: NewGrant,
+    ) -> CoreResult<Grant> {
         self.permit(caller, person, Action::ShareWallet).await?;
         self.check_grant(person, &new).await?;
         let grant = Grant {
@@ -77,16 +82,18 @@ impl Wallet {
         match new.grantee {
             Grantee::Worker(id) => match self.ports.accounts.account(id).await {
                 Ok(a) if a.role == Role::Worker && a.status == AccountStatus::Active => {}
-                Ok(_) | Err(StoreError::NotFound) => {
-                    errors.push(ValidationError::new("grantee", "grant.grantee.not_a_worker"))
-                }
+                Ok(_) | Err(StoreError::NotFound) => errors.push(ValidationError::new(
+                    "grantee",
+                    "grant.grantee.not_a_worker",
+                )),
                 Err(e) => return Err(e.into()),
             },
             Grantee::Organisation(id) => match self.ports.organisations.organisation(id).await {
                 Ok(_) => {}
-                Err(StoreError::NotFound) => {
-                    errors.push(ValidationError::new("grantee", "grant.grantee.unknown_organisation"))
-                }
+                Err(StoreError::NotFound) => errors.push(ValidationError::new(
+                    "grantee",
+                    "grant.grantee.unknown_organisation",
+                )),
                 Err(e) => return Err(e.into()),
             },
         }
@@ -107,7 +114,10 @@ impl Wallet {
                     .map(|d| d.id)
                     .collect();
                 if ids.is_empty() || !ids.is_subset(&mine) {
-                    errors.push(ValidationError::new("scope", "grant.scope.unknown_document"));
+                    errors.push(ValidationError::new(
+                        "scope",
+                        "grant.scope.unknown_document",
+                    ));
                 }
             }
         }
@@ -126,7 +136,8 @@ impl Wallet {
     /// Ends a grant now; the next request under it is refused.
     pub async fn revoke(&self, caller: &Caller, id: GrantId) -> CoreResult<Grant> {
         let grant = self.ports.wallet.grant(id).await?;
-        self.permit(caller, grant.person, Action::ShareWallet).await?;
+        self.permit(caller, grant.person, Action::ShareWallet)
+            .await?;
         let mut event = self.event(caller, grant.person, None, WalletAction::Revoked);
         event.grant = Some(grant.id);
         event.detail = describe_grant(&grant);
@@ -184,9 +195,7 @@ impl Wallet {
         person: AccountId,
         new: NewRequest,
     ) -> CoreResult<RequestView> {
-        let permit = self
-            .standing_for_request(caller, person)
-            .await?;
+        let permit = self.standing_for_request(caller, person).await?;
         let mut kinds: Vec<String> = Vec::new();
         for kind in new.kinds.iter().map(|k| k.trim().to_owned()) {
             if !self.settings.kinds.contains(&kind) {
@@ -201,8 +210,14 @@ impl Wallet {
         if kinds.is_empty() {
             return Err(ValidationError::new("kinds", "request.kinds.empty").into());
         }
-        let message = new.message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
-        if message.as_ref().is_some_and(|m| m.chars().count() > MESSAGE_MAX) {
+        let message = new
+            .message
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty());
+        if message
+            .as_ref()
+            .is_some_and(|m| m.chars().count() > MESSAGE_MAX)
+        {
             return Err(ValidationError::new("message", "request.message.too_long").into());
         }
         let request = DocumentRequest {
@@ -249,7 +264,8 @@ impl Wallet {
         let mine: Vec<DocumentRequest> = if caller.actor.account == person {
             all
         } else {
-            self.permit(caller, person, Action::RequestDocuments).await?;
+            self.permit(caller, person, Action::RequestDocuments)
+                .await?;
             all.into_iter()
                 .filter(|r| r.requested_by == caller.actor.account)
                 .collect()
@@ -267,8 +283,7 @@ impl Wallet {
         id: DocumentRequestId,
     ) -> CoreResult<RequestView> {
         let request = self.ports.wallet.request(id).await?;
-        if caller.actor.account != request.person && caller.actor.account != request.requested_by
-        {
+        if caller.actor.account != request.person && caller.actor.account != request.requested_by {
             return Err(CoreError::NotFound);
         }
         self.request_view(caller, request).await
@@ -334,7 +349,8 @@ impl Wallet {
         documents: Option<Vec<DocumentId>>,
     ) -> CoreResult<(DocumentRequest, Grant)> {
         let request = self.ports.wallet.request(id).await?;
-        self.permit(caller, request.person, Action::ShareWallet).await?;
+        self.permit(caller, request.person, Action::ShareWallet)
+            .await?;
         if request.status != RequestStatus::Open {
             return Err(CoreError::Conflict(conflicts::REQUEST_CLOSED));
         }
@@ -397,8 +413,7 @@ impl Wallet {
         id: DocumentRequestId,
     ) -> CoreResult<DocumentRequest> {
         let request = self.ports.wallet.request(id).await?;
-        if caller.actor.account != request.person && caller.actor.account != request.requested_by
-        {
+        if caller.actor.account != request.person && caller.actor.account != request.requested_by {
             return Err(CoreError::NotFound);
         }
         if request.status != RequestStatus::Open {
@@ -439,17 +454,18 @@ impl Wallet {
         let mut lines = Vec::with_capacity(events.len());
         for event in events {
             let actor_name = match event.actor {
-                Some(id) => {
-                    if !names.contains_key(&id) {
+                Some(id) => match names.get(&id) {
+                    Some(known) => known.clone(),
+                    None => {
                         let name = match self.ports.accounts.account(id).await {
                             Ok(a) => Some(a.display_name.as_str().to_owned()),
                             Err(StoreError::NotFound) => None,
                             Err(e) => return Err(e.into()),
                         };
-                        names.insert(id, name);
+                        names.insert(id, name.clone());
+                        name
                     }
-                    names[&id].clone()
-                }
+                },
                 None => None,
             };
             lines.push(LogLine { event, actor_name });
@@ -465,7 +481,9 @@ fn describe_grant(grant: &Grant) -> String {
     };
     let scope = match &grant.scope {
         GrantScope::Wallet => "whole wallet".to_owned(),
-        GrantScope::Kinds(k) => format!("kinds {}", k.iter().cloned().collect::<Vec<_>>().join(",")),
+        GrantScope::Kinds(k) => {
+            format!("kinds {}", k.iter().cloned().collect::<Vec<_>>().join(","))
+        }
         GrantScope::Documents(d) => format!("{} documents", d.len()),
     };
     format!("{to}; {scope}; {}", grant.access.as_str())
