@@ -183,6 +183,7 @@ pub const ERROR_CODES: &[&str] = &[
     "grant.ends_at.past",
     "grant.grantee.one_of",
     "grant.scope.one_of",
+    "request.step.unknown",
     "grant.already_revoked",
     "request.kinds.empty",
     "request.message.too_long",

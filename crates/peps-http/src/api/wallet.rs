@@ -83,6 +83,22 @@ fn language_of(req: &Request, auth: &BearerAuth, lang: Option<&str>) -> ApiResul
         .to_owned())
 }
 
+/// A document as its reader sees it, in their language.
+fn shown(
+    req: &Request,
+    state: &AppState,
+    auth: &BearerAuth,
+    lang: Option<&str>,
+    document: &peps_core::wallet::Document,
+) -> ApiResult<DocumentView> {
+    let language = language_of(req, auth, lang)?;
+    Ok(document_view(
+        document,
+        state.wallet.expiry(document),
+        &language,
+    ))
+}
+
 #[OpenApi(tag = "Tag::Wallet")]
 impl WalletApi {
     /// Add a document to a person's wallet, with the request body as its first page (a PDF or
@@ -115,12 +131,9 @@ impl WalletApi {
             .wallet
             .upload_document(&caller, AccountId(id.0), new, &mut source)
             .await?;
-        let language = language_of(req, &auth, None)?;
-        Ok(Created::Created(Json(document_view(
-            &document,
-            state.wallet.expiry(&document),
-            &language,
-        ))))
+        Ok(Created::Created(Json(shown(
+            req, &state, &auth, None, &document,
+        )?)))
     }
 
     /// Add a page to a document (or, with `new_version=true`, start a new version whose first
@@ -146,12 +159,9 @@ impl WalletApi {
             .wallet
             .upload_page(&caller, DocumentId(id.0), placement, &mut source)
             .await?;
-        let language = language_of(req, &auth, None)?;
-        Ok(Created::Created(Json(document_view(
-            &document,
-            state.wallet.expiry(&document),
-            &language,
-        ))))
+        Ok(Created::Created(Json(shown(
+            req, &state, &auth, None, &document,
+        )?)))
     }
 
     /// A person's documents that the reader may see, newest first, with expiry flags.
@@ -205,12 +215,11 @@ impl WalletApi {
         id: Path<Uuid>,
         lang: Query<Option<String>>,
     ) -> ApiResult<Json<DocumentView>> {
-        let language = language_of(req, &auth, lang.0.as_deref())?;
         let d = state
             .wallet
             .document(&caller(req, &state, &auth), DocumentId(id.0))
             .await?;
-        Ok(Json(document_view(&d, state.wallet.expiry(&d), &language)))
+        Ok(Json(shown(req, &state, &auth, lang.0.as_deref(), &d)?))
     }
 
     /// Change a document's kind, title or dates (the person only); `null` clears a date.
@@ -240,8 +249,7 @@ impl WalletApi {
             .wallet
             .edit(&caller(req, &state, &auth), DocumentId(id.0), change)
             .await?;
-        let language = language_of(req, &auth, None)?;
-        Ok(Json(document_view(&d, state.wallet.expiry(&d), &language)))
+        Ok(Json(shown(req, &state, &auth, None, &d)?))
     }
 
     /// Delete a document for everyone (the person only): its keys are destroyed, then its

@@ -207,6 +207,26 @@ impl Http {
     }
 }
 
+/// A wallet app on a real server, its cast, and a client.
+pub struct Scene {
+    pub app: TestApp,
+    pub cast: Cast,
+    pub served: Served,
+    pub http: Http,
+}
+
+pub async fn scene(app: TestApp) -> Scene {
+    let cast = Cast::new(&app).await;
+    let served = serve(&app);
+    let http = Http::new(&served);
+    Scene {
+        app,
+        cast,
+        served,
+        http,
+    }
+}
+
 fn file_url(document: &Value, page: usize) -> String {
     document["pages"][page]["download_url"]
         .as_str()
@@ -217,10 +237,12 @@ fn file_url(document: &Value, page: usize) -> String {
 #[tokio::test]
 async fn papers_are_sealed_shared_on_the_persons_terms_and_every_access_is_logged() {
     for (backend, blobs) in stores().await {
-        let app = blobs.app(backend, WalletSettings::default()).await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(blobs.app(backend, WalletSettings::default()).await).await;
         let (p, p_token) = &cast.person_p;
         let (worker, w_token) = &cast.worker_a;
 
@@ -396,10 +418,12 @@ async fn papers_are_sealed_shared_on_the_persons_terms_and_every_access_is_logge
 #[tokio::test]
 async fn a_flipped_byte_or_a_missing_key_is_refused_never_sent() {
     for (backend, blobs) in stores().await {
-        let app = blobs.app(backend, WalletSettings::default()).await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(blobs.app(backend, WalletSettings::default()).await).await;
         let (p, token) = &cast.person_p;
         let original = pdf(200_000, "AVIS-IMPOSITION");
         let (_, doc) = http
@@ -467,10 +491,12 @@ async fn a_flipped_byte_or_a_missing_key_is_refused_never_sent() {
 #[tokio::test]
 async fn active_content_is_refused_by_its_bytes_whatever_its_name_and_nothing_is_left() {
     for (backend, blobs) in stores().await {
-        let app = blobs.app(backend, WalletSettings::default()).await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(blobs.app(backend, WalletSettings::default()).await).await;
         let (p, token) = &cast.person_p;
         let svg = b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"><script>fetch('//evil')</script></svg>".to_vec();
         let html =
@@ -564,10 +590,12 @@ async fn size_limit_and_quota_stop_an_upload_midway_and_leave_nothing() {
             quota: 1_500_000,
             ..WalletSettings::default()
         };
-        let app = blobs.app(backend, settings).await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(blobs.app(backend, settings).await).await;
         let (p, token) = &cast.person_p;
         let (status, problem) = http
             .upload(
@@ -620,10 +648,12 @@ async fn size_limit_and_quota_stop_an_upload_midway_and_leave_nothing() {
 async fn pages_versions_edits_and_the_referents_consent() {
     for backend in backends() {
         let blobs = Blobs::Folder;
-        let app = blobs.app(backend, WalletSettings::default()).await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(blobs.app(backend, WalletSettings::default()).await).await;
         let (p, p_token) = &cast.person_p;
         let (_, w_token) = &cast.worker_a;
         let soon = {
@@ -765,17 +795,22 @@ async fn pages_versions_edits_and_the_referents_consent() {
 async fn a_request_proposes_what_the_person_already_has_and_one_action_shares_it() {
     for backend in backends() {
         let (notifier, outbox) = RecordingNotifier::new();
-        let app = TestApp::with_wallet(
-            backend,
-            WalletOptions {
-                notifier,
-                ..WalletOptions::default()
-            },
+        let Scene {
+            app: _app,
+            cast,
+            served: _served,
+            http,
+        } = scene(
+            TestApp::with_wallet(
+                backend,
+                WalletOptions {
+                    notifier,
+                    ..WalletOptions::default()
+                },
+            )
+            .await,
         )
         .await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
         let (p, p_token) = &cast.person_p;
         let (worker, w_token) = &cast.worker_a;
         let card = pdf(8000, "CNI");
@@ -820,6 +855,15 @@ async fn a_request_proposes_what_the_person_already_has_and_one_action_shares_it
             .await
             .0,
             404
+        );
+        // A step that is not one of the person's plans' is refused.
+        let stray = json!({"kinds": ["identity"], "step_id": uuid::Uuid::new_v4()});
+        let (status, problem) = http
+            .send(reqwest::Method::POST, w_token, &path, Some(stray))
+            .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (422, Some("request.step.unknown"))
         );
         let (status, request) = http
             .send(reqwest::Method::POST, w_token, &path, Some(ask))
@@ -885,10 +929,12 @@ async fn a_request_proposes_what_the_person_already_has_and_one_action_shares_it
 #[tokio::test]
 async fn the_person_exports_everything_as_a_zip_with_a_manifest_and_can_erase_it_all() {
     for (backend, blobs) in stores().await {
-        let app = blobs.app(backend, WalletSettings::default()).await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(blobs.app(backend, WalletSettings::default()).await).await;
         let (p, token) = &cast.person_p;
         let a = pdf(70_000, "a");
         let b = b"\xff\xd8\xff\xe0 a jpeg body".to_vec();
@@ -1044,10 +1090,12 @@ async fn expiring_documents_are_reminded_once_in_the_persons_language() {
 #[tokio::test]
 async fn helpers_act_under_their_mandate_and_it_shows_in_the_log() {
     for backend in backends() {
-        let app = Blobs::Folder.app(backend, WalletSettings::default()).await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(Blobs::Folder.app(backend, WalletSettings::default()).await).await;
         let (p, p_token) = &cast.person_p;
         let (helper, h_token) = &cast.helper;
         let (_, doc) = http
@@ -1116,10 +1164,12 @@ async fn helpers_act_under_their_mandate_and_it_shows_in_the_log() {
 #[tokio::test]
 async fn rotating_the_key_rewraps_data_keys_without_touching_content() {
     for (backend, blobs) in stores().await {
-        let app = blobs.app(backend, WalletSettings::default()).await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(blobs.app(backend, WalletSettings::default()).await).await;
         let (p, token) = &cast.person_p;
         let content = pdf(150_000, "rotation");
         let (_, doc) = http
@@ -1255,17 +1305,22 @@ async fn fake_clamd() -> String {
 async fn with_an_antivirus_only_clean_files_are_recorded_and_none_while_it_is_down() {
     for backend in backends() {
         let scanner = peps_store::clamd::ClamdScanner::new(&fake_clamd().await).unwrap();
-        let app = TestApp::with_wallet(
-            backend,
-            WalletOptions {
-                scanner: Some(Arc::new(scanner)),
-                ..WalletOptions::default()
-            },
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(
+            TestApp::with_wallet(
+                backend,
+                WalletOptions {
+                    scanner: Some(Arc::new(scanner)),
+                    ..WalletOptions::default()
+                },
+            )
+            .await,
         )
         .await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
         let (p, token) = &cast.person_p;
         let mut infected = b"%PDF-1.4\n".to_vec();
         infected.extend_from_slice(
@@ -1299,19 +1354,24 @@ async fn with_an_antivirus_only_clean_files_are_recorded_and_none_while_it_is_do
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let down = format!("tcp://{}", closed.local_addr().unwrap());
         drop(closed);
-        let app = TestApp::with_wallet(
-            backend,
-            WalletOptions {
-                scanner: Some(Arc::new(
-                    peps_store::clamd::ClamdScanner::new(&down).unwrap(),
-                )),
-                ..WalletOptions::default()
-            },
+        let Scene {
+            app,
+            cast,
+            served: _served,
+            http,
+        } = scene(
+            TestApp::with_wallet(
+                backend,
+                WalletOptions {
+                    scanner: Some(Arc::new(
+                        peps_store::clamd::ClamdScanner::new(&down).unwrap(),
+                    )),
+                    ..WalletOptions::default()
+                },
+            )
+            .await,
         )
         .await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
         let (p, token) = &cast.person_p;
         let (status, problem) = http
             .upload(token, p, "kind=identity", pdf(3000, "x"), "application/pdf")
@@ -1328,10 +1388,12 @@ async fn with_an_antivirus_only_clean_files_are_recorded_and_none_while_it_is_do
 #[tokio::test]
 async fn an_organisation_share_covers_its_workers_and_only_while_they_are_members() {
     for backend in backends() {
-        let app = Blobs::Folder.app(backend, WalletSettings::default()).await;
-        let cast = Cast::new(&app).await;
-        let served = serve(&app);
-        let http = Http::new(&served);
+        let Scene {
+            app: _app,
+            cast,
+            served: _served,
+            http,
+        } = scene(Blobs::Folder.app(backend, WalletSettings::default()).await).await;
         let (p, p_token) = &cast.person_p;
         let (_, doc) = http
             .upload(

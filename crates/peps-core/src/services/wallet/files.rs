@@ -584,19 +584,26 @@ impl Wallet {
     /// the history, and cover nothing any more.
     pub async fn erase(&self, caller: &Caller, person: AccountId) -> CoreResult<usize> {
         self.permit(caller, person, Action::ShareWallet).await?;
-        let ids: Vec<DocumentId> = self
+        let ids: Vec<DocumentId> = self.document_ids(person).await?.into_iter().collect();
+        let mut event = self.event(caller, person, None, WalletAction::Erased);
+        event.detail = format!("{} documents", ids.len());
+        let blobs = self.ports.wallet.delete_documents(&ids, &event).await?;
+        self.remove_blobs(&blobs).await;
+        Ok(ids.len())
+    }
+
+    pub(super) async fn document_ids(
+        &self,
+        person: AccountId,
+    ) -> CoreResult<std::collections::BTreeSet<DocumentId>> {
+        Ok(self
             .ports
             .wallet
             .documents_of(person)
             .await?
             .into_iter()
             .map(|d| d.id)
-            .collect();
-        let mut event = self.event(caller, person, None, WalletAction::Erased);
-        event.detail = format!("{} documents", ids.len());
-        let blobs = self.ports.wallet.delete_documents(&ids, &event).await?;
-        self.remove_blobs(&blobs).await;
-        Ok(ids.len())
+            .collect())
     }
 
     pub(super) async fn remove_blobs(&self, blobs: &[BlobKey]) {

@@ -38,6 +38,8 @@ pub struct WalletPorts {
     pub relations: Arc<dyn RelationRepository>,
     pub organisations: Arc<dyn OrganisationRepository>,
     pub audit: Arc<dyn AuditLog>,
+    /// To check that a request's plan step is one of the person's.
+    pub plans: Arc<dyn PlanRepository>,
     pub blobs: Arc<dyn BlobStore>,
     pub keys: Arc<dyn KeyVault>,
     pub scanner: Option<Arc<dyn Scanner>>,
@@ -51,13 +53,14 @@ impl WalletPorts {
         scanner: Option<Arc<dyn Scanner>>,
     ) -> Self
     where
-        S: WalletRepository + IdentityStore + 'static,
+        S: WalletRepository + IdentityStore + PlanRepository + 'static,
     {
         Self {
             wallet: store.clone(),
             accounts: store.clone(),
             relations: store.clone(),
             organisations: store.clone(),
+            plans: store.clone(),
             audit: store,
             blobs,
             keys,

@@ -105,14 +105,7 @@ impl Wallet {
                 }
             }
             GrantScope::Documents(ids) => {
-                let mine: BTreeSet<DocumentId> = self
-                    .ports
-                    .wallet
-                    .documents_of(person)
-                    .await?
-                    .into_iter()
-                    .map(|d| d.id)
-                    .collect();
+                let mine = self.document_ids(person).await?;
                 if ids.is_empty() || !ids.is_subset(&mine) {
                     errors.push(ValidationError::new(
                         "scope",
@@ -209,6 +202,16 @@ impl Wallet {
         }
         if kinds.is_empty() {
             return Err(ValidationError::new("kinds", "request.kinds.empty").into());
+        }
+        if let Some(step) = new.step {
+            let theirs = match self.ports.plans.step(step).await {
+                Ok(step) => self.ports.plans.plan(step.plan).await?.person == person,
+                Err(StoreError::NotFound) => false,
+                Err(e) => return Err(e.into()),
+            };
+            if !theirs {
+                return Err(ValidationError::new("step_id", "request.step.unknown").into());
+            }
         }
         let message = new
             .message
