@@ -1301,26 +1301,24 @@ async fn fake_clamd() -> String {
     format!("tcp://{addr}")
 }
 
+async fn with_clamd(backend: TestBackend, address: &str) -> Scene {
+    let scanner = peps_store::clamd::ClamdScanner::new(address).unwrap();
+    let options = WalletOptions {
+        scanner: Some(Arc::new(scanner)),
+        ..WalletOptions::default()
+    };
+    scene(TestApp::with_wallet(backend, options).await).await
+}
+
 #[tokio::test]
 async fn with_an_antivirus_only_clean_files_are_recorded_and_none_while_it_is_down() {
     for backend in backends() {
-        let scanner = peps_store::clamd::ClamdScanner::new(&fake_clamd().await).unwrap();
         let Scene {
             app,
             cast,
             served: _served,
             http,
-        } = scene(
-            TestApp::with_wallet(
-                backend,
-                WalletOptions {
-                    scanner: Some(Arc::new(scanner)),
-                    ..WalletOptions::default()
-                },
-            )
-            .await,
-        )
-        .await;
+        } = with_clamd(backend, &fake_clamd().await).await;
         let (p, token) = &cast.person_p;
         let mut infected = b"%PDF-1.4\n".to_vec();
         infected.extend_from_slice(
@@ -1359,19 +1357,7 @@ async fn with_an_antivirus_only_clean_files_are_recorded_and_none_while_it_is_do
             cast,
             served: _served,
             http,
-        } = scene(
-            TestApp::with_wallet(
-                backend,
-                WalletOptions {
-                    scanner: Some(Arc::new(
-                        peps_store::clamd::ClamdScanner::new(&down).unwrap(),
-                    )),
-                    ..WalletOptions::default()
-                },
-            )
-            .await,
-        )
-        .await;
+        } = with_clamd(backend, &down).await;
         let (p, token) = &cast.person_p;
         let (status, problem) = http
             .upload(token, p, "kind=identity", pdf(3000, "x"), "application/pdf")
