@@ -415,6 +415,50 @@ async fn papers_are_sealed_shared_on_the_persons_terms_and_every_access_is_logge
     }
 }
 
+/// The wallet service of `app` with other key-encryption keys (a key file of `lines`).
+fn wallet_with_keys(app: &TestApp, lines: &str) -> Arc<peps_core::services::Wallet> {
+    let keys = Arc::new(peps_core::wallet::keyring::KeyRing::parse(lines).unwrap());
+    Arc::new(peps_core::services::Wallet::new(
+        peps_core::services::WalletPorts::from_store(
+            app.shared.clone(),
+            app.blobs.clone(),
+            keys,
+            None,
+        ),
+        peps_core::services::PlanChannels {
+            email: Arc::new(peps_store::notify::LogNotifier),
+            sms: Arc::new(peps_store::notify::LogSms),
+        },
+        app.clock.clone(),
+        WalletSettings::default(),
+    ))
+}
+
+/// The person, calling the service directly; and the ids of a document's first page.
+fn as_person(person: peps_core::domain::AccountId) -> peps_core::services::Caller {
+    peps_core::services::Caller {
+        actor: Actor {
+            account: person,
+            role: Role::Person,
+            organisations: vec![],
+        },
+        ip: None,
+    }
+}
+
+fn first_page(
+    doc: &Value,
+) -> (
+    peps_core::domain::DocumentId,
+    peps_core::domain::DocumentFileId,
+) {
+    let id = |v: &Value| v.as_str().unwrap().parse().unwrap();
+    (
+        peps_core::domain::DocumentId(id(&doc["id"])),
+        peps_core::domain::DocumentFileId(id(&doc["pages"][0]["id"])),
+    )
+}
+
 #[tokio::test]
 async fn a_flipped_byte_or_a_missing_key_is_refused_never_sent() {
     for (backend, blobs) in stores().await {
@@ -451,39 +495,16 @@ async fn a_flipped_byte_or_a_missing_key_is_refused_never_sent() {
         bytes[150_000] ^= 0x01;
         std::fs::write(&raw[0], &bytes).unwrap();
         assert_eq!(http.bytes(token, &file_url(&doc, 0)).await.0, 200);
-        let stranger_keys = Arc::new(
-            peps_core::wallet::keyring::KeyRing::parse(
-                &peps_core::wallet::keyring::KeyRing::generate_line("test-1"),
-            )
-            .unwrap(),
+        let other = wallet_with_keys(
+            &app,
+            &peps_core::wallet::keyring::KeyRing::generate_line("test-1"),
         );
-        let other = peps_core::services::Wallet::new(
-            peps_core::services::WalletPorts::from_store(
-                app.shared.clone(),
-                app.blobs.clone(),
-                stranger_keys,
-                None,
-            ),
-            peps_core::services::PlanChannels {
-                email: Arc::new(peps_store::notify::LogNotifier),
-                sms: Arc::new(peps_store::notify::LogSms),
-            },
-            app.clock.clone(),
-            WalletSettings::default(),
-        );
-        let caller = peps_core::services::Caller {
-            actor: Actor {
-                account: *p,
-                role: Role::Person,
-                organisations: vec![],
-            },
-            ip: None,
-        };
-        let id = peps_core::domain::DocumentId(doc["id"].as_str().unwrap().parse().unwrap());
-        let file = peps_core::domain::DocumentFileId(
-            doc["pages"][0]["id"].as_str().unwrap().parse().unwrap(),
-        );
-        let err = other.download(&caller, id, file).await.err().unwrap();
+        let (id, file) = first_page(&doc);
+        let err = other
+            .download(&as_person(*p), id, file)
+            .await
+            .err()
+            .unwrap();
         assert_eq!(err.code(), "document.key_invalid");
     }
 }
@@ -1196,23 +1217,7 @@ async fn rotating_the_key_rewraps_data_keys_without_touching_content() {
             .collect();
 
         let new_line = peps_core::wallet::keyring::KeyRing::generate_line("test-2");
-        let wallet_with = |lines: &str| {
-            let keys = Arc::new(peps_core::wallet::keyring::KeyRing::parse(lines).unwrap());
-            Arc::new(peps_core::services::Wallet::new(
-                peps_core::services::WalletPorts::from_store(
-                    app.shared.clone(),
-                    app.blobs.clone(),
-                    keys,
-                    None,
-                ),
-                peps_core::services::PlanChannels {
-                    email: Arc::new(peps_store::notify::LogNotifier),
-                    sms: Arc::new(peps_store::notify::LogSms),
-                },
-                app.clock.clone(),
-                WalletSettings::default(),
-            ))
-        };
+        let wallet_with = |lines: &str| wallet_with_keys(&app, lines);
         let both = wallet_with(&format!("{}\n{new_line}\n", app.key_line));
         let report = both.rotate_keys().await.unwrap();
         assert_eq!((report.rewrapped, report.skipped), (2, 0));
@@ -1225,18 +1230,8 @@ async fn rotating_the_key_rewraps_data_keys_without_touching_content() {
         assert_eq!(before, after, "content is not re-encrypted");
 
         // Only the new key is needed now; the old one alone opens nothing.
-        let caller = peps_core::services::Caller {
-            actor: Actor {
-                account: *p,
-                role: Role::Person,
-                organisations: vec![],
-            },
-            ip: None,
-        };
-        let id = peps_core::domain::DocumentId(doc["id"].as_str().unwrap().parse().unwrap());
-        let file = peps_core::domain::DocumentFileId(
-            doc["pages"][0]["id"].as_str().unwrap().parse().unwrap(),
-        );
+        let caller = as_person(*p);
+        let (id, file) = first_page(&doc);
         let new_only = wallet_with(&new_line);
         let mut download = new_only.download(&caller, id, file).await.unwrap();
         let mut got = Vec::new();
