@@ -272,14 +272,113 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Where a crash test keeps its blobs: a folder, or a bucket of an S3 server in this process.
+enum CrashBlobs {
+    Folder,
+    S3(
+        peps_store::testing_s3::S3TestServer,
+        // The S3 server's tasks run here while the `peps` process talks to it.
+        #[allow(dead_code)] tokio::runtime::Runtime,
+    ),
+}
+
+impl CrashBlobs {
+    fn s3() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.block_on(peps_store::testing_s3::S3TestServer::start());
+        CrashBlobs::S3(server, rt)
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        match self {
+            CrashBlobs::Folder => vec![],
+            CrashBlobs::S3(server, _) => {
+                let c = server.credentials();
+                vec![
+                    ("PEPS_WALLET__BLOB_URL".into(), server.url()),
+                    ("PEPS_WALLET__S3_ACCESS_KEY_ID".into(), c.access_key_id),
+                    (
+                        "PEPS_WALLET__S3_SECRET_ACCESS_KEY".into(),
+                        c.secret_access_key,
+                    ),
+                ]
+            }
+        }
+    }
+
+    /// Committed blobs.
+    fn stored(&self, dir: &std::path::Path) -> usize {
+        match self {
+            CrashBlobs::Folder => files_under(&dir.join("peps-data/blobs/blobs")).len(),
+            CrashBlobs::S3(server, _) => {
+                files_under(&server.root().join(peps_store::testing_s3::BUCKET)).len()
+            }
+        }
+    }
+}
+
+/// A PostgreSQL database of its own for a crash test (the demo uses the default schema), when
+/// PostgreSQL is configured for tests; dropped at the end.
+struct CrashDatabase {
+    url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl CrashDatabase {
+    fn create() -> Option<Self> {
+        let admin_url = std::env::var("PEPS_TEST_DATABASE_URL").ok()?;
+        let name = format!("peps_crash_{}", std::process::id());
+        let (base, _) = admin_url.rsplit_once('/')?;
+        let url = format!("{base}/{name}");
+        Self::sql(&admin_url, &format!("DROP DATABASE IF EXISTS {name}"));
+        Self::sql(&admin_url, &format!("CREATE DATABASE {name}"));
+        Some(Self {
+            url,
+            admin_url,
+            name,
+        })
+    }
+
+    fn sql(url: &str, statement: &str) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use sea_orm::ConnectionTrait;
+            let db = sea_orm::Database::connect(url).await.unwrap();
+            db.execute_unprepared(statement).await.unwrap();
+            db.close().await.unwrap();
+        });
+    }
+}
+
+impl Drop for CrashDatabase {
+    fn drop(&mut self) {
+        Self::sql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
 /// kill -9 in the middle of an upload: after a restart, no record, no blob, no partial file.
-#[test]
-fn a_server_killed_mid_upload_leaves_no_trace_after_restart() {
+fn killed_mid_upload_leaves_no_trace(blobs: CrashBlobs, database: Option<&CrashDatabase>) {
     let dir = tempfile::tempdir().unwrap();
     let password = "Mot de passe du test de panne";
-    let env_reap = ("PEPS_WALLET__REAP_AFTER_MINUTES", "0");
+    let mut env = blobs.env();
+    env.push(("PEPS_WALLET__REAP_AFTER_MINUTES".into(), "0".into()));
+    if let Some(db) = database {
+        env.push(("PEPS_DATABASE__URL".into(), db.url.clone()));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let start = |dir: &std::path::Path| {
-        let mut demo = start_demo_with(dir, Some(password), &[env_reap]);
+        let mut demo = start_demo_with(dir, Some(password), &env);
         let login = format!(r#"{{"email":"person@demo.peps","password":"{password}"}}"#);
         let (_, body) = http(&format!("{}/api/v1/auth/login", demo.url), Some(&login));
         let token = field(&body, "token").to_owned();
@@ -290,15 +389,14 @@ fn a_server_killed_mid_upload_leaves_no_trace_after_restart() {
     };
     let (mut demo, person) = start(dir.path());
     let partial_dir = dir.path().join("peps-data/blobs/partial");
-    let blobs_dir = dir.path().join("peps-data/blobs/blobs");
     // The demo's own sample documents.
-    let blobs_before = files_under(&blobs_dir).len();
+    let blobs_before = blobs.stored(dir.path());
     let list = format!("{}/api/v1/persons/{person}/documents", demo.url);
     let (_, listed_before) = http_as(&list, "GET", &demo.password);
 
     let host = demo.url.strip_prefix("http://").unwrap().to_owned();
     let mut stream = std::net::TcpStream::connect(&host).unwrap();
-    let total = 8 * 1024 * 1024;
+    let total = 16 * 1024 * 1024;
     write!(
         stream,
         "POST /api/v1/persons/{person}/documents?kind=identity HTTP/1.1\r\nHost: {host}\r\n\
@@ -308,30 +406,51 @@ fn a_server_killed_mid_upload_leaves_no_trace_after_restart() {
     .unwrap();
     let mut page = b"%PDF-1.7\n".to_vec();
     page.resize(256 * 1024, b'x');
-    for _ in 0..12 {
+    // 12 MiB of 16: past the first 5 MiB part of an S3 multipart upload.
+    for _ in 0..48 {
         stream.write_all(&page).unwrap();
     }
     stream.flush().unwrap();
     // Wait until the server is writing the upload out, then kill it without warning.
-    let started = Instant::now();
-    while files_under(&partial_dir)
-        .iter()
-        .all(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0) == 0)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no partial upload appeared"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    match &blobs {
+        CrashBlobs::Folder => {
+            let started = Instant::now();
+            while files_under(&partial_dir)
+                .iter()
+                .all(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0) == 0)
+            {
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "no partial upload appeared"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        // The multipart upload's parts are inside the S3 server; give them time to arrive.
+        CrashBlobs::S3(..) => std::thread::sleep(Duration::from_millis(1500)),
     }
     demo.child.kill().unwrap(); // SIGKILL
     demo.child.wait().unwrap();
     drop(stream);
-    assert_eq!(
-        files_under(&partial_dir).len(),
-        1,
-        "the crash left a partial upload"
-    );
+    if matches!(blobs, CrashBlobs::Folder) {
+        assert_eq!(
+            files_under(&partial_dir).len(),
+            1,
+            "the crash left a partial upload"
+        );
+    }
+    if let CrashBlobs::S3(server, _) = &blobs {
+        let inflight = files_under(server.root())
+            .iter()
+            .filter(|f| {
+                f.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".upload")
+            })
+            .count();
+        assert!(inflight > 0, "the kill came before any part reached S3");
+    }
     drop(demo);
 
     let (demo, _) = start(dir.path());
@@ -339,7 +458,7 @@ fn a_server_killed_mid_upload_leaves_no_trace_after_restart() {
         files_under(&partial_dir).is_empty(),
         "the partial upload was reaped at start"
     );
-    assert_eq!(files_under(&blobs_dir).len(), blobs_before, "no new blob");
+    assert_eq!(blobs.stored(dir.path()), blobs_before, "no new blob");
     let list = format!("{}/api/v1/persons/{person}/documents", demo.url);
     let (status, listed_after) = http_as(&list, "GET", &demo.password);
     assert_eq!(status, 200);
@@ -348,4 +467,25 @@ fn a_server_killed_mid_upload_leaves_no_trace_after_restart() {
         listed_before.matches("\"download_url\"").count(),
         "no new document"
     );
+}
+
+#[test]
+fn a_server_killed_mid_upload_leaves_no_trace_after_restart() {
+    killed_mid_upload_leaves_no_trace(CrashBlobs::Folder, None);
+}
+
+#[test]
+fn a_server_killed_mid_upload_to_s3_leaves_no_trace_after_restart() {
+    killed_mid_upload_leaves_no_trace(CrashBlobs::s3(), None);
+}
+
+#[test]
+fn a_server_killed_mid_upload_on_postgresql_leaves_no_trace_after_restart() {
+    match CrashDatabase::create() {
+        Some(db) => killed_mid_upload_leaves_no_trace(CrashBlobs::Folder, Some(&db)),
+        None if std::env::var_os("PEPS_REQUIRE_POSTGRES").is_some() => {
+            panic!("PEPS_REQUIRE_POSTGRES is set but PEPS_TEST_DATABASE_URL is not")
+        }
+        None => eprintln!("PostgreSQL not configured: crash test on SQLite only"),
+    }
 }
