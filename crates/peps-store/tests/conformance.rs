@@ -2,35 +2,34 @@
 //! guarantees.
 
 use peps_core::testing::conformance;
+use peps_store::SeaOrmStore;
 use peps_store::testing::{TestBackend, backends, fresh};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
-async fn run(backend: TestBackend) {
-    // Each check's temporary database must outlive the check.
-    let keep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    conformance::run_all(|| {
+/// A fresh, migrated store per check; each temporary database outlives its check.
+fn fresh_stores(
+    backend: TestBackend,
+) -> impl FnMut() -> Pin<Box<dyn Future<Output = SeaOrmStore> + Send>> {
+    let keep = Arc::new(Mutex::new(Vec::new()));
+    move || {
         let keep = keep.clone();
-        async move {
+        Box::pin(async move {
             let test_store = fresh(backend).await;
             let store = test_store.store();
             keep.lock().unwrap().push(test_store);
             store
-        }
-    })
-    .await;
+        })
+    }
+}
+
+async fn run(backend: TestBackend) {
+    conformance::run_all(fresh_stores(backend)).await;
 }
 
 async fn run_catalogue(backend: TestBackend) {
-    let keep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    peps_core::testing::catalogue_conformance::run_all(|| {
-        let keep = keep.clone();
-        async move {
-            let test_store = fresh(backend).await;
-            let store = test_store.store();
-            keep.lock().unwrap().push(test_store);
-            store
-        }
-    })
-    .await;
+    peps_core::testing::catalogue_conformance::run_all(fresh_stores(backend)).await;
 }
 
 #[tokio::test]
@@ -48,17 +47,7 @@ async fn postgres_conforms_for_the_catalogue() {
 }
 
 async fn run_plans(backend: TestBackend) {
-    let keep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    peps_core::testing::plan_conformance::run_all(|| {
-        let keep = keep.clone();
-        async move {
-            let test_store = fresh(backend).await;
-            let store = test_store.store();
-            keep.lock().unwrap().push(test_store);
-            store
-        }
-    })
-    .await;
+    peps_core::testing::plan_conformance::run_all(fresh_stores(backend)).await;
 }
 
 #[tokio::test]
@@ -76,17 +65,7 @@ async fn postgres_conforms_for_plans() {
 }
 
 async fn run_wallet(backend: TestBackend) {
-    let keep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    peps_core::testing::wallet_conformance::run_all(|| {
-        let keep = keep.clone();
-        async move {
-            let test_store = fresh(backend).await;
-            let store = test_store.store();
-            keep.lock().unwrap().push(test_store);
-            store
-        }
-    })
-    .await;
+    peps_core::testing::wallet_conformance::run_all(fresh_stores(backend)).await;
 }
 
 #[tokio::test]

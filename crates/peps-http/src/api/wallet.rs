@@ -83,6 +83,18 @@ fn language_of(req: &Request, auth: &BearerAuth, lang: Option<&str>) -> ApiResul
         .to_owned())
 }
 
+/// The answer to an upload: the document as stored, in the uploader's language.
+fn created(
+    req: &Request,
+    state: &AppState,
+    auth: &BearerAuth,
+    document: &peps_core::wallet::Document,
+) -> ApiResult<Created<DocumentView>> {
+    Ok(Created::Created(Json(shown(
+        req, state, auth, None, document,
+    )?)))
+}
+
 /// A document as its reader sees it, in their language.
 fn shown(
     req: &Request,
@@ -131,9 +143,7 @@ impl WalletApi {
             .wallet
             .upload_document(&caller, AccountId(id.0), new, &mut source)
             .await?;
-        Ok(Created::Created(Json(shown(
-            req, &state, &auth, None, &document,
-        )?)))
+        created(req, &state, &auth, &document)
     }
 
     /// Add a page to a document (or, with `new_version=true`, start a new version whose first
@@ -159,9 +169,7 @@ impl WalletApi {
             .wallet
             .upload_page(&caller, DocumentId(id.0), placement, &mut source)
             .await?;
-        Ok(Created::Created(Json(shown(
-            req, &state, &auth, None, &document,
-        )?)))
+        created(req, &state, &auth, &document)
     }
 
     /// A person's documents that the reader may see, newest first, with expiry flags.
