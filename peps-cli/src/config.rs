@@ -1,0 +1,667 @@
+//! Configuration: built-in defaults (the documented example file), then the file, then
+//! `PEPS_<SECTION>__<KEY>` environment variables. Unknown keys are errors.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_CONFIG: &str = include_str!("../peps.example.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: Server,
+    pub database: Database,
+    pub auth: Auth,
+    pub log: Log,
+    pub catalogue: CatalogueConfig,
+    pub data_inclusion: DataInclusionConfig,
+    pub plans: PlansConfig,
+    pub notifications: Notifications,
+    pub wallet: WalletConfig,
+    pub web: WebConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    pub name: String,
+    pub logo: PathBuf,
+    pub logo_alt: String,
+    pub colour_primary: String,
+    pub colour_on_primary: String,
+    pub colour_link: String,
+    pub legal_notice_url: String,
+    pub accessibility_url: String,
+    pub footer_links: Vec<FooterLinkConfig>,
+    pub templates_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FooterLinkConfig {
+    pub label: String,
+    pub url: String,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalletConfig {
+    pub blob_url: String,
+    pub s3_access_key_id: String,
+    #[serde(default)]
+    pub s3_access_key_id_file: Option<PathBuf>,
+    pub s3_secret_access_key: String,
+    #[serde(default)]
+    pub s3_secret_access_key_file: Option<PathBuf>,
+    pub key_file: PathBuf,
+    pub max_file_mb: u64,
+    pub quota_mb: u64,
+    pub allowed_types: Vec<String>,
+    pub referent_access: String,
+    pub expiry_notice_days: u32,
+    pub request_share_days: u32,
+    pub extra_kinds: Vec<String>,
+    pub scanner: String,
+    pub reap_after_minutes: i64,
+}
+
+impl std::fmt::Debug for WalletConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WalletConfig")
+            .field("blob_url", &self.blob_url)
+            .field("s3_access_key_id", &self.s3_access_key_id)
+            .field("s3_secret_access_key", &"<redacted>")
+            .field("key_file", &self.key_file)
+            .field("max_file_mb", &self.max_file_mb)
+            .field("quota_mb", &self.quota_mb)
+            .field("allowed_types", &self.allowed_types)
+            .field("referent_access", &self.referent_access)
+            .field("scanner", &self.scanner)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlansConfig {
+    pub templates_dir: PathBuf,
+    pub due_reminder_days: u32,
+    /// A LibreTranslate server's URL; empty: no machine translation.
+    pub translator_url: String,
+    #[serde(default)]
+    pub translator_api_key: String,
+    #[serde(default)]
+    pub translator_api_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataInclusionConfig {
+    pub source: String,
+    pub import_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueConfig {
+    pub moderation: bool,
+    pub unverified_after_days: i64,
+    pub timezone: String,
+    pub reference_dir: PathBuf,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notifications {
+    pub url: String,
+    #[serde(default)]
+    pub url_file: Option<PathBuf>,
+    pub from: String,
+    /// Text messages for people without email: "log" (nothing sent).
+    pub sms: String,
+}
+
+impl std::fmt::Debug for Notifications {
+    // The SMTP URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.url.split("://").next().unwrap_or("");
+        f.debug_struct("Notifications")
+            .field("url", &format!("{scheme}://[redacted]"))
+            .field("from", &self.from)
+            .field("sms", &self.sms)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    pub listen: String,
+    pub public_url: String,
+    pub max_body_bytes: usize,
+    pub max_upload_bytes: u64,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub url: String,
+    #[serde(default)]
+    pub url_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &peps_store::DatabaseUrl::new(self.url.clone()))
+            .field("url_file", &self.url_file)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub activation_code_days: i64,
+    pub activation_max_attempts: u32,
+    pub login_failures_per_account: u32,
+    pub login_failures_per_ip: u32,
+    pub throttle_window_minutes: i64,
+    pub login_slowdown_after: u32,
+    pub login_slowdown_seconds: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Only `PEPS_<SECTION>__<KEY>` variables are configuration; others such as
+/// `PEPS_DEMO_PASSWORD` or `PEPS_TEST_DATABASE_URL` are not, and must not trip the unknown-key
+/// check.
+fn config_env(vars: impl Iterator<Item = (String, String)>) -> config::Map<String, String> {
+    vars.filter(|(k, _)| {
+        k.strip_prefix("PEPS_")
+            .is_some_and(|rest| rest.contains("__") && !rest.starts_with('_'))
+    })
+    .collect()
+}
+
+impl Config {
+    /// Loads the configuration. `file` is `--config`; without it `./peps.toml` is read when
+    /// present.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_CONFIG,
+            config::FileFormat::Toml,
+        ));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                builder = builder.add_source(
+                    config::File::from(path.to_path_buf()).format(config::FileFormat::Toml),
+                );
+            }
+            None if Path::new("peps.toml").exists() => {
+                builder = builder.add_source(
+                    config::File::with_name("peps.toml").format(config::FileFormat::Toml),
+                );
+            }
+            None => {}
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("PEPS")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(config_env(env))),
+        );
+        let mut config: Config = builder
+            .build()
+            .context("reading the configuration")?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        if let Some(path) = config
+            .database
+            .url_file
+            .take()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            let url = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading database.url_file {}", path.display()))?;
+            config.database.url = url.trim().to_owned();
+        }
+        if let Some(path) = config
+            .notifications
+            .url_file
+            .take()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            let url = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading notifications.url_file {}", path.display()))?;
+            config.notifications.url = url.trim().to_owned();
+        }
+        if let Some(path) = config
+            .plans
+            .translator_api_key_file
+            .take()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            let key = std::fs::read_to_string(&path).with_context(|| {
+                format!("reading plans.translator_api_key_file {}", path.display())
+            })?;
+            config.plans.translator_api_key = key.trim().to_owned();
+        }
+        for (name, file, value) in [
+            (
+                "wallet.s3_access_key_id_file",
+                config.wallet.s3_access_key_id_file.take(),
+                &mut config.wallet.s3_access_key_id,
+            ),
+            (
+                "wallet.s3_secret_access_key_file",
+                config.wallet.s3_secret_access_key_file.take(),
+                &mut config.wallet.s3_secret_access_key,
+            ),
+        ] {
+            if let Some(path) = file.filter(|p| !p.as_os_str().is_empty()) {
+                let secret = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {name} {}", path.display()))?;
+                *value = secret.trim().to_owned();
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let a = &self.auth;
+        for (name, value) in [
+            ("auth.session_idle_minutes", a.session_idle_minutes),
+            ("auth.session_absolute_hours", a.session_absolute_hours),
+            ("auth.activation_code_days", a.activation_code_days),
+            ("auth.throttle_window_minutes", a.throttle_window_minutes),
+            ("auth.login_slowdown_seconds", a.login_slowdown_seconds),
+        ] {
+            if value <= 0 {
+                bail!("{name} must be positive, not {value}");
+            }
+        }
+        for (name, value) in [
+            ("auth.activation_max_attempts", a.activation_max_attempts),
+            (
+                "auth.login_failures_per_account",
+                a.login_failures_per_account,
+            ),
+            ("auth.login_failures_per_ip", a.login_failures_per_ip),
+            ("auth.login_slowdown_after", a.login_slowdown_after),
+        ] {
+            if value == 0 {
+                bail!("{name} must be at least 1");
+            }
+        }
+        if self.catalogue.unverified_after_days < 0 {
+            bail!("catalogue.unverified_after_days must not be negative");
+        }
+        self.catalogue
+            .timezone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "catalogue.timezone: unknown time zone {:?}",
+                    self.catalogue.timezone
+                )
+            })?;
+        self.wallet_settings()?;
+        self.web_settings()?;
+        if self.server.max_body_bytes < 1024 {
+            bail!("server.max_body_bytes must be at least 1024");
+        }
+        peps_store::DatabaseUrl::new(self.database.url.clone())
+            .backend()
+            .context("database.url")?;
+        Ok(())
+    }
+
+    pub fn catalogue_settings(&self) -> peps_core::services::CatalogueSettings {
+        peps_core::services::CatalogueSettings {
+            moderation: self.catalogue.moderation,
+            unverified_after: chrono::Duration::days(self.catalogue.unverified_after_days),
+            timezone: self
+                .catalogue
+                .timezone
+                .parse()
+                .unwrap_or(chrono_tz::Europe::Paris),
+        }
+    }
+
+    /// The reference lists: built-in, with the files of `catalogue.reference_dir` replacing
+    /// theirs.
+    pub fn reference_data(&self) -> anyhow::Result<peps_core::catalogue::ReferenceData> {
+        let dir = &self.catalogue.reference_dir;
+        let mut files = Vec::new();
+        if !dir.as_os_str().is_empty() {
+            for sub in ["", "data-inclusion-v1", "labels"] {
+                let folder = dir.join(sub);
+                if !folder.is_dir() {
+                    continue;
+                }
+                for entry in std::fs::read_dir(&folder)
+                    .with_context(|| format!("reading {}", folder.display()))?
+                {
+                    let path = entry?.path();
+                    let is_data = path.extension().is_some_and(|e| e == "yml" || e == "csv");
+                    if !path.is_file() || !is_data {
+                        continue;
+                    }
+                    let name = path
+                        .strip_prefix(dir)
+                        .unwrap_or(&path)
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    let content = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    files.push((name, content));
+                }
+            }
+        }
+        peps_core::catalogue::ReferenceData::from_files(files)
+            .context("catalogue.reference_dir: invalid reference lists")
+    }
+
+    /// The step templates: built-in, with `plans.templates_dir` adding and replacing templates
+    /// and texts.
+    pub fn step_templates(&self) -> anyhow::Result<peps_core::plans::TemplateLibrary> {
+        let dir = &self.plans.templates_dir;
+        if dir.as_os_str().is_empty() {
+            return Ok(peps_core::plans::TemplateLibrary::builtin());
+        }
+        peps_core::plans::TemplateLibrary::with_overrides(dir)
+            .with_context(|| format!("plans.templates_dir ({})", dir.display()))
+    }
+
+    /// Machine translation of what workers write: none, or a LibreTranslate server.
+    pub fn translator(&self) -> anyhow::Result<std::sync::Arc<dyn peps_core::ports::Translator>> {
+        let p = &self.plans;
+        if p.translator_url.trim().is_empty() {
+            return Ok(std::sync::Arc::new(peps_core::ports::NoTranslator));
+        }
+        let key = Some(p.translator_api_key.clone()).filter(|k| !k.is_empty());
+        let translator = peps_store::translate::LibreTranslate::new(&p.translator_url, key)
+            .map_err(|e| anyhow::anyhow!("plans.translator_url: {e}"))?;
+        Ok(std::sync::Arc::new(translator))
+    }
+
+    pub fn wallet_settings(&self) -> anyhow::Result<peps_core::services::WalletSettings> {
+        use peps_core::wallet::ReferentAccess;
+        use peps_core::wallet::sniff::MediaType;
+        let w = &self.wallet;
+        if w.max_file_mb == 0 || w.quota_mb == 0 {
+            bail!("wallet.max_file_mb and wallet.quota_mb must be at least 1");
+        }
+        let mut allowed = std::collections::BTreeSet::new();
+        for t in &w.allowed_types {
+            allowed.insert(MediaType::parse(t).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "wallet.allowed_types: unknown type {t:?} (pdf, jpeg, png, webp, heic)"
+                )
+            })?);
+        }
+        if allowed.is_empty() {
+            bail!("wallet.allowed_types must name at least one type");
+        }
+        let referent_access = ReferentAccess::parse(&w.referent_access).ok_or_else(|| {
+            anyhow::anyhow!(
+                "wallet.referent_access: {:?} is not after_consent, always or never",
+                w.referent_access
+            )
+        })?;
+        let mut kinds = peps_core::wallet::document::builtin_kinds();
+        for k in &w.extra_kinds {
+            if k.is_empty() || !k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                bail!("wallet.extra_kinds: {k:?} must be lower-case letters and _");
+            }
+            if !kinds.contains(k) {
+                kinds.push(k.clone());
+            }
+        }
+        if w.reap_after_minutes < 0 {
+            bail!("wallet.reap_after_minutes must not be negative");
+        }
+        Ok(peps_core::services::WalletSettings {
+            max_file_size: w.max_file_mb * 1024 * 1024,
+            quota: w.quota_mb * 1024 * 1024,
+            allowed_types: allowed,
+            referent_access,
+            expiry_notice_days: w.expiry_notice_days,
+            kinds,
+            request_share_days: w.request_share_days.max(1),
+        })
+    }
+
+    /// The web pages' branding and templates; colours are checked for contrast here, the
+    /// templates when the server loads them.
+    pub fn web_settings(&self) -> anyhow::Result<peps_http::web::WebSettings> {
+        use peps_http::web::{Branding, Colour, FooterLink};
+        let w = &self.web;
+        let colour = |name: &str, raw: &str| {
+            Colour::parse(raw).map_err(|e| anyhow::anyhow!("web.{name}: {e}"))
+        };
+        let logo = if w.logo.as_os_str().is_empty() {
+            None
+        } else {
+            let content_type = match w
+                .logo
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("png") => "image/png",
+                Some("svg") => "image/svg+xml",
+                Some("webp") => "image/webp",
+                Some("jpg" | "jpeg") => "image/jpeg",
+                _ => bail!(
+                    "web.logo: {} is not a .png, .svg, .webp or .jpg file",
+                    w.logo.display()
+                ),
+            };
+            let bytes = std::fs::read(&w.logo)
+                .with_context(|| format!("reading web.logo {}", w.logo.display()))?;
+            Some((bytes, content_type))
+        };
+        for link in &w.footer_links {
+            if link.label.trim().is_empty() || link.url.trim().is_empty() {
+                bail!("web.footer_links: each link needs a label and a url");
+            }
+        }
+        let branding = Branding {
+            name: w.name.clone(),
+            logo,
+            logo_alt: w.logo_alt.clone(),
+            primary: colour("colour_primary", &w.colour_primary)?,
+            on_primary: colour("colour_on_primary", &w.colour_on_primary)?,
+            link: colour("colour_link", &w.colour_link)?,
+            footer_links: w
+                .footer_links
+                .iter()
+                .map(|l| FooterLink {
+                    label: l.label.clone(),
+                    url: l.url.clone(),
+                })
+                .collect(),
+            legal_notice_url: w.legal_notice_url.clone(),
+            accessibility_url: w.accessibility_url.clone(),
+        };
+        branding.check_contrast().map_err(|e| anyhow::anyhow!(e))?;
+        Ok(peps_http::web::WebSettings {
+            branding,
+            templates_dir: Some(w.templates_dir.clone()).filter(|d| !d.as_os_str().is_empty()),
+            public_url: self.server.public_url.clone(),
+        })
+    }
+
+    pub fn plan_settings(&self) -> peps_core::services::PlanSettings {
+        peps_core::services::PlanSettings {
+            due_reminder_days: self.plans.due_reminder_days,
+        }
+    }
+
+    pub fn identity_settings(&self) -> peps_core::services::IdentitySettings {
+        use chrono::Duration;
+        let a = &self.auth;
+        peps_core::services::IdentitySettings {
+            session_idle: Duration::minutes(a.session_idle_minutes),
+            session_absolute: Duration::hours(a.session_absolute_hours),
+            activation_ttl: Duration::days(a.activation_code_days),
+            activation_max_attempts: a.activation_max_attempts,
+            login_failures_per_account: a.login_failures_per_account,
+            login_failures_per_ip: a.login_failures_per_ip,
+            throttle_window: Duration::minutes(a.throttle_window_minutes),
+            login_slowdown_after: a.login_slowdown_after,
+            login_slowdown_interval: Duration::seconds(a.login_slowdown_seconds),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn defaults_load() {
+        let config = Config::load_from(None, env(&[])).unwrap();
+        assert_eq!(config.server.listen, "127.0.0.1:8080");
+        assert_eq!(config.auth.login_failures_per_account, 5);
+        assert_eq!(config.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn file_then_env_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peps.toml");
+        std::fs::write(
+            &path,
+            "[server]\nlisten = \"0.0.0.0:9000\"\n[auth]\nsession_idle_minutes = 30\n",
+        )
+        .unwrap();
+        let config = Config::load_from(
+            Some(&path),
+            env(&[
+                ("PEPS_AUTH__SESSION_IDLE_MINUTES", "45"),
+                ("PEPS_DEMO_PASSWORD", "not configuration"),
+                ("PEPS_TEST_DATABASE_URL", "postgres://x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.listen, "0.0.0.0:9000");
+        assert_eq!(config.auth.session_idle_minutes, 45);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peps.toml");
+        std::fs::write(&path, "[server]\nlisten_adress = \"0.0.0.0:9000\"\n").unwrap();
+        let err = Config::load_from(Some(&path), env(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("listen_adress"), "{err:#}");
+
+        let err = Config::load_from(None, env(&[("PEPS_SERVER__LISTN", "x")])).unwrap_err();
+        assert!(format!("{err:#}").contains("listn"), "{err:#}");
+    }
+
+    #[test]
+    fn secrets_from_files_and_never_in_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("db_url");
+        std::fs::write(&secret, "postgres://peps:hunter2-secret@db/peps\n").unwrap();
+        let config = Config::load_from(
+            None,
+            env(&[("PEPS_DATABASE__URL_FILE", secret.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.database.url,
+            "postgres://peps:hunter2-secret@db/peps"
+        );
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for (key, value) in [
+            ("PEPS_AUTH__SESSION_IDLE_MINUTES", "0"),
+            ("PEPS_DATABASE__URL", "mysql://x/y"),
+            ("PEPS_LOG__FORMAT", "xml"),
+            ("PEPS_SERVER__MAX_BODY_BYTES", "lots"),
+        ] {
+            assert!(
+                Config::load_from(None, env(&[(key, value)])).is_err(),
+                "{key}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_colour_without_enough_contrast_is_refused_at_start() {
+        let err =
+            Config::load_from(None, env(&[("PEPS_WEB__COLOUR_PRIMARY", "#ffdd00")])).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("web.colour_on_primary"), "{message}");
+        assert!(message.contains("4.5:1"), "{message}");
+        let err = Config::load_from(None, env(&[("PEPS_WEB__COLOUR_LINK", "blue")])).unwrap_err();
+        assert!(format!("{err:#}").contains("web.colour_link"), "{err:#}");
+        let err = Config::load_from(None, env(&[("PEPS_WEB__COLOR_LINK", "#000000")])).unwrap_err();
+        assert!(format!("{err:#}").contains("color_link"), "{err:#}");
+    }
+
+    #[test]
+    fn footer_links_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peps.toml");
+        std::fs::write(
+            &path,
+            "[web]\nname = \"Yonne\"\nfooter_links = [{ label = \"Contact\", url = \"https://example.fr/contact\" }]\n",
+        )
+        .unwrap();
+        let config = Config::load_from(Some(&path), env(&[])).unwrap();
+        let web = config.web_settings().unwrap();
+        assert_eq!(web.branding.name, "Yonne");
+        assert_eq!(web.branding.footer_links[0].label, "Contact");
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        assert!(Config::load_from(Some(Path::new("/nonexistent/peps.toml")), env(&[])).is_err());
+    }
+}

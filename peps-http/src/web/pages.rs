@@ -1,0 +1,972 @@
+//! The page handlers: read the request, call one use case, render a template.
+
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::web::{Data, Form, Path, Query};
+use poem::{Request, Response, Route, get, handler};
+use serde::Deserialize;
+
+use super::views::{self, *};
+use super::visit::{self, Visit};
+use super::{JS, Site};
+use crate::auth::client_info;
+use crate::state::AppState;
+use peps_core::CoreError;
+use peps_core::catalogue::ListKind;
+use peps_core::catalogue::search::{Near, OpenAt, SearchQuery, Sort};
+use peps_core::domain::{Language, OfferId, OrganisationId};
+use peps_core::i18n;
+
+pub fn language_routes() -> Route {
+    Route::new()
+        .at("/", get(home))
+        .at("/search", get(search))
+        .at("/offers/:id", get(offer))
+        .at("/sign-in", get(sign_in_form).post(sign_in))
+        .at("/activate", get(activate_form).post(activate))
+        .at("/account", get(account))
+        .at("/sign-out", poem::post(sign_out))
+        .at("/sign-out-everywhere", poem::post(sign_out_everywhere))
+        .at("/languages", get(languages))
+        .at("/legal", get(legal))
+        .at("/accessibility", get(accessibility))
+}
+
+fn site(state: &AppState) -> &Site {
+    &state.settings.site
+}
+
+fn redirect(to: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to)
+        .finish()
+}
+
+/// The path of this request below its language prefix, with its query: where the language
+/// links lead in another language.
+fn here(req: &Request, lang: &Language) -> String {
+    let path = req.uri().path();
+    let rest = path
+        .strip_prefix(&format!("/{}", lang.code()))
+        .unwrap_or(path);
+    let rest = if rest.is_empty() { "/" } else { rest };
+    match req.uri().query() {
+        Some(q) if !q.is_empty() => format!("{rest}?{q}"),
+        _ => rest.to_owned(),
+    }
+}
+
+fn t(key: &str, lang: &Language) -> String {
+    i18n::text(key, lang.code())
+}
+
+fn error_page(
+    state: &AppState,
+    req: &Request,
+    lang: &Language,
+    visit: &Visit,
+    status: StatusCode,
+    message: String,
+) -> Response {
+    site(state).page(
+        status,
+        "error.html",
+        lang,
+        &here(req, lang),
+        &t("web.error.title", lang),
+        visit,
+        &ErrorPage {
+            status: status.as_u16(),
+            message,
+        },
+    )
+}
+
+fn core_error_page(
+    state: &AppState,
+    req: &Request,
+    lang: &Language,
+    visit: &Visit,
+    err: &CoreError,
+) -> Response {
+    let status = match err {
+        CoreError::NotFound => StatusCode::NOT_FOUND,
+        CoreError::Denied => StatusCode::FORBIDDEN,
+        CoreError::Invalid(_) | CoreError::InvalidFields(_) => StatusCode::BAD_REQUEST,
+        CoreError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        CoreError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    if matches!(err, CoreError::Store(_)) {
+        tracing::warn!(error = %err, "store error on a page");
+    }
+    error_page(
+        state,
+        req,
+        lang,
+        visit,
+        status,
+        i18n::error_message(err.code(), lang.code()),
+    )
+}
+
+fn csrf_refused(state: &AppState, req: &Request, lang: &Language, visit: &Visit) -> Response {
+    error_page(
+        state,
+        req,
+        lang,
+        visit,
+        StatusCode::FORBIDDEN,
+        t("web.error.csrf", lang),
+    )
+}
+
+// ---------------------------------------------------------------- static files and `/`
+
+#[handler]
+pub async fn root(req: &Request, state: Data<&AppState>) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let lang = match &visit.viewer {
+        Some(v) => v.account.language.clone(),
+        None => Language::negotiate(
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        ),
+    };
+    let mut resp = redirect(&format!("/{}/", lang.code()));
+    resp.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    resp
+}
+
+fn asset(body: Vec<u8>, content_type: &str) -> Response {
+    Response::builder()
+        .content_type(content_type)
+        .header(header::CACHE_CONTROL, "public, max-age=86400")
+        .body(body)
+}
+
+#[handler]
+pub fn css(state: Data<&AppState>) -> Response {
+    asset(
+        site(&state).css.clone().into_bytes(),
+        "text/css; charset=utf-8",
+    )
+}
+
+#[handler]
+pub fn js() -> Response {
+    asset(JS.as_bytes().to_vec(), "text/javascript; charset=utf-8")
+}
+
+#[handler]
+pub fn logo(state: Data<&AppState>) -> Response {
+    match &site(&state).branding.logo {
+        Some((bytes, content_type)) => asset(bytes.clone(), content_type),
+        None => Response::builder().status(StatusCode::NOT_FOUND).finish(),
+    }
+}
+
+// ---------------------------------------------------------------- catalogue
+
+const RADII: [&str; 5] = ["2", "5", "10", "20", "50"];
+const DEFAULT_RADIUS: &str = "10";
+
+fn options(state: &AppState, lang: &Language, form: &SearchForm) -> SearchOptions {
+    let reference = state.catalogue.reference();
+    let list = |kind: ListKind, selected: &str| -> Vec<Opt> {
+        reference
+            .codes(kind)
+            .iter()
+            .map(|code| Opt {
+                label: reference.label(kind, code, lang.code()).text.to_owned(),
+                selected: code == selected,
+                code: code.clone(),
+            })
+            .collect()
+    };
+    SearchOptions {
+        themes: list(ListKind::Themes, &form.theme),
+        topics: list(ListKind::TopicCategories, &form.topic),
+        audiences: list(ListKind::Audiences, &form.audience),
+        costs: list(ListKind::Costs, &form.cost),
+        radii: RADII
+            .iter()
+            .map(|r| Opt {
+                code: (*r).to_owned(),
+                label: i18n::text_with("web.results.distance", lang.code(), &[("km", r)]),
+                selected: *r == form.radius,
+            })
+            .collect(),
+        communes: views::communes().iter().map(|c| c.name.clone()).collect(),
+    }
+}
+
+#[handler]
+async fn home(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let reference = state.catalogue.reference();
+    let page = HomePage {
+        themes: reference
+            .themes()
+            .iter()
+            .map(|theme| ThemeLink {
+                label: reference
+                    .label(ListKind::Themes, &theme.code, lang.code())
+                    .text
+                    .to_owned(),
+                url: format!("/{}/search?theme={}", lang.code(), encode(&theme.code)),
+            })
+            .collect(),
+        options: options(
+            &state,
+            &lang,
+            &SearchForm {
+                radius: DEFAULT_RADIUS.to_owned(),
+                ..SearchForm::default()
+            },
+        ),
+    };
+    site(&state).page(
+        StatusCode::OK,
+        "home.html",
+        &lang,
+        &here(req, &lang),
+        "",
+        &visit,
+        &page,
+    )
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct SearchParams {
+    q: Option<String>,
+    commune: Option<String>,
+    radius: Option<String>,
+    theme: Option<String>,
+    topic: Option<String>,
+    audience: Option<String>,
+    cost: Option<String>,
+    open_now: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn search_url(lang: &Language, form: &SearchForm, cursor: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    for (name, value) in [
+        ("q", &form.q),
+        ("commune", &form.commune),
+        ("radius", &form.radius),
+        ("theme", &form.theme),
+        ("topic", &form.topic),
+        ("audience", &form.audience),
+        ("cost", &form.cost),
+    ] {
+        if !value.is_empty() {
+            parts.push(format!("{name}={}", encode(value)));
+        }
+    }
+    if form.open_now {
+        parts.push("open_now=1".to_owned());
+    }
+    if let Some(c) = cursor {
+        parts.push(format!("cursor={}", encode(c)));
+    }
+    format!("/{}/search?{}", lang.code(), parts.join("&"))
+}
+
+fn field_of(code: &str) -> &'static str {
+    match code {
+        c if c.starts_with("search.text") => "q",
+        c if c.starts_with("search.radius") || c.starts_with("search.point") => "commune",
+        _ => "q",
+    }
+}
+
+#[handler]
+async fn search(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    params: Query<SearchParams>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let p = params.0;
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).unwrap_or_default();
+    let radius = clean(p.radius);
+    let form = SearchForm {
+        q: clean(p.q),
+        commune: clean(p.commune),
+        radius: if RADII.contains(&radius.as_str()) {
+            radius
+        } else {
+            DEFAULT_RADIUS.to_owned()
+        },
+        theme: clean(p.theme),
+        topic: clean(p.topic),
+        audience: clean(p.audience),
+        cost: clean(p.cost),
+        open_now: p.open_now.is_some_and(|v| !v.is_empty()),
+    };
+    let mut errors = Vec::new();
+    let near = if form.commune.is_empty() {
+        None
+    } else {
+        match views::find_commune(&form.commune) {
+            Some(c) => Some(Near {
+                latitude: c.latitude,
+                longitude: c.longitude,
+                radius_km: form.radius.parse().unwrap_or(10.0),
+            }),
+            None => {
+                errors.push(FieldError {
+                    field: "commune".to_owned(),
+                    message: i18n::text_with(
+                        "web.search.commune_unknown",
+                        lang.code(),
+                        &[("name", &form.commune)],
+                    ),
+                });
+                None
+            }
+        }
+    };
+    let one = |v: &str| {
+        if v.is_empty() {
+            Vec::new()
+        } else {
+            vec![v.to_owned()]
+        }
+    };
+    let query = SearchQuery {
+        text: Some(form.q.clone()).filter(|q| !q.is_empty()),
+        themes: one(&form.theme),
+        topics: one(&form.topic),
+        audiences: one(&form.audience),
+        costs: one(&form.cost),
+        service_types: Vec::new(),
+        reception_modes: Vec::new(),
+        languages: Vec::new(),
+        sort: if near.is_some() && form.q.is_empty() {
+            Sort::Distance
+        } else {
+            Sort::Relevance
+        },
+        near,
+        communes: Vec::new(),
+        departements: Vec::new(),
+        eligible_commune: None,
+        open: form.open_now.then_some(OpenAt::Now),
+        cursor: p.cursor.filter(|c| !c.is_empty()),
+        limit: 20,
+    };
+    let has_cursor = query.cursor.is_some();
+    let mut page = ResultsPage {
+        options: options(&state, &lang, &form),
+        form,
+        errors,
+        total: None,
+        cards: Vec::new(),
+        next_url: None,
+        first_url: None,
+    };
+    if page.errors.is_empty() {
+        match super::search::search(&state, &query, &lang).await {
+            Ok(results) => {
+                let ctx = context(&state, &lang);
+                page.total = Some(results.total);
+                page.cards = results
+                    .hits
+                    .iter()
+                    .map(|hit| views::card(&hit.offer, hit.distance_km, &ctx))
+                    .collect();
+                page.next_url = results
+                    .next_cursor
+                    .as_deref()
+                    .map(|c| search_url(&lang, &page.form, Some(c)));
+                page.first_url = has_cursor.then(|| search_url(&lang, &page.form, None));
+            }
+            Err(CoreError::Invalid(v)) => page.errors.push(FieldError {
+                field: field_of(v.code).to_owned(),
+                message: i18n::error_message(v.code, lang.code()),
+            }),
+            Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+        }
+    }
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let title = if page.errors.is_empty() {
+        t("web.results.title", &lang)
+    } else {
+        format!(
+            "{} {}",
+            t("web.form.error_prefix", &lang),
+            t("web.results.title", &lang)
+        )
+    };
+    site(&state).page(
+        status,
+        "results.html",
+        &lang,
+        &here(req, &lang),
+        &title,
+        &visit,
+        &page,
+    )
+}
+
+fn context<'a>(state: &'a AppState, lang: &'a Language) -> views::Context<'a> {
+    views::Context {
+        reference: state.catalogue.reference(),
+        language: lang,
+        now: state.catalogue.now(),
+        local_now: state.catalogue.local_now(),
+        grace: state.catalogue.settings().unverified_after,
+    }
+}
+
+#[handler]
+async fn offer(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    id: Path<String>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let Ok(id) = uuid::Uuid::parse_str(&id.0) else {
+        return core_error_page(&state, req, &lang, &visit, &CoreError::NotFound);
+    };
+    let actor = visit.viewer.as_ref().map(|v| &v.actor);
+    let offer = match state.catalogue.offer(actor, OfferId(id)).await {
+        Ok(offer) => offer,
+        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    };
+    // The offerer's other published offers; a failure here only hides that list.
+    let others = state
+        .catalogue
+        .organisation_offers(
+            None,
+            OrganisationId(offer.organisation_id.0),
+            &[peps_core::catalogue::offer::OfferStatus::Published],
+        )
+        .await
+        .unwrap_or_default();
+    let page = views::offer_page(&offer, &others, &context(&state, &lang));
+    site(&state).page(
+        StatusCode::OK,
+        "offer.html",
+        &lang,
+        &here(req, &lang),
+        &page.title.clone(),
+        &visit,
+        &page,
+    )
+}
+
+// ---------------------------------------------------------------- sign-in and activation
+
+#[derive(Debug, Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+    csrf: Option<String>,
+}
+
+fn sign_in_page(
+    state: &AppState,
+    req: &Request,
+    lang: &Language,
+    visit: &Visit,
+    template: &str,
+    page: &SignInPage,
+) -> Response {
+    let (status, title_key) = match template {
+        "activate.html" => (StatusCode::OK, "web.activate.title"),
+        _ => (StatusCode::OK, "web.sign_in.title"),
+    };
+    let mut title = t(title_key, lang);
+    let status = if page.errors.is_empty() {
+        status
+    } else {
+        title = format!("{} {title}", t("web.form.error_prefix", lang));
+        StatusCode::BAD_REQUEST
+    };
+    site(state).page(
+        status,
+        template,
+        lang,
+        &here(req, lang),
+        &title,
+        visit,
+        page,
+    )
+}
+
+#[handler]
+async fn sign_in_form(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
+    let visit = Visit::of(req, &state).await;
+    sign_in_page(
+        &state,
+        req,
+        &lang,
+        &visit,
+        "sign_in.html",
+        &SignInPage::default(),
+    )
+}
+
+#[handler]
+async fn activate_form(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
+    let visit = Visit::of(req, &state).await;
+    sign_in_page(
+        &state,
+        req,
+        &lang,
+        &visit,
+        "activate.html",
+        &SignInPage::default(),
+    )
+}
+
+fn required(errors: &mut Vec<FieldError>, field: &str, value: &str, lang: &Language) {
+    if value.trim().is_empty() {
+        errors.push(FieldError {
+            field: field.to_owned(),
+            message: t(&format!("web.form.{field}_required"), lang),
+        });
+    }
+}
+
+/// Which field an identity error belongs beside.
+fn identity_field(code: &str) -> &'static str {
+    match code {
+        "auth.activation_code_invalid" => "code",
+        c if c.starts_with("account.password") => "password",
+        _ => "login",
+    }
+}
+
+/// Signed in: a new session cookie (never the one the browser came with), a new CSRF cookie,
+/// and the session the browser held before, if any, ended.
+async fn signed_in(
+    state: &AppState,
+    lang: &Language,
+    visit: &Visit,
+    outcome: peps_core::services::LoginOutcome,
+) -> Response {
+    if let Some(old) = &visit.viewer {
+        let _ = state.identity.logout(old.session).await;
+    }
+    let mut resp = redirect(&format!("/{}/account", lang.code()));
+    let site = site(state);
+    site.set_cookie(&mut resp, visit::SESSION_COOKIE, outcome.token.expose());
+    site.set_cookie(&mut resp, visit::CSRF_COOKIE, &visit::random_token());
+    resp
+}
+
+#[handler]
+async fn sign_in(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    form: Form<SignInForm>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let form = form.0;
+    if !visit.csrf_ok(form.csrf.as_deref()) {
+        return csrf_refused(&state, req, &lang, &visit);
+    }
+    let mut page = SignInPage {
+        login: form.login.trim().to_owned(),
+        ..SignInPage::default()
+    };
+    required(&mut page.errors, "login", &form.login, &lang);
+    required(&mut page.errors, "password", &form.password, &lang);
+    if page.errors.is_empty() {
+        let client = client_info(req, &state);
+        match state
+            .identity
+            .login(form.login.trim(), &form.password, &client)
+            .await
+        {
+            Ok(outcome) => return signed_in(&state, &lang, &visit, outcome).await,
+            Err(err) => page.errors.push(FieldError {
+                field: identity_field(err.code()).to_owned(),
+                message: i18n::error_message(err.code(), lang.code()),
+            }),
+        }
+    }
+    sign_in_page(&state, req, &lang, &visit, "sign_in.html", &page)
+}
+
+#[handler]
+async fn activate(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    form: Form<SignInForm>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let form = form.0;
+    if !visit.csrf_ok(form.csrf.as_deref()) {
+        return csrf_refused(&state, req, &lang, &visit);
+    }
+    let mut page = SignInPage {
+        login: form.login.trim().to_owned(),
+        code: form.code.trim().to_owned(),
+        ..SignInPage::default()
+    };
+    required(&mut page.errors, "login", &form.login, &lang);
+    required(&mut page.errors, "code", &form.code, &lang);
+    required(&mut page.errors, "password", &form.password, &lang);
+    if page.errors.is_empty() {
+        let client = client_info(req, &state);
+        match state
+            .identity
+            .activate(form.login.trim(), &form.code, &form.password, &client)
+            .await
+        {
+            Ok(outcome) => return signed_in(&state, &lang, &visit, outcome).await,
+            Err(err) => page.errors.push(FieldError {
+                field: identity_field(err.code()).to_owned(),
+                message: i18n::error_message(err.code(), lang.code()),
+            }),
+        }
+    }
+    sign_in_page(&state, req, &lang, &visit, "activate.html", &page)
+}
+
+#[handler]
+async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let Some(viewer) = &visit.viewer else {
+        return redirect(&format!("/{}/sign-in", lang.code()));
+    };
+    let page = AccountPage {
+        name: viewer.account.display_name.as_str().to_owned(),
+        login: viewer.account.login.as_str().to_owned(),
+    };
+    site(&state).page(
+        StatusCode::OK,
+        "account.html",
+        &lang,
+        &here(req, &lang),
+        &t("web.account.title", &lang),
+        &visit,
+        &page,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfOnly {
+    csrf: Option<String>,
+}
+
+async fn end_sessions(
+    req: &Request,
+    state: &AppState,
+    lang: &Language,
+    form: CsrfOnly,
+    everywhere: bool,
+) -> Response {
+    let visit = Visit::of(req, state).await;
+    if !visit.csrf_ok(form.csrf.as_deref()) {
+        return csrf_refused(state, req, lang, &visit);
+    }
+    if let Some(viewer) = &visit.viewer {
+        let ended = if everywhere {
+            state
+                .identity
+                .logout_everywhere(&viewer.actor)
+                .await
+                .map(|_| ())
+        } else {
+            state.identity.logout(viewer.session).await
+        };
+        if let Err(err) = ended {
+            return core_error_page(state, req, lang, &visit, &err);
+        }
+    }
+    let mut resp = redirect(&format!("/{}/", lang.code()));
+    let site = site(state);
+    site.set_cookie(&mut resp, visit::SESSION_COOKIE, "");
+    site.set_cookie(&mut resp, visit::CSRF_COOKIE, &visit::random_token());
+    resp
+}
+
+#[handler]
+async fn sign_out(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    form: Form<CsrfOnly>,
+) -> Response {
+    end_sessions(req, &state, &lang, form.0, false).await
+}
+
+#[handler]
+async fn sign_out_everywhere(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    form: Form<CsrfOnly>,
+) -> Response {
+    end_sessions(req, &state, &lang, form.0, true).await
+}
+
+// ---------------------------------------------------------------- languages and legal pages
+
+#[derive(Debug, Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+/// Every language, in its own name, each leading to the same page in that language.
+pub fn languages_page(lang: &Language, back: &str) -> LanguagesPage {
+    LanguagesPage {
+        languages: Language::all()
+            .iter()
+            .map(|info| LanguageLink {
+                code: info.code.clone(),
+                native: info.native_name.clone(),
+                dir: match info.direction {
+                    peps_core::domain::Direction::Rtl => "rtl",
+                    peps_core::domain::Direction::Ltr => "ltr",
+                },
+                url: format!("/{}{back}", info.code),
+                current: info.code == lang.code(),
+            })
+            .collect(),
+    }
+}
+
+#[handler]
+async fn languages(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    back: Query<Back>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    // Only a path of this site: never a link elsewhere.
+    let back = back
+        .0
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    site(&state).page(
+        StatusCode::OK,
+        "languages.html",
+        &lang,
+        &here(req, &lang),
+        &t("web.languages.title", &lang),
+        &visit,
+        &languages_page(&lang, &back),
+    )
+}
+
+async fn plain_page(
+    req: &Request,
+    state: &AppState,
+    lang: &Language,
+    template: &str,
+    title_key: &str,
+) -> Response {
+    let visit = Visit::of(req, state).await;
+    site(state).page(
+        StatusCode::OK,
+        template,
+        lang,
+        &here(req, lang),
+        &t(title_key, lang),
+        &visit,
+        &(),
+    )
+}
+
+#[handler]
+async fn legal(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
+    plain_page(req, &state, &lang, "legal.html", "web.legal.title").await
+}
+
+#[handler]
+async fn accessibility(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
+    plain_page(
+        req,
+        &state,
+        &lang,
+        "accessibility.html",
+        "web.accessibility.title",
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- sample data for the tests
+
+fn sample_options(lang: &Language) -> SearchOptions {
+    let opt = |code: &str, label: &str, selected: bool| Opt {
+        code: code.to_owned(),
+        label: label.to_owned(),
+        selected,
+    };
+    let _ = lang;
+    SearchOptions {
+        themes: vec![
+            opt("se-loger", "Se loger", true),
+            opt("se-nourrir", "Se nourrir", false),
+        ],
+        topics: vec![opt("logement-hebergement", "Logement", false)],
+        audiences: vec![opt("familles", "Familles", false)],
+        costs: vec![opt("gratuit", "Gratuit", false)],
+        radii: vec![opt("10", "10 km", true)],
+        communes: vec!["Auxerre".to_owned(), "Sens".to_owned()],
+    }
+}
+
+pub fn sample_home(lang: &Language) -> HomePage {
+    HomePage {
+        themes: vec![ThemeLink {
+            label: "Se loger".to_owned(),
+            url: format!("/{}/search?theme=se-loger", lang.code()),
+        }],
+        options: sample_options(lang),
+    }
+}
+
+fn sample_card(lang: &Language) -> Card {
+    Card {
+        url: format!("/{}/offers/1", lang.code()),
+        title: "Épicerie solidaire".to_owned(),
+        title_lang: "fr".to_owned(),
+        title_dir: "ltr",
+        summary: Some("Produits à petit prix.".to_owned()),
+        organisation: "CCAS d'Auxerre".to_owned(),
+        place: Some("Auxerre".to_owned()),
+        distance: Some(views::distance(2.4, lang.code())),
+        open: Some(OpenState {
+            kind: "open",
+            text: "Ouvert, ferme à 17:00".to_owned(),
+        }),
+        change: Some("Fermé le 24 décembre".to_owned()),
+        freshness: Some("Non vérifiée depuis le 01/01/2026".to_owned()),
+    }
+}
+
+pub fn sample_results(lang: &Language) -> ResultsPage {
+    ResultsPage {
+        form: SearchForm {
+            q: "épicerie".to_owned(),
+            commune: "Auxerre".to_owned(),
+            radius: "10".to_owned(),
+            open_now: true,
+            ..SearchForm::default()
+        },
+        options: sample_options(lang),
+        errors: vec![FieldError {
+            field: "commune".to_owned(),
+            message: "Commune inconnue".to_owned(),
+        }],
+        total: Some(1),
+        cards: vec![sample_card(lang)],
+        next_url: Some(format!("/{}/search?cursor=x", lang.code())),
+        first_url: Some(format!("/{}/search", lang.code())),
+    }
+}
+
+pub fn sample_offer(lang: &Language) -> OfferPage {
+    let link = |url: &str, text: &str| LinkView {
+        url: url.to_owned(),
+        text: text.to_owned(),
+    };
+    OfferPage {
+        title: "Épicerie solidaire".to_owned(),
+        content_lang: "fr".to_owned(),
+        content_dir: "ltr",
+        machine: true,
+        fallback: true,
+        original_url: "/fr/offers/1".to_owned(),
+        organisation: "CCAS d'Auxerre".to_owned(),
+        summary: Some("Produits à petit prix.".to_owned()),
+        paragraphs: vec!["Sur orientation d'un travailleur social.".to_owned()],
+        theme: "Se nourrir".to_owned(),
+        audiences: vec!["Familles".to_owned()],
+        audience_details: Some("Habitants d'Auxerre".to_owned()),
+        cost: Some("Gratuit".to_owned()),
+        cost_details: Some("Participation de 10 %".to_owned()),
+        access_conditions: Some("Sur rendez-vous".to_owned()),
+        places: vec![PlaceView {
+            lines: vec!["12 rue de Paris".to_owned(), "89000 Auxerre".to_owned()],
+            osm_url: Some("https://www.openstreetmap.org/?mlat=47.8&mlon=3.57".to_owned()),
+        }],
+        hours: vec![
+            HoursRow {
+                day: t("web.day.mo", lang),
+                today: true,
+                times: Some("09:00–12:00".to_owned()),
+            },
+            HoursRow {
+                day: t("web.day.su", lang),
+                today: false,
+                times: None,
+            },
+        ],
+        hours_notes: vec!["sur rendez-vous".to_owned()],
+        open: Some(OpenState {
+            kind: "closed",
+            text: t("web.open.closed_today", lang),
+        }),
+        changes: vec![ChangeView {
+            from: "24/12/2026".to_owned(),
+            to: "26/12/2026".to_owned(),
+            closed: true,
+            message: "Fermeture de fin d'année".to_owned(),
+        }],
+        phone: Some(link("tel:+33386000000", "03 86 00 00 00")),
+        email: Some(link("mailto:contact@example.org", "contact@example.org")),
+        website: Some(link("https://example.org", "example.org")),
+        accessibility: vec![Labelled {
+            label: t("web.offer.access.step_free", lang),
+            value: t("web.yes", lang),
+        }],
+        acceslibre_url: Some("https://acceslibre.beta.gouv.fr/".to_owned()),
+        others: vec![link("/fr/offers/2", "Aide alimentaire")],
+        freshness: Some("Non vérifiée".to_owned()),
+        verified_on: "01/01/2026".to_owned(),
+    }
+}
+
+pub fn sample_sign_in(_lang: &Language) -> SignInPage {
+    SignInPage {
+        login: "marie.dupont.0042".to_owned(),
+        code: "K7M3Q-9XH2W".to_owned(),
+        errors: vec![FieldError {
+            field: "password".to_owned(),
+            message: "Mot de passe incorrect".to_owned(),
+        }],
+        notice: None,
+    }
+}

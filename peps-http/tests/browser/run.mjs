@@ -1,0 +1,148 @@
+// Drives Debian's headless Chromium over PEPS's pages (started by tests/http/browser.rs):
+// axe-core with the WCAG 2.1 A and AA rules on every page in six languages, the keyboard
+// path from the home page to an offer's phone number, search and sign-in with JavaScript
+// off, and no horizontal scrolling at 320 CSS px. Prints a JSON report; exits 1 on failure.
+//
+//   node run.mjs <base-url> <offer-id> <login> <password> [screenshot-dir]
+import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve("axe-core/axe.min.js");
+const [base, offerId, login, password, shots] = process.argv.slice(2);
+const LANGS = ["fr", "fr-x-falc", "en", "ar", "uk", "ps"];
+const failures = [];
+const fail = (what) => failures.push(what);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+  // launch() runs Chromium on a fresh temporary profile (its own --user-data-dir), removed after.
+});
+
+function pages(lang) {
+  return [
+    `/${lang}/`,
+    `/${lang}/search?q=&commune=Auxerre&radius=10`,
+    `/${lang}/search?commune=Nulle-part`,
+    `/${lang}/offers/${offerId}`,
+    `/${lang}/sign-in`,
+    `/${lang}/activate`,
+    `/${lang}/languages?back=/`,
+    `/${lang}/accessibility`,
+    `/${lang}/legal`,
+  ];
+}
+
+// axe: injected past the page's CSP (bypassCSP), which the pages themselves never need.
+const axeContext = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+let checked = 0;
+for (const lang of LANGS) {
+  for (const path of pages(lang)) {
+    const page = await axeContext.newPage();
+    const resp = await page.goto(base + path);
+    if (!resp || resp.status() >= 500) fail(`${path}: status ${resp && resp.status()}`);
+    await page.addScriptTag({ path: axePath });
+    const result = await page.evaluate(async () =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+    );
+    for (const v of result.violations) {
+      fail(`axe ${path}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+    }
+    checked++;
+    await page.close();
+  }
+}
+await axeContext.close();
+
+// Keyboard only, from the home page to an offer's phone number.
+const kb = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const page = await kb.newPage();
+await page.goto(`${base}/fr/`);
+const focused = () => page.evaluate(() => {
+  const el = document.activeElement;
+  const style = el ? getComputedStyle(el) : null;
+  return el ? { tag: el.tagName, cls: el.className, href: el.getAttribute("href") || "", id: el.id,
+    outline: style.outlineStyle, shadow: style.boxShadow } : null;
+});
+async function tabUntil(pred, what) {
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press("Tab");
+    const f = await focused();
+    if (f && f.tag !== "BODY" && f.outline === "none" && f.shadow === "none") fail(`keyboard: no visible focus on ${f.tag}.${f.cls} ${f.href}`);
+    if (f && pred(f)) return f;
+  }
+  fail(`keyboard: never reached ${what}`);
+  return null;
+}
+await page.keyboard.press("Tab");
+const first = await focused();
+if (!first || first.cls !== "skip") fail(`keyboard: the first stop is ${JSON.stringify(first)}, not the skip link`);
+const second = await tabUntil(() => true, "the language switcher");
+if (!second || second.cls !== "language") fail(`keyboard: the second stop is ${JSON.stringify(second)}, not the language switcher`);
+if (await tabUntil((f) => f.href.includes("/fr/search?theme="), "a theme")) {
+  await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  if (await tabUntil((f) => f.href.includes("/fr/offers/"), "an offer")) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    const phone = await tabUntil((f) => f.cls === "phone", "the phone number");
+    if (phone && !phone.href.startsWith("tel:")) fail(`keyboard: phone link is ${phone.href}`);
+  }
+}
+await kb.close();
+
+// JavaScript off: search from the home page and sign in.
+const nojs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 360, height: 780 } });
+const p2 = await nojs.newPage();
+await p2.goto(`${base}/fr/`);
+await p2.fill("#q", "alimentaire");
+await Promise.all([p2.waitForNavigation(), p2.click("form.search button[type=submit]")]);
+if (!p2.url().includes("/fr/search?q=alimentaire")) fail(`no-JS search landed on ${p2.url()}`);
+if (!(await p2.content()).includes("/fr/offers/")) fail("no-JS search found nothing");
+await p2.goto(`${base}/fr/sign-in`);
+await p2.fill("#login", login);
+await p2.fill("#password", "not the password");
+await Promise.all([p2.waitForNavigation(), p2.click("main button[type=submit]")]);
+if ((await p2.locator(".error-summary a[href='#login']").count()) !== 1) fail("no-JS sign-in: no error summary linked to the field");
+await p2.fill("#password", password);
+await Promise.all([p2.waitForNavigation(), p2.click("main button[type=submit]")]);
+if (!p2.url().endsWith("/fr/account")) fail(`no-JS sign-in landed on ${p2.url()}`);
+await nojs.close();
+
+// 320 CSS px (a 640 px window at 200 % zoom): nothing scrolls sideways.
+const narrow = await browser.newContext({ viewport: { width: 320, height: 640 }, deviceScaleFactor: 2 });
+for (const lang of ["fr", "ar"]) {
+  for (const path of pages(lang)) {
+    const p = await narrow.newPage();
+    await p.goto(base + path);
+    const [scroll, client] = await p.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    if (scroll > client) fail(`320px: ${path} scrolls sideways (${scroll} > ${client})`);
+    await p.close();
+  }
+}
+await narrow.close();
+
+// Screenshots for docs/screenshots/ (desktop 1280 px and phone 360 px, fr and ar).
+if (shots) {
+  for (const [name, width, height] of [["desktop", 1280, 900], ["phone", 360, 780]]) {
+    const ctx = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+    for (const lang of ["fr", "ar"]) {
+      for (const [label, path] of [["home", `/${lang}/`], ["results", `/${lang}/search?q=&commune=Auxerre&radius=10`], ["offer", `/${lang}/offers/${offerId}`], ["activate", `/${lang}/activate`]]) {
+        const p = await ctx.newPage();
+        await p.goto(base + path);
+        await p.screenshot({ path: join(shots, `${label}-${lang}-${name}.png`), fullPage: true });
+        await p.close();
+      }
+    }
+    await ctx.close();
+  }
+}
+
+await browser.close();
+console.log(JSON.stringify({ pages_checked_with_axe: checked, failures }, null, 2));
+process.exit(failures.length ? 1 : 0);

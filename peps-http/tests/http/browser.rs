@@ -1,0 +1,98 @@
+//! The pages in a real browser: a real server on 127.0.0.1:0, driven by Debian's headless
+//! Chromium through tests/browser/run.mjs (axe-core on every page in fr, fr-x-falc, en, ar, uk
+//! and ps; keyboard path; JavaScript off; 320 px). Without Chromium, node or the npm packages
+//! (`npm ci` in peps-http/tests/browser) the test says so and passes, unless `CI` is set.
+//!
+//! `PEPS_SCREENSHOTS=docs/screenshots` also writes the main pages' screenshots there.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::support::*;
+use super::web::{food_bank, publish};
+
+fn missing_tools(dir: &Path) -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!(
+            "no Chromium at {chromium} (apt-get install chromium)"
+        ));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("no node (apt-get install nodejs)".into());
+    }
+    if !dir.join("node_modules/axe-core").exists()
+        || !dir.join("node_modules/playwright-core").exists()
+    {
+        return Some(format!(
+            "no npm packages in {} (run `npm ci` there)",
+            dir.display()
+        ));
+    }
+    None
+}
+
+#[tokio::test]
+async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if let Some(missing) = missing_tools(&dir) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "browser tests are required in CI: {missing}"
+        );
+        eprintln!("SKIPPED browser tests: {missing}");
+        return;
+    }
+    let app = TestApp::new(backends()[0]).await;
+    let cast = Cast::new(&app).await;
+    let offer = publish(&app, &cast.member_x.1, cast.org_x.0, food_bank()).await;
+    let mut other = food_bank();
+    other["title"] = serde_json::json!("Épicerie solidaire");
+    other["opening_hours"] = serde_json::json!("Tu,Th 14:00-18:00");
+    publish(&app, &cast.member_x.1, cast.org_x.0, other).await;
+    // A Monday, 10:00 in Paris: the food bank is open.
+    use chrono::TimeZone;
+    app.clock
+        .set(chrono::Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(peps_http::serve_tcp(listener, app.state.clone(), async {
+        let _ = stopped.await;
+    }));
+
+    let mut args = vec![
+        "run.mjs".to_owned(),
+        base,
+        offer,
+        "member.x@test.peps".to_owned(),
+        PASSWORD.to_owned(),
+    ];
+    if let Some(shots) = std::env::var_os("PEPS_SCREENSHOTS") {
+        let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(shots);
+        std::fs::create_dir_all(&shots).unwrap();
+        args.push(shots.to_string_lossy().into_owned());
+    }
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let _ = stop.send(());
+    let _ = server.await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "browser checks failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("\"pages_checked_with_axe\": 54"),
+        "{stdout}"
+    );
+}

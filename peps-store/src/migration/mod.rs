@@ -1,0 +1,33 @@
+//! Schema migrations, written with sea-query's builder so one definition serves SQLite and
+//! PostgreSQL. Never edit a released migration: add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m2026_11_22_000001_identity;
+mod m2026_11_22_000002_catalogue;
+mod m2026_11_22_000003_exchange;
+mod m2026_11_22_000004_plans;
+mod m2026_11_23_000005_wallet;
+mod m2026_12_02_000006_paths_to_papers;
+mod m2026_12_02_000007_lean_step_texts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m2026_11_22_000001_identity::Migration),
+            Box::new(m2026_11_22_000002_catalogue::Migration),
+            Box::new(m2026_11_22_000003_exchange::Migration),
+            Box::new(m2026_11_22_000004_plans::Migration),
+            Box::new(m2026_11_23_000005_wallet::Migration),
+            Box::new(m2026_12_02_000006_paths_to_papers::Migration),
+            Box::new(m2026_12_02_000007_lean_step_texts::Migration),
+        ]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "peps_migrations".into_iden()
+    }
+}
