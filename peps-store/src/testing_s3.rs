@@ -3,7 +3,7 @@
 //!
 //! ```ignore
 //! let server = peps_store::testing_s3::S3TestServer::start().await;
-//! peps_core::testing::blob_conformance::run(&*server.blob_store().await).await;
+//! peps_core::testing::conformance::blobs::run(&*server.blob_store().await).await;
 //! ```
 
 use hyper_util::rt::{TokioExecutor, TokioIo};

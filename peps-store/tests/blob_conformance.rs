@@ -2,7 +2,7 @@
 //! server (s3s-fs) on 127.0.0.1.
 
 use chrono::{Duration, Utc};
-use peps_core::testing::blob_conformance;
+use peps_core::testing::conformance::blobs as blob_conformance;
 use peps_core::wallet::ports::{BlobError, BlobKey, BlobStore};
 use peps_store::blobs::{FsBlobStore, S3Credentials, blob_store_from_url};
 use peps_store::testing_s3::S3TestServer;

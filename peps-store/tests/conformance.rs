@@ -25,11 +25,12 @@ fn fresh_stores(
 }
 
 async fn run(backend: TestBackend) {
-    conformance::run_all(fresh_stores(backend)).await;
+    conformance::identity::run_all(fresh_stores(backend)).await;
 }
 
 async fn run_catalogue(backend: TestBackend) {
-    peps_core::testing::catalogue_conformance::run_all(fresh_stores(backend)).await;
+    conformance::catalogue::run_all(fresh_stores(backend)).await;
+    conformance::exchange::run_all(fresh_stores(backend)).await;
 }
 
 #[tokio::test]
@@ -47,7 +48,7 @@ async fn postgres_conforms_for_the_catalogue() {
 }
 
 async fn run_plans(backend: TestBackend) {
-    peps_core::testing::plan_conformance::run_all(fresh_stores(backend)).await;
+    conformance::plans::run_all(fresh_stores(backend)).await;
 }
 
 #[tokio::test]
@@ -65,7 +66,7 @@ async fn postgres_conforms_for_plans() {
 }
 
 async fn run_wallet(backend: TestBackend) {
-    peps_core::testing::wallet_conformance::run_all(fresh_stores(backend)).await;
+    conformance::wallet::run_all(fresh_stores(backend)).await;
 }
 
 #[tokio::test]

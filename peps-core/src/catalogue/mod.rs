@@ -2,6 +2,8 @@
 //! data·inclusion v1 schema), reference lists, opening hours, and search.
 
 pub mod data_inclusion;
+pub mod history;
+pub mod import_job;
 pub mod offer;
 pub mod opening_hours;
 pub mod reference;

@@ -4,11 +4,13 @@
 pub mod crypto;
 pub mod document;
 pub mod keyring;
-pub mod ports;
-pub mod repository;
 pub mod sharing;
 pub mod sniff;
 pub mod zip_stream;
+
+/// The wallet's ports live with the others; these names keep the paths adopters already use.
+pub use crate::ports::wallet as ports;
+pub use crate::ports::wallet as repository;
 
 pub use document::{Document, DocumentFields, DocumentFile, Expiry, Uploader};
 pub use repository::{FilePlacement, WalletRepository};

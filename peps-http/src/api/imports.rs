@@ -14,8 +14,8 @@ use super::Tag;
 use crate::auth::BearerAuth;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
+use peps_core::catalogue::import_job::ImportJob;
 use peps_core::domain::ImportJobId;
-use peps_core::ports::ImportJob;
 use peps_core::services::exchange::{self, StartedImport};
 
 pub struct ImportsApi;

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use crate::support::{World, backends};
 use peps_core::catalogue::ReferenceData;
+use peps_core::catalogue::import_job::{ImportJob, ImportJobStatus};
 use peps_core::domain::{ImportJobId, Role};
-use peps_core::ports::{CatalogueExchange, ImportJob, ImportJobStatus};
+use peps_core::ports::CatalogueExchange;
 use peps_core::services::exchange::{Exchange, ImportJobs, ImportRequest};
 
 struct Imports {

@@ -13,10 +13,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Exchange, ImportFiles, ImportObserver, ImportOptions, Progress, ReportLine};
+use crate::catalogue::import_job::{ImportJob, ImportJobStatus};
 use crate::domain::ImportJobId;
 use crate::error::{CoreError, CoreResult, StoreError, ValidationError};
 use crate::policy::{Action, Actor, Relation, authorize};
-use crate::ports::{ImportJob, ImportJobStatus};
 use crate::services::Catalogue;
 
 /// What an admin asks for. The files themselves are written by the adapter, where

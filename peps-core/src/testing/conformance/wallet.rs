@@ -28,17 +28,7 @@ use crate::wallet::*;
 pub trait WalletStore: WalletRepository + AccountRepository {}
 impl<T: WalletRepository + AccountRepository> WalletStore for T {}
 
-type Check<S> = for<'a> fn(&'a S) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
-
-macro_rules! checks {
-    ($($name:ident),* $(,)?) => {
-        pub fn checks<S: WalletStore>() -> Vec<(&'static str, Check<S>)> {
-            vec![$((stringify!($name), |s| Box::pin($name(s)))),*]
-        }
-    };
-}
-
-checks!(
+super::checks!(WalletStore;
     documents_round_trip,
     pages_and_versions_are_placed_by_the_store,
     quota_is_checked_and_nothing_is_written_over_it,
@@ -55,17 +45,13 @@ checks!(
 );
 
 /// Runs every check, each on a store made by `fresh`.
-pub async fn run_all<S, F, Fut>(mut fresh: F)
+pub async fn run_all<S, F, Fut>(fresh: F)
 where
     S: WalletStore,
     F: FnMut() -> Fut,
     Fut: Future<Output = S>,
 {
-    for (name, check) in checks::<S>() {
-        let store = fresh().await;
-        eprintln!("wallet conformance: {name}");
-        check(&store).await;
-    }
+    super::run_each("wallet", checks::<S>(), fresh).await;
 }
 
 /// Runs every check on one store.

@@ -178,7 +178,7 @@ mod tests {
     #[tokio::test]
     async fn memory_blob_store_conforms() {
         let store = MemoryBlobStore::new();
-        super::super::blob_conformance::run(&store).await;
+        crate::testing::conformance::blobs::run(&store).await;
         assert_eq!(
             store.partial_count(),
             0,

@@ -18,18 +18,7 @@ use crate::domain::*;
 use crate::error::{Conflict, StoreError};
 use crate::ports::*;
 
-type Check<S> = for<'a> fn(&'a S) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
-
-macro_rules! checks {
-    ($($name:ident),* $(,)?) => {
-        /// The names and functions of every check, for runners that report them one by one.
-        pub fn checks<S: IdentityStore>() -> Vec<(&'static str, Check<S>)> {
-            vec![$((stringify!($name), |s| Box::pin($name(s)))),*]
-        }
-    };
-}
-
-checks!(
+super::checks!(IdentityStore;
     accounts_round_trip,
     account_creation_is_atomic,
     duplicate_login_is_a_conflict,
@@ -46,17 +35,13 @@ checks!(
 );
 
 /// Runs every check, each on a fresh store from `fresh`, and panics naming the first failure.
-pub async fn run_all<S, F, Fut>(mut fresh: F)
+pub async fn run_all<S, F, Fut>(fresh: F)
 where
     S: IdentityStore,
     F: FnMut() -> Fut,
     Fut: Future<Output = S>,
 {
-    for (name, check) in checks::<S>() {
-        let store = fresh().await;
-        eprintln!("conformance: {name}");
-        check(&store).await;
-    }
+    super::run_each("identity", checks::<S>(), fresh).await;
 }
 
 /// The audit-log checks alone, for an adapter of just the [`AuditLog`] port.

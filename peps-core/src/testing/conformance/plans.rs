@@ -18,17 +18,7 @@ use crate::ports::*;
 pub trait PlanStore: PlanRepository + AccountRepository {}
 impl<T: PlanRepository + AccountRepository> PlanStore for T {}
 
-type Check<S> = for<'a> fn(&'a S) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
-
-macro_rules! checks {
-    ($($name:ident),* $(,)?) => {
-        pub fn checks<S: PlanStore>() -> Vec<(&'static str, Check<S>)> {
-            vec![$((stringify!($name), |s| Box::pin($name(s)))),*]
-        }
-    };
-}
-
-checks!(
+super::checks!(PlanStore;
     plans_round_trip,
     plan_updates_are_versioned,
     steps_append_in_order_and_round_trip,
@@ -39,17 +29,13 @@ checks!(
     steps_keep_only_what_the_worker_wrote,
 );
 
-pub async fn run_all<S, F, Fut>(mut fresh: F)
+pub async fn run_all<S, F, Fut>(fresh: F)
 where
     S: PlanStore,
     F: FnMut() -> Fut,
     Fut: Future<Output = S>,
 {
-    for (name, check) in checks::<S>() {
-        let store = fresh().await;
-        eprintln!("plan conformance: {name}");
-        check(&store).await;
-    }
+    super::run_each("plans", checks::<S>(), fresh).await;
 }
 
 fn t0() -> DateTime<Utc> {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
-use super::memory::MemoryStore;
+use super::{MemoryStore, conflict};
 use crate::domain::*;
 use crate::error::{Conflict, StoreError};
 use crate::ports::StoreResult;
@@ -19,10 +19,6 @@ pub(crate) struct WalletState {
     requests: HashMap<DocumentRequestId, DocumentRequest>,
     events: Vec<WalletEvent>,
     reminders: HashMap<(DocumentId, NaiveDate), DateTime<Utc>>,
-}
-
-fn conflict(kind: Conflict) -> StoreError {
-    StoreError::Conflict(kind)
 }
 
 fn newest_first<T>(items: &mut [T], at: impl Fn(&T) -> DateTime<Utc>) {
