@@ -277,7 +277,7 @@ async fn the_newer_of_the_source_and_a_local_edit_wins() {
                     version: offer.version,
                     at: offer.updated_at,
                     actor: Some(AccountId::new()),
-                    action: "updated".into(),
+                    action: peps_core::catalogue::OfferAction::Updated,
                     fields: vec!["title".into()],
                     reason: None,
                 },
@@ -314,7 +314,7 @@ async fn the_newer_of_the_source_and_a_local_edit_wins() {
             .last()
             .unwrap()
             .action,
-        "imported"
+        peps_core::catalogue::OfferAction::Imported
     );
 
     // An extract older than what PEPS holds from the source never rolls it back.

@@ -69,7 +69,7 @@ async fn load(store: &SeaOrmStore, offers: usize, organisations: usize) -> std::
             version: 1,
             at: verified,
             actor: None,
-            action: "created".into(),
+            action: peps_core::catalogue::OfferAction::Created,
             fields: vec!["*".into()],
             reason: None,
         };

@@ -23,7 +23,7 @@ fn to_domain(m: audit_event::Model) -> StoreResult<AuditEvent> {
             .map(|r| r.parse().map_err(|_| corrupt("role", r)))
             .transpose()?,
         mandate: m.mandate_id.map(MandateId),
-        action: m.action,
+        action: AuditAction::parse(&m.action).ok_or_else(|| corrupt("audit action", &m.action))?,
         subject: m.subject_id.map(AccountId),
         detail: m.detail,
     })
@@ -38,7 +38,7 @@ impl AuditLog for SeaOrmStore {
             actor_id: e.actor.map(|a| a.0),
             actor_role: e.actor_role.map(|r| r.as_str().to_owned()),
             mandate_id: e.mandate.map(|m| m.0),
-            action: e.action.clone(),
+            action: e.action.as_str().to_owned(),
             subject_id: e.subject.map(|s| s.0),
             detail: e.detail.clone(),
         }

@@ -87,7 +87,7 @@ pub(crate) fn history_model(e: &OfferHistoryEntry) -> StoreResult<offer_history:
         version: Set(e.version),
         at: Set(e.at),
         actor_id: Set(e.actor.map(|a| a.0)),
-        action: Set(e.action.clone()),
+        action: Set(e.action.as_str().to_owned()),
         fields: Set(serde_json::to_string(&e.fields).map_err(StoreError::unavailable)?),
         reason: Set(e.reason.clone()),
         ..Default::default()
@@ -234,7 +234,8 @@ impl OfferRepository for SeaOrmStore {
                     actor: m.actor_id.map(AccountId),
                     fields: serde_json::from_str(&m.fields)
                         .map_err(|_| corrupt("history fields", &m.fields))?,
-                    action: m.action,
+                    action: peps_core::catalogue::OfferAction::parse(&m.action)
+                        .ok_or_else(|| corrupt("offer history action", &m.action))?,
                     reason: m.reason,
                 })
             })

@@ -124,7 +124,7 @@ fn event_model(e: &PlanEvent) -> StoreResult<plan_event::ActiveModel> {
         at: e.at,
         actor_id: e.actor.0,
         actor_role: e.actor_role.as_str().to_owned(),
-        action: e.action.clone(),
+        action: e.action.as_str().to_owned(),
         detail: json(&e.detail)?,
     }
     .into_active_model();
@@ -143,7 +143,8 @@ fn event_domain(m: plan_event::Model) -> StoreResult<PlanEvent> {
             .actor_role
             .parse()
             .map_err(|_| corrupt("role", &m.actor_role))?,
-        action: m.action,
+        action: peps_core::plans::PlanAction::parse(&m.action)
+            .ok_or_else(|| corrupt("plan action", &m.action))?,
         detail: serde_json::from_str(&m.detail)
             .map_err(|_| corrupt("plan event detail", &m.id.to_string()))?,
     })

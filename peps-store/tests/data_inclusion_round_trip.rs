@@ -224,7 +224,7 @@ where
                 version: 1,
                 at,
                 actor: None,
-                action: "created".into(),
+                action: peps_core::catalogue::OfferAction::Created,
                 fields: vec![],
                 reason: None,
             };

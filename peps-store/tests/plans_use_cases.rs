@@ -333,7 +333,7 @@ async fn a_template_correction_reaches_steps_that_did_not_adapt_that_field_and_t
         let history = corrected.history(&w.person, w.plan).await.unwrap();
         let notes: Vec<_> = history
             .iter()
-            .filter(|l| l.event.action == "step.template_corrected")
+            .filter(|l| l.event.action == peps_core::plans::PlanAction::TemplateCorrected)
             .collect();
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].event.step, Some(following.id));
@@ -405,7 +405,7 @@ async fn every_change_is_a_history_line() {
             .into_iter()
             .map(|l| {
                 let fields = l.event.fields().into_iter().map(str::to_owned).collect();
-                (l.event.action, fields)
+                (l.event.action.as_str().to_owned(), fields)
             })
             .collect();
         assert_eq!(

@@ -4,6 +4,27 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{AccountId, OfferId};
 
+crate::domain::codes::stable_codes! {
+    /// What a line of an offer's history records.
+    pub enum OfferAction {
+        Created = "created",
+        Updated = "updated",
+        /// Written by a data·inclusion import.
+        Imported = "imported",
+        Submitted = "submitted",
+        Published = "published",
+        Approved = "approved",
+        Rejected = "rejected",
+        Suspended = "suspended",
+        Archived = "archived",
+        Restored = "restored",
+        /// Someone confirmed the offer is still accurate.
+        Verified = "verified",
+        TemporaryChangeAdded = "temporary_change_added",
+        TemporaryChangeRemoved = "temporary_change_removed",
+    }
+}
+
 /// One line of an offer's change history: who did what, when, to which fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfferHistoryEntry {
@@ -13,10 +34,7 @@ pub struct OfferHistoryEntry {
     pub at: DateTime<Utc>,
     /// `None` for PEPS itself (an import, a scheduled job).
     pub actor: Option<AccountId>,
-    /// A stable code: `created`, `updated`, `published`, `submitted`, `approved`, `rejected`,
-    /// `suspended`, `archived`, `restored`, `verified`, `temporary_change_added`,
-    /// `temporary_change_removed`.
-    pub action: String,
+    pub action: OfferAction,
     /// The top-level content fields that changed.
     pub fields: Vec<String>,
     /// Why (a refusal's reason).

@@ -13,6 +13,7 @@ pub mod text;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
 
+pub use history::{OfferAction, OfferHistoryEntry};
 pub use offer::{
     Accessibility, ChangeKind, Contact, Freshness, FreshnessState, Location, Mobilisation, Offer,
     OfferContent, OfferStatus, OfferTranslation, OrganisationProfile, Origin, ProfessionalContact,

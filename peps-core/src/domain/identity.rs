@@ -448,6 +448,32 @@ pub struct ActivationCode {
     pub failed_attempts: u32,
 }
 
+super::codes::stable_codes! {
+    /// What an audit line records.
+    pub enum AuditAction {
+        AccountCreated = "account.created",
+        AccountDisabled = "account.disabled",
+        AccountActivated = "account.activated",
+        ActivationIssued = "account.activation_issued",
+        PasswordChanged = "account.password_changed",
+        /// A worker issued a code for an active account (the paper case, or asked at the counter).
+        PasswordResetIssued = "account.password_reset_issued",
+        /// The code a worker issued was used: the password was reset.
+        PasswordReset = "account.password_reset",
+        Login = "auth.login",
+        LoginFailed = "auth.login_failed",
+        LogoutAll = "auth.logout_all",
+        MandateGranted = "mandate.granted",
+        MandateRevoked = "mandate.revoked",
+        /// A helper acted under a mandate.
+        MandateUsed = "mandate.used",
+        OrganisationCreated = "organisation.created",
+        MemberAdded = "organisation.member_added",
+        ReferentAssigned = "referent.assigned",
+        ReferentEnded = "referent.ended",
+    }
+}
+
 /// A recorded access or change, kept for the person it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -458,8 +484,7 @@ pub struct AuditEvent {
     /// The actor's role at the time, and the mandate when a helper acted under one.
     pub actor_role: Option<Role>,
     pub mandate: Option<MandateId>,
-    /// A stable code such as `account.created` or `mandate.used`.
-    pub action: String,
+    pub action: AuditAction,
     /// The person (or account) the event concerns, who can read it.
     pub subject: Option<AccountId>,
     /// Short, non-secret details (ids, scopes), never passwords or tokens.

@@ -1,6 +1,7 @@
 //! Domain types, one module per area. Constructors validate (parse, don't validate), so a value
 //! of these types is always well-formed.
 
+pub mod codes;
 pub mod identity;
 pub mod ids;
 pub mod language;

@@ -6,7 +6,7 @@ pub mod step;
 pub mod templates;
 
 pub use plan::{
-    Orientation, Plan, PlanEvent, PlanStatus, Step, StepDraft, StepMessage, StepStatus,
+    Orientation, Plan, PlanAction, PlanEvent, PlanStatus, Step, StepDraft, StepMessage, StepStatus,
     TranslatableText,
 };
 pub use step::{LocalizedStep, StepContent, StepTexts, StepTranslation, TranslatedField};

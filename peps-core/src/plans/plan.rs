@@ -233,6 +233,25 @@ pub struct StepMessage {
     pub at: DateTime<Utc>,
 }
 
+crate::domain::codes::stable_codes! {
+    /// What a line of a plan's history records.
+    pub enum PlanAction {
+        PlanCreated = "plan.created",
+        PlanUpdated = "plan.updated",
+        PlanClosed = "plan.closed",
+        PlanReopened = "plan.reopened",
+        WorkerAllowed = "plan.worker_allowed",
+        WorkerRemoved = "plan.worker_removed",
+        StepAdded = "step.added",
+        StepUpdated = "step.updated",
+        StepStatusChanged = "step.status_changed",
+        StepsReordered = "steps.reordered",
+        MessagePosted = "step.message_posted",
+        /// The collectivity corrected the template a step follows.
+        TemplateCorrected = "step.template_corrected",
+    }
+}
+
 /// One line of a plan's history: who did what, when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanEvent {
@@ -242,10 +261,7 @@ pub struct PlanEvent {
     pub at: DateTime<Utc>,
     pub actor: AccountId,
     pub actor_role: Role,
-    /// A stable code: `plan.created`, `plan.updated`, `plan.closed`, `plan.reopened`,
-    /// `plan.worker_allowed`, `plan.worker_removed`, `step.added`, `step.updated`,
-    /// `step.status_changed`, `steps.reordered`, `step.message_posted`.
-    pub action: String,
+    pub action: PlanAction,
     /// Details by action: `fields` changed, `from`/`to` statuses, `worker`, `template`.
     pub detail: serde_json::Value,
 }
@@ -551,7 +567,7 @@ mod tests {
             at: Utc::now(),
             actor: AccountId::new(),
             actor_role: Role::Worker,
-            action: "step.updated".into(),
+            action: PlanAction::StepUpdated,
             detail: serde_json::json!({ "fields": fields }),
         };
         assert!(

@@ -6,6 +6,7 @@
 //! since, pulls the changed offers — so a change is visible at once on every instance sharing
 //! the database, and no instance keeps a stale copy.
 
+use crate::catalogue::OfferAction;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
@@ -172,7 +173,7 @@ impl Catalogue {
             last_verified_at: now,
             published_at: None,
         };
-        let entry = self.entry(&offer, actor, "created", vec!["*".into()], None);
+        let entry = self.entry(&offer, actor, OfferAction::Created, vec!["*".into()], None);
         self.ports.offers.create_offer(&offer, &entry).await?;
         Ok(offer)
     }
@@ -209,7 +210,7 @@ impl Catalogue {
             version: 1,
             at: now,
             actor: None,
-            action: "created".into(),
+            action: OfferAction::Created,
             fields: vec!["*".into()],
             reason: None,
         };
@@ -237,8 +238,15 @@ impl Catalogue {
         let now = self.now();
         offer.content = content;
         offer.last_verified_at = now;
-        self.save(actor, offer, expected_version, "updated", fields, None)
-            .await
+        self.save(
+            actor,
+            offer,
+            expected_version,
+            OfferAction::Updated,
+            fields,
+            None,
+        )
+        .await
     }
 
     /// The offerer confirms the offer is still right, without changing it.
@@ -252,8 +260,15 @@ impl Catalogue {
         let version = expected_version.unwrap_or(offer.version);
         check_version(&offer, version)?;
         offer.last_verified_at = self.now();
-        self.save(actor, offer, version, "verified", Vec::new(), None)
-            .await
+        self.save(
+            actor,
+            offer,
+            version,
+            OfferAction::Verified,
+            Vec::new(),
+            None,
+        )
+        .await
     }
 
     pub async fn transition(
@@ -281,18 +296,20 @@ impl Catalogue {
         let (status, action) = match (transition, offer.status) {
             (Transition::Publish, S::Draft | S::Suspended) => {
                 if self.settings.moderation && actor.role != Role::Admin {
-                    (S::PendingReview, "submitted")
+                    (S::PendingReview, OfferAction::Submitted)
                 } else {
-                    (S::Published, "published")
+                    (S::Published, OfferAction::Published)
                 }
             }
-            (Transition::Suspend, S::Published | S::PendingReview) => (S::Suspended, "suspended"),
-            (Transition::Archive, S::Draft | S::PendingReview | S::Published | S::Suspended) => {
-                (S::Archived, "archived")
+            (Transition::Suspend, S::Published | S::PendingReview) => {
+                (S::Suspended, OfferAction::Suspended)
             }
-            (Transition::Restore, S::Archived) => (S::Draft, "restored"),
-            (Transition::Approve, S::PendingReview) => (S::Published, "approved"),
-            (Transition::Reject, S::PendingReview) => (S::Draft, "rejected"),
+            (Transition::Archive, S::Draft | S::PendingReview | S::Published | S::Suspended) => {
+                (S::Archived, OfferAction::Archived)
+            }
+            (Transition::Restore, S::Archived) => (S::Draft, OfferAction::Restored),
+            (Transition::Approve, S::PendingReview) => (S::Published, OfferAction::Approved),
+            (Transition::Reject, S::PendingReview) => (S::Draft, OfferAction::Rejected),
             _ => return Err(CoreError::Conflict("offer.status.transition")),
         };
         let reason = reason
@@ -388,7 +405,7 @@ impl Catalogue {
             actor,
             offer,
             version,
-            "temporary_change_added",
+            OfferAction::TemporaryChangeAdded,
             vec!["temporary_changes".into()],
             None,
         )
@@ -412,7 +429,7 @@ impl Catalogue {
             actor,
             offer,
             version,
-            "temporary_change_removed",
+            OfferAction::TemporaryChangeRemoved,
             vec!["temporary_changes".into()],
             None,
         )
@@ -775,7 +792,7 @@ impl Catalogue {
         &self,
         offer: &Offer,
         actor: &Actor,
-        action: &str,
+        action: OfferAction,
         fields: Vec<String>,
         reason: Option<String>,
     ) -> OfferHistoryEntry {
@@ -784,7 +801,7 @@ impl Catalogue {
             version: offer.version,
             at: offer.updated_at,
             actor: Some(actor.account),
-            action: action.to_owned(),
+            action,
             fields,
             reason,
         }
@@ -795,7 +812,7 @@ impl Catalogue {
         actor: &Actor,
         mut offer: Offer,
         expected_version: i64,
-        action: &str,
+        action: OfferAction,
         fields: Vec<String>,
         reason: Option<String>,
     ) -> CoreResult<Offer> {

@@ -341,7 +341,7 @@ impl OffersApi {
                     version: e.version,
                     at: e.at,
                     actor_id: e.actor.map(|a| a.0),
-                    action: e.action,
+                    action: e.action.as_str().to_owned(),
                     fields: e.fields,
                     reason: e.reason,
                 })

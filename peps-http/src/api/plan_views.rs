@@ -462,7 +462,7 @@ pub fn history_view(line: &HistoryLine) -> HistoryEntryView {
         actor_id: e.actor.0,
         actor_name: line.actor_name.clone(),
         actor_role: e.actor_role.as_str().to_owned(),
-        action: e.action.clone(),
+        action: e.action.as_str().to_owned(),
         step_id: e.step.map(|s| s.0),
         fields: e.fields().into_iter().map(str::to_owned).collect(),
         from_status: text("from"),

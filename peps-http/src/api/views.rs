@@ -271,7 +271,7 @@ impl From<d::AuditEvent> for AuditEvent {
             actor_id: e.actor.map(|a| a.0),
             actor_role: e.actor_role.map(Into::into),
             mandate_id: e.mandate.map(|m| m.0),
-            action: e.action,
+            action: e.action.as_str().to_owned(),
             subject_id: e.subject.map(|s| s.0),
             detail: e.detail,
         }

@@ -1,6 +1,7 @@
 //! The import engine: an extract read in chunks, each record validated, mapped and compared
 //! with what PEPS holds, each chunk written in one transaction.
 
+use crate::catalogue::OfferAction;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -604,7 +605,8 @@ impl Exchange {
                 .offers
                 .iter()
                 .filter(|w| {
-                    w.expected_version.is_none() == creating && w.entry.action != "verified"
+                    w.expected_version.is_none() == creating
+                        && w.entry.action != OfferAction::Verified
                 })
                 .count() as u64,
         };
@@ -612,7 +614,7 @@ impl Exchange {
         let verified = batch
             .offers
             .iter()
-            .filter(|w| w.entry.action == "verified")
+            .filter(|w| w.entry.action == OfferAction::Verified)
             .count() as u64;
         let outcome =
             if run.options.dry_run || (batch.offers.is_empty() && batch.organisations.is_empty()) {
@@ -784,7 +786,7 @@ impl Exchange {
                         last_verified_at: verified_at,
                         published_at: Some(run.now),
                     };
-                    Some((offer, None, "imported", vec!["*".to_owned()]))
+                    Some((offer, None, OfferAction::Imported, vec!["*".to_owned()]))
                 }
                 (Decision::Update | Decision::Verify, Some(h)) => {
                     let mut offer = match self.offers.offer(OfferId(h.record.local_id)).await {
@@ -794,14 +796,14 @@ impl Exchange {
                     };
                     let expected = offer.version;
                     let (action, fields) = if matches!(decision, Decision::Verify) {
-                        ("verified", Vec::new())
+                        (OfferAction::Verified, Vec::new())
                     } else {
                         let merged = merge(&offer.content, m.content);
                         let fields = offer.content.changed_fields(&merged);
                         offer.content = merged;
                         offer.organisation_id = organisation_id;
                         offer.origin = Some(m.origin);
-                        ("imported", fields)
+                        (OfferAction::Imported, fields)
                     };
                     offer.version = expected + 1;
                     offer.updated_at = run.now;
@@ -822,7 +824,7 @@ impl Exchange {
                     version: offer.version,
                     at: run.now,
                     actor: None,
-                    action: action.into(),
+                    action,
                     fields,
                     reason: None,
                 },

@@ -2,6 +2,7 @@
 //! workers; viewing, listing, disabling, language, audit trail.
 
 use super::*;
+use crate::domain::AuditAction;
 
 impl Identity {
     /// Trusted operator tooling only (`peps admin create-admin`, `peps demo`): no actor, no
@@ -33,7 +34,7 @@ impl Identity {
         self.audit(
             None,
             None,
-            "account.created",
+            AuditAction::AccountCreated,
             Some(account.id),
             format!("role={} by=operator", account.role),
         )
@@ -59,7 +60,7 @@ impl Identity {
         self.audit(
             None,
             None,
-            "account.password_changed",
+            AuditAction::PasswordChanged,
             Some(account.id),
             "by=operator".to_owned(),
         )
@@ -120,7 +121,7 @@ impl Identity {
         self.audit(
             Some(actor),
             None,
-            "account.created",
+            AuditAction::AccountCreated,
             Some(account.id),
             format!("role={}", account.role),
         )
@@ -204,7 +205,7 @@ impl Identity {
                     self.audit(
                         Some(actor),
                         None,
-                        "account.created",
+                        AuditAction::AccountCreated,
                         Some(account.id),
                         "role=person".to_owned(),
                     )
@@ -257,7 +258,7 @@ impl Identity {
         self.audit(
             Some(actor),
             None,
-            "account.disabled",
+            AuditAction::AccountDisabled,
             Some(id),
             String::new(),
         )

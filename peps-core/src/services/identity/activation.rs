@@ -1,6 +1,7 @@
 //! One-time codes: issued by a referent or an admin, typed by the holder with a new password.
 
 use super::*;
+use crate::domain::AuditAction;
 
 impl Identity {
     /// A new code for an account not yet activated, or a password reset for a person with
@@ -58,7 +59,7 @@ impl Identity {
                 )
                 .await;
             (
-                "account.password_reset_issued",
+                AuditAction::PasswordResetIssued,
                 format!(
                     "by={} at_counter={asked_at_counter} alerted={}",
                     actor.account,
@@ -66,7 +67,7 @@ impl Identity {
                 ),
             )
         } else {
-            ("account.activation_issued", String::new())
+            (AuditAction::ActivationIssued, String::new())
         };
         self.audit(Some(actor), None, action, Some(account.id), detail)
             .await?;
@@ -145,8 +146,11 @@ impl Identity {
         self.ports.sessions.delete_sessions_of(account.id).await?;
         let account = self.ports.accounts.account(account.id).await?;
         let (action, detail) = match reset_by {
-            Some(issuer) => ("account.password_reset", format!("code_issued_by={issuer}")),
-            None => ("account.activated", String::new()),
+            Some(issuer) => (
+                AuditAction::PasswordReset,
+                format!("code_issued_by={issuer}"),
+            ),
+            None => (AuditAction::AccountActivated, String::new()),
         };
         self.audit(None, None, action, Some(account.id), detail)
             .await?;

@@ -1,6 +1,7 @@
 //! Mandates: a person authorises a helper to act for them, within scopes, for a period.
 
 use super::*;
+use crate::domain::AuditAction;
 
 impl Identity {
     pub async fn grant_mandate(
@@ -72,8 +73,14 @@ impl Identity {
                 super::activation::describe_deliveries(&alerted)
             ));
         }
-        self.audit(Some(actor), None, "mandate.granted", Some(person), detail)
-            .await?;
+        self.audit(
+            Some(actor),
+            None,
+            AuditAction::MandateGranted,
+            Some(person),
+            detail,
+        )
+        .await?;
         Ok(mandate)
     }
 
@@ -151,7 +158,7 @@ impl Identity {
         self.audit(
             Some(actor),
             None,
-            "mandate.revoked",
+            AuditAction::MandateRevoked,
             Some(mandate.person),
             format!("mandate={id}"),
         )

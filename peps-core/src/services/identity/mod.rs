@@ -5,6 +5,7 @@
 //! ProConnect for staff, over OpenID Connect) plug in without touching core types: an adapter
 //! verifies the proof, finds the account, and calls [`Identity::open_session`].
 
+use crate::domain::AuditAction;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::Rng;
 use std::collections::BTreeSet;
@@ -260,7 +261,7 @@ impl Identity {
         &self,
         actor: Option<&Actor>,
         mandate: Option<MandateId>,
-        action: &str,
+        action: AuditAction,
         subject: Option<AccountId>,
         detail: String,
     ) -> CoreResult<()> {
@@ -270,7 +271,7 @@ impl Identity {
             actor: actor.map(|a| a.account),
             actor_role: actor.map(|a| a.role),
             mandate,
-            action: action.to_owned(),
+            action,
             subject,
             detail,
         };
@@ -338,7 +339,7 @@ impl Identity {
             self.audit(
                 Some(actor),
                 Some(mandate),
-                "mandate.used",
+                AuditAction::MandateUsed,
                 Some(target.id),
                 format!("action={action:?}"),
             )

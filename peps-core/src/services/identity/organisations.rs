@@ -1,6 +1,7 @@
 //! Organisations and their members.
 
 use super::*;
+use crate::domain::AuditAction;
 
 impl Identity {
     pub async fn create_organisation(
@@ -14,7 +15,7 @@ impl Identity {
         self.audit(
             Some(actor),
             None,
-            "organisation.created",
+            AuditAction::OrganisationCreated,
             None,
             format!("organisation={}", organisation.id),
         )
@@ -80,7 +81,7 @@ impl Identity {
         self.audit(
             Some(actor),
             None,
-            "organisation.member_added",
+            AuditAction::MemberAdded,
             Some(account),
             format!("organisation={organisation}"),
         )

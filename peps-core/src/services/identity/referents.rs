@@ -1,6 +1,7 @@
 //! A person's referents: assigned, handed over, ended.
 
 use super::*;
+use crate::domain::AuditAction;
 
 impl Identity {
     pub async fn assign_referent(
@@ -42,7 +43,7 @@ impl Identity {
         self.audit(
             Some(actor),
             None,
-            "referent.assigned",
+            AuditAction::ReferentAssigned,
             Some(person),
             format!("worker={worker}"),
         )
@@ -68,7 +69,7 @@ impl Identity {
         self.audit(
             Some(actor),
             None,
-            "referent.ended",
+            AuditAction::ReferentEnded,
             Some(person),
             format!("worker={worker}"),
         )

@@ -1,6 +1,7 @@
 //! Logging in and out, sessions, one's own password.
 
 use super::*;
+use crate::domain::AuditAction;
 
 impl Identity {
     /// Email (or printed login) and password. An unknown login and a wrong password give the
@@ -64,8 +65,14 @@ impl Identity {
                     throttle::fail(throttle, key, self.ip_limit(), now).await?;
                 }
                 if let Some(a) = other {
-                    self.audit(None, None, "auth.login_failed", Some(a.id), String::new())
-                        .await?;
+                    self.audit(
+                        None,
+                        None,
+                        AuditAction::LoginFailed,
+                        Some(a.id),
+                        String::new(),
+                    )
+                    .await?;
                 }
                 return Err(CoreError::InvalidCredentials);
             }
@@ -77,7 +84,7 @@ impl Identity {
             Some(issuer) => format!("password_reset_by={issuer}"),
             None => String::new(),
         };
-        self.audit(None, None, "auth.login", Some(account.id), detail)
+        self.audit(None, None, AuditAction::Login, Some(account.id), detail)
             .await?;
         let device_token = stored
             .as_deref()
@@ -180,7 +187,7 @@ impl Identity {
         self.audit(
             Some(actor),
             None,
-            "auth.logout_all",
+            AuditAction::LogoutAll,
             Some(actor.account),
             format!("sessions={ended}"),
         )
@@ -207,7 +214,7 @@ impl Identity {
         self.audit(
             Some(actor),
             None,
-            "account.password_changed",
+            AuditAction::PasswordChanged,
             Some(account.id),
             String::new(),
         )

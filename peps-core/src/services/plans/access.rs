@@ -38,7 +38,7 @@ impl Plans {
                     actor: Some(actor.account),
                     actor_role: Some(actor.role),
                     mandate: Some(mandate),
-                    action: "mandate.used".into(),
+                    action: crate::domain::AuditAction::MandateUsed,
                     subject: Some(plan.person),
                     detail: format!("action={action:?} plan={}", plan.id),
                 })

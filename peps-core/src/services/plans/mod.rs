@@ -234,7 +234,7 @@ impl Plans {
         actor: &Actor,
         plan: PlanId,
         step: Option<StepId>,
-        action: &str,
+        action: PlanAction,
         detail: serde_json::Value,
     ) -> PlanEvent {
         PlanEvent {
@@ -244,7 +244,7 @@ impl Plans {
             at: self.now(),
             actor: actor.account,
             actor_role: actor.role,
-            action: action.to_owned(),
+            action,
             detail,
         }
     }

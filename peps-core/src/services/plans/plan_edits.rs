@@ -1,6 +1,7 @@
 //! Starting, renaming, closing a plan; the workers the person allows onto it.
 
 use super::*;
+use crate::plans::PlanAction;
 
 impl Plans {
     /// A worker starts a plan for a person they are the referent of.
@@ -50,7 +51,13 @@ impl Plans {
             updated_at: now,
             version: 1,
         };
-        let event = self.event(actor, plan.id, None, "plan.created", serde_json::json!({}));
+        let event = self.event(
+            actor,
+            plan.id,
+            None,
+            PlanAction::PlanCreated,
+            serde_json::json!({}),
+        );
         self.ports.plans.create_plan(&plan, &event).await?;
         Ok(PlanDetail {
             plan,
@@ -85,7 +92,7 @@ impl Plans {
                     actor,
                     id,
                     None,
-                    "plan.updated",
+                    PlanAction::PlanUpdated,
                     serde_json::json!({ "fields": ["title"] }),
                 ));
             }
@@ -95,8 +102,8 @@ impl Plans {
         {
             plan.status = status;
             let action = match status {
-                PlanStatus::Closed => "plan.closed",
-                PlanStatus::Active => "plan.reopened",
+                PlanStatus::Closed => PlanAction::PlanClosed,
+                PlanStatus::Active => PlanAction::PlanReopened,
             };
             events.push(self.event(actor, id, None, action, serde_json::json!({})));
         }
@@ -153,7 +160,7 @@ impl Plans {
             actor,
             id,
             None,
-            "plan.worker_allowed",
+            PlanAction::WorkerAllowed,
             serde_json::json!({ "worker": worker }),
         );
         self.save_plan(plan, access.plan.version, &[event]).await
@@ -175,7 +182,7 @@ impl Plans {
             actor,
             id,
             None,
-            "plan.worker_removed",
+            PlanAction::WorkerRemoved,
             serde_json::json!({ "worker": worker }),
         );
         self.save_plan(plan, access.plan.version, &[event]).await

@@ -1,6 +1,7 @@
 //! Adding, editing, moving a plan's steps and their status.
 
 use super::*;
+use crate::plans::PlanAction;
 
 impl Plans {
     /// Adds a step at the end of the plan, from a template (adapted or not) or free text,
@@ -79,7 +80,7 @@ impl Plans {
             actor,
             id,
             Some(step.id),
-            "step.added",
+            PlanAction::StepAdded,
             serde_json::json!({ "template": new.template, "fields": fields }),
         );
         step.position = self.ports.plans.add_step(&step, &event).await?;
@@ -210,7 +211,7 @@ impl Plans {
             actor,
             id,
             Some(step_id),
-            "step.updated",
+            PlanAction::StepUpdated,
             serde_json::json!({ "fields": fields }),
         );
         self.ports
@@ -263,7 +264,7 @@ impl Plans {
             actor,
             id,
             Some(step_id),
-            "step.status_changed",
+            PlanAction::StepStatusChanged,
             serde_json::json!({ "from": held.status.as_str(), "to": status.as_str() }),
         );
         self.ports
@@ -292,7 +293,7 @@ impl Plans {
             actor,
             id,
             None,
-            "steps.reordered",
+            PlanAction::StepsReordered,
             serde_json::json!({ "order": order }),
         );
         self.ports

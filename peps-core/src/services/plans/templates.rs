@@ -4,6 +4,7 @@
 //! reader can tell that a text changed and when, and no GET request ever writes.
 
 use super::*;
+use crate::plans::PlanAction;
 
 /// The history's actor for a template correction: the collectivity, not a person (the nil
 /// id, which names no account).
@@ -65,7 +66,7 @@ impl Plans {
                     at: self.now(),
                     actor: COLLECTIVITY,
                     actor_role: Role::Admin,
-                    action: "step.template_corrected".into(),
+                    action: PlanAction::TemplateCorrected,
                     detail: serde_json::json!({
                         "template": reference.id,
                         "from_version": reference.version,

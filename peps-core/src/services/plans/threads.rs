@@ -1,6 +1,7 @@
 //! A step's message thread: the person asks, a worker answers.
 
 use super::*;
+use crate::plans::PlanAction;
 
 impl Plans {
     pub async fn messages(
@@ -48,7 +49,7 @@ impl Plans {
             actor,
             id,
             Some(step_id),
-            "step.message_posted",
+            PlanAction::MessagePosted,
             serde_json::json!({ "message": message.id }),
         );
         self.ports.plans.add_message(&message, &event).await?;

@@ -12,7 +12,8 @@ use std::future::Future;
 
 use crate::catalogue::offer::{ChangeKind, Origin, TemporaryChange};
 use crate::catalogue::{
-    Accessibility, Contact, Mobilisation, Offer, OfferContent, OfferStatus, OrganisationProfile,
+    Accessibility, Contact, Mobilisation, Offer, OfferAction, OfferContent, OfferStatus,
+    OrganisationProfile,
 };
 use crate::domain::*;
 use crate::error::{Conflict, StoreError};
@@ -117,12 +118,13 @@ pub(super) fn offer(
 }
 
 pub(super) fn entry(offer: &Offer, action: &str) -> OfferHistoryEntry {
+    let action = OfferAction::parse(action).expect("a known offer action");
     OfferHistoryEntry {
         offer: offer.id,
         version: offer.version,
         at: offer.updated_at,
         actor: None,
-        action: action.to_owned(),
+        action,
         fields: vec!["title".into()],
         reason: Some("parce que".into()),
     }
@@ -184,12 +186,12 @@ async fn updates_are_versioned<S: CatalogueStore>(store: &S) {
     assert_eq!(read.content.title, "Aide à la recherche de logement");
     assert_eq!(read.version, 2);
     assert_eq!(read.status, OfferStatus::Published);
-    let actions: Vec<String> = store
+    let actions: Vec<&str> = store
         .offer_history(o.id)
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.action.as_str())
         .collect();
     assert_eq!(actions, ["created", "updated"]);
     let mut ghost = o.clone();

@@ -635,15 +635,22 @@ async fn audit_log<S: AuditLog>(store: &S) {
             actor: Some(p.id),
             actor_role: Some(Role::Person),
             mandate: (i == 1).then(MandateId::new),
-            action: format!("test.event{i}"),
+            action: AuditAction::ALL[i],
             subject: Some(subject),
             detail: "détail ✓".to_owned(),
         };
         store.record(&event).await.unwrap();
     }
     let events = store.events_for(p.id, 10).await.unwrap();
-    let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["test.event3", "test.event1", "test.event0"]);
+    let actions: Vec<_> = events.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [
+            AuditAction::ALL[3],
+            AuditAction::ALL[1],
+            AuditAction::ALL[0]
+        ]
+    );
     assert!(events[1].mandate.is_some());
     assert_eq!(events[0].detail, "détail ✓");
     assert_eq!(store.events_for(p.id, 2).await.unwrap().len(), 2);

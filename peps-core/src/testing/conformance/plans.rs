@@ -72,6 +72,7 @@ async fn account<S: PlanStore>(store: &S, role: Role, login: &str) -> AccountId 
 }
 
 fn event(plan: PlanId, step: Option<StepId>, actor: AccountId, action: &str) -> PlanEvent {
+    let action = PlanAction::parse(action).expect("a known plan action");
     PlanEvent {
         id: PlanEventId::new(),
         plan,
@@ -79,7 +80,7 @@ fn event(plan: PlanId, step: Option<StepId>, actor: AccountId, action: &str) -> 
         at: t0(),
         actor,
         actor_role: Role::Worker,
-        action: action.to_owned(),
+        action,
         detail: serde_json::json!({ "fields": ["title"] }),
     }
 }
