@@ -3,35 +3,17 @@
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use super::opening_hours::OpeningHours;
 use super::reference::{ListKind, ReferenceData};
+use crate::domain::translation::{self, SourceHash, Translation};
 use crate::domain::{AccountId, Email, Language, OfferId, OrganisationId, TemporaryChangeId};
 use crate::error::ValidationError;
 
-/// Who wrote a text: its author, a person who checked a translation, or a machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Provenance {
-    #[default]
-    Original,
-    HumanReviewed,
-    Machine,
-}
-
-impl Provenance {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provenance::Original => "original",
-            Provenance::HumanReviewed => "human_reviewed",
-            Provenance::Machine => "machine",
-        }
-    }
-}
+pub use crate::domain::translation::Provenance;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Location {
@@ -106,17 +88,81 @@ pub struct Validity {
     pub ends_on: NaiveDate,
 }
 
-/// One language version of an offer's texts. `source_hash` ties it to the French text it was
-/// made from: when the French changes, the translation is stale and no longer served.
+/// An offer's texts in another language than French; a summary or description left out reads
+/// the French one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OfferTranslation {
+pub struct OfferTexts {
     pub title: String,
     pub summary: Option<String>,
     pub description: Option<String>,
-    #[serde(default)]
-    pub provenance: Provenance,
-    #[serde(default)]
-    pub source_hash: Option<String>,
+}
+
+/// One language version of an offer's texts, tied to the French it was made from (title,
+/// summary and description together, [`OfferContent::source_hash`]): when the French changes,
+/// the translation is stale and no longer served. Its source may be unknown (`None`: written
+/// before hashes were kept); such a translation is not served either, and
+/// [`OfferContent::normalize`] takes one without a hash as made from the current French.
+pub type OfferTranslation = Translation<OfferTexts, Option<SourceHash>>;
+
+/// Offer translations are stored (and were stored before [`Translation`] existed) flat:
+/// `{"title", "summary", "description", "provenance", "source_hash"}`, the provenance and the
+/// hash optional.
+mod stored_translations {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Flat {
+        title: String,
+        summary: Option<String>,
+        description: Option<String>,
+        #[serde(default)]
+        provenance: Provenance,
+        #[serde(default)]
+        source_hash: Option<SourceHash>,
+    }
+
+    pub fn serialize<S: Serializer>(
+        translations: &BTreeMap<String, OfferTranslation>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let flat: BTreeMap<&String, Flat> = translations
+            .iter()
+            .map(|(code, t)| {
+                let flat = Flat {
+                    title: t.value.title.clone(),
+                    summary: t.value.summary.clone(),
+                    description: t.value.description.clone(),
+                    provenance: t.provenance,
+                    source_hash: t.source_hash.clone(),
+                };
+                (code, flat)
+            })
+            .collect();
+        flat.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, OfferTranslation>, D::Error> {
+        let flat = BTreeMap::<String, Flat>::deserialize(deserializer)?;
+        Ok(flat
+            .into_iter()
+            .map(|(code, f)| {
+                let texts = OfferTexts {
+                    title: f.title,
+                    summary: f.summary,
+                    description: f.description,
+                };
+                let translation = Translation {
+                    value: texts,
+                    provenance: f.provenance,
+                    source_hash: f.source_hash,
+                };
+                (code, translation)
+            })
+            .collect())
+    }
 }
 
 /// Everything an offerer writes about an offer.
@@ -156,7 +202,7 @@ pub struct OfferContent {
     pub validity: Option<Validity>,
     #[serde(default = "default_frequency")]
     pub update_frequency_months: u8,
-    #[serde(default)]
+    #[serde(default, with = "stored_translations")]
     pub translations: BTreeMap<String, OfferTranslation>,
 }
 
@@ -398,44 +444,33 @@ pub struct LocalizedTexts<'a> {
 
 impl OfferContent {
     /// Identifies the French texts a translation was made from.
-    pub fn source_hash(&self) -> String {
-        let mut hasher = Sha256::new();
-        for part in [
+    pub fn source_hash(&self) -> SourceHash {
+        SourceHash::of(&[
             self.title.as_str(),
             self.summary.as_deref().unwrap_or(""),
             &self.description,
-        ] {
-            hasher.update(part.as_bytes());
-            hasher.update([0]);
-        }
-        hasher
-            .finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        ])
     }
 
     /// Is the translation into `language` made from the current French text?
     pub fn translation_is_current(&self, language: &str) -> bool {
         self.translations
             .get(language)
-            .is_some_and(|t| t.source_hash.as_deref() == Some(&self.source_hash()))
+            .is_some_and(|t| t.is_current_for(&self.source_hash()))
     }
 
     /// The texts in `language` when a current translation exists, else the French original.
     pub fn localized(&self, language: &str) -> LocalizedTexts<'_> {
-        if language != Language::REFERENCE
-            && self.translation_is_current(language)
-            && let Some((code, t)) = self.translations.get_key_value(language)
-        {
+        let stored = self.translations.get_key_value(language);
+        let shown = translation::current(language, stored.map(|(_, t)| t), &self.source_hash());
+        if let (Some(t), Some((code, _))) = (shown, stored) {
             return LocalizedTexts {
                 language: code,
                 provenance: t.provenance,
                 fallback: false,
-                title: &t.title,
-                summary: t.summary.as_deref().or(self.summary.as_deref()),
-                description: t.description.as_deref().unwrap_or(&self.description),
+                title: &t.value.title,
+                summary: t.value.summary.as_deref().or(self.summary.as_deref()),
+                description: t.value.description.as_deref().unwrap_or(&self.description),
             };
         }
         LocalizedTexts {
@@ -689,17 +724,17 @@ impl OfferContent {
                 "translations",
                 "offer.translations.language",
             );
-            t.title = collapse(&t.title);
-            let len = t.title.chars().count();
+            t.value.title = collapse(&t.value.title);
+            let len = t.value.title.chars().count();
             p.check(
                 (3..=150).contains(&len),
                 "translations.title",
                 "offer.translations.title_length",
             );
-            t.summary = trimmed(t.summary);
-            t.description = trimmed(t.description);
+            t.value.summary = trimmed(t.value.summary);
+            t.value.description = trimmed(t.value.description);
             p.check(
-                char_len(&t.summary) <= 1_000 && char_len(&t.description) <= 20_000,
+                char_len(&t.value.summary) <= 1_000 && char_len(&t.value.description) <= 20_000,
                 "translations",
                 "offer.text.too_long",
             );
@@ -1081,9 +1116,11 @@ mod tests {
         offer.translations.insert(
             "en".into(),
             OfferTranslation {
-                title: "Help finding a home".into(),
-                summary: None,
-                description: None,
+                value: OfferTexts {
+                    title: "Help finding a home".into(),
+                    summary: None,
+                    description: None,
+                },
                 provenance: Provenance::HumanReviewed,
                 source_hash: None,
             },
@@ -1104,6 +1141,44 @@ mod tests {
             edited.changed_fields(&offer),
             vec!["description".to_owned()]
         );
+    }
+
+    #[test]
+    fn translations_are_stored_flat_as_before() {
+        let reference = ReferenceData::builtin();
+        let offer = sample().normalize(&reference).unwrap();
+        let mut stored = serde_json::to_value(&offer).unwrap();
+        let current = offer.source_hash();
+        // As written before `Translation` existed, one with the hash of the current French
+        // and one without (its source unknown), provenance left out.
+        stored["translations"] = serde_json::json!({
+            "en": {
+                "title": "Help finding a home",
+                "summary": null,
+                "description": "The CCAS helps.",
+                "provenance": "human_reviewed",
+                "source_hash": current.as_str(),
+            },
+            "de": {"title": "Hilfe bei der Wohnungssuche", "summary": null, "description": null},
+        });
+        let read: OfferContent = serde_json::from_value(stored.clone()).unwrap();
+        let en = &read.translations["en"];
+        assert_eq!(en.value.description.as_deref(), Some("The CCAS helps."));
+        assert_eq!(en.provenance, Provenance::HumanReviewed);
+        assert!(read.translation_is_current("en"));
+        let de = &read.translations["de"];
+        assert_eq!(
+            (de.provenance, &de.source_hash),
+            (Provenance::Original, &None)
+        );
+        // A translation whose source is unknown is not served…
+        assert!(read.localized("de").fallback);
+        assert!(!read.localized("en").fallback);
+        // …and is written back as it was read.
+        let mut expected = stored;
+        expected["translations"]["de"]["provenance"] = "original".into();
+        expected["translations"]["de"]["source_hash"] = serde_json::Value::Null;
+        assert_eq!(serde_json::to_value(&read).unwrap(), expected);
     }
 
     #[test]

@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::catalogue::{ListKind, Provenance, ReferenceData};
+use crate::catalogue::{ListKind, ReferenceData};
 use crate::domain::Language;
+use crate::domain::translation::{Provenance, SourceHash};
 
 /// Who usually does a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,7 +155,7 @@ impl StepTemplate {
         }
         parts
             .iter()
-            .map(|p| super::step::hash(p))
+            .map(|p| SourceHash::of(p).to_string())
             .collect::<Vec<_>>()
             .join(".")
     }
