@@ -10,7 +10,10 @@ use std::str::FromStr;
 use super::opening_hours::OpeningHours;
 use super::reference::{ListKind, ReferenceData};
 use crate::domain::translation::{self, SourceHash, Translation};
-use crate::domain::{AccountId, Email, Language, OfferId, OrganisationId, TemporaryChangeId};
+use crate::domain::{
+    AccountId, DepartementCode, Email, Language, OfferId, OrganisationId, Phone, TemporaryChangeId,
+    WebUrl,
+};
 use crate::error::ValidationError;
 
 pub use crate::domain::translation::Provenance;
@@ -28,20 +31,14 @@ pub struct Location {
 }
 
 impl Location {
-    /// The département code of the commune: `89`, `2A`, `971`.
-    pub fn departement(&self) -> Option<&str> {
-        self.commune_code.as_deref().map(departement_of)
+    /// The département of the commune: `89`, `2A`, `971`.
+    pub fn departement(&self) -> Option<DepartementCode> {
+        DepartementCode::of_commune(self.commune_code.as_deref()?)
     }
 
     pub fn point(&self) -> Option<(f64, f64)> {
         Some((self.latitude?, self.longitude?))
     }
-}
-
-/// The département of an INSEE commune code (overseas ones have three digits).
-pub fn departement_of(commune_code: &str) -> &str {
-    let len = if commune_code.starts_with("97") { 3 } else { 2 };
-    commune_code.get(..len).unwrap_or(commune_code)
 }
 
 /// Public contact of the service, shown to everyone.
@@ -609,9 +606,8 @@ impl OfferContent {
             "mobilisation.mobilised_by",
             "offer.mobilisation.mobilised_by_unknown",
         );
-        self.mobilisation.link = trimmed(self.mobilisation.link);
-        p.check(
-            self.mobilisation.link.as_deref().is_none_or(is_web_url),
+        self.mobilisation.link = p.web_url(
+            self.mobilisation.link,
             "mobilisation.link",
             "offer.url.invalid",
         );
@@ -673,12 +669,8 @@ impl OfferContent {
             "languages_spoken",
             "offer.languages_spoken.unknown",
         );
-        self.accessibility.acceslibre_url = trimmed(self.accessibility.acceslibre_url);
-        p.check(
-            self.accessibility
-                .acceslibre_url
-                .as_deref()
-                .is_none_or(is_web_url),
+        self.accessibility.acceslibre_url = p.web_url(
+            self.accessibility.acceslibre_url,
             "accessibility.acceslibre_url",
             "offer.url.invalid",
         );
@@ -698,12 +690,7 @@ impl OfferContent {
             pro.email = reach.email;
             pro.phone = reach.phone;
         }
-        self.website = trimmed(self.website);
-        p.check(
-            self.website.as_deref().is_none_or(is_web_url),
-            "website",
-            "offer.url.invalid",
-        );
+        self.website = p.web_url(self.website, "website", "offer.url.invalid");
         p.check(
             self.validity.is_none_or(|v| v.starts_on <= v.ends_on),
             "validity",
@@ -785,12 +772,7 @@ impl OrganisationProfile {
             ("website", &mut self.website),
             ("accessibility_url", &mut self.accessibility_url),
         ] {
-            *url = trimmed(url.take());
-            p.check(
-                url.as_deref().is_none_or(is_web_url),
-                field,
-                "offer.url.invalid",
-            );
+            *url = p.web_url(url.take(), field, "offer.url.invalid");
         }
         self.opening_hours = canonical_hours(self.opening_hours, &mut p);
         dedup(&mut self.networks);
@@ -813,6 +795,24 @@ impl Problems {
     fn check(&mut self, ok: bool, field: &'static str, code: &'static str) {
         if !ok {
             self.0.push(ValidationError::new(field, code));
+        }
+    }
+
+    /// A web address, trimmed, or the problem (the value is kept as typed so that the other
+    /// checks still see it); `None` when empty.
+    fn web_url(
+        &mut self,
+        value: Option<String>,
+        field: &'static str,
+        code: &'static str,
+    ) -> Option<String> {
+        let raw = trimmed(value)?;
+        match WebUrl::parse(&raw) {
+            Ok(url) => Some(url.into()),
+            Err(_) => {
+                self.0.push(ValidationError::new(field, code));
+                Some(raw)
+            }
         }
     }
 
@@ -908,12 +908,16 @@ fn normalize_contact(contact: &mut Contact, fields: &ContactFields, p: &mut Prob
         fields.email,
         "offer.contact.email_invalid",
     );
-    contact.phone = trimmed(contact.phone.take());
-    p.check(
-        contact.phone.as_deref().is_none_or(is_phone),
-        fields.phone,
-        "offer.contact.phone_invalid",
-    );
+    contact.phone = trimmed(contact.phone.take()).map(|raw| match Phone::parse(&raw) {
+        Ok(phone) => phone.into(),
+        Err(_) => {
+            p.0.push(ValidationError::new(
+                fields.phone,
+                "offer.contact.phone_invalid",
+            ));
+            raw
+        }
+    });
 }
 
 /// Opening hours in canonical form, or the parser's error with its column.
@@ -946,31 +950,6 @@ fn dedup(values: &mut Vec<String>) {
     values.retain(|v| seen.insert(v.clone()));
 }
 
-/// An absolute http(s) URL with a host and no spaces, as data·inclusion's `format: uri`.
-pub fn is_web_url(value: &str) -> bool {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        !host.is_empty()
-            && host.contains('.')
-            && value.len() <= 2083
-            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
-    })
-}
-
-/// A French or international phone number as people write it: digits, spaces, dots, dashes,
-/// parentheses, a leading +; between 3 (short numbers like 115) and 20 digits.
-pub fn is_phone(value: &str) -> bool {
-    let digits = value.chars().filter(char::is_ascii_digit).count();
-    (3..=20).contains(&digits)
-        && value
-            .chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || " .-()".contains(c) || (c == '+' && i == 0))
-}
-
 /// INSEE commune code: five characters, digits except Corsica's 2A/2B.
 pub fn is_commune_code(code: &str) -> bool {
     code.len() == 5
@@ -983,21 +962,9 @@ pub fn is_commune_code(code: &str) -> bool {
 /// `971`), a commune (INSEE code), or an EPCI (SIREN, nine digits).
 pub fn is_zone(zone: &str) -> bool {
     zone == "france"
-        || is_departement(zone)
+        || DepartementCode::parse(zone).is_ok()
         || is_commune_code(zone)
         || (zone.len() == 9 && zone.bytes().all(|b| b.is_ascii_digit()))
-}
-
-pub fn is_departement(code: &str) -> bool {
-    match code.len() {
-        2 => {
-            code == "2A"
-                || code == "2B"
-                || (code.bytes().all(|b| b.is_ascii_digit()) && code != "00" && code != "20")
-        }
-        3 => code.starts_with("97") && code.bytes().all(|b| b.is_ascii_digit()),
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -1218,23 +1185,19 @@ mod tests {
     }
 
     #[test]
-    fn zones_phones_and_urls() {
+    fn zones_and_departements() {
         for ok in ["france", "89", "2A", "971", "89024", "2B033", "248900664"] {
             assert!(is_zone(ok), "{ok}");
         }
         for bad in ["", "FR", "00", "8", "8902", "89024A", "Paris"] {
             assert!(!is_zone(bad), "{bad}");
         }
-        assert!(is_phone("+33 3 86 00 00 00") && is_phone("115"));
-        assert!(!is_phone("03 86 ab") && !is_phone("12"));
-        assert!(is_web_url(
-            "https://acceslibre.beta.gouv.fr/app/89-auxerre/"
-        ));
-        assert!(
-            !is_web_url("https://") && !is_web_url("ftp://x.fr") && !is_web_url("https://a b.fr")
-        );
-        assert_eq!(departement_of("97105"), "971");
-        assert_eq!(departement_of("2A004"), "2A");
+        let place = |code: &str| Location {
+            commune_code: Some(code.into()),
+            ..Location::default()
+        };
+        assert_eq!(place("97105").departement().unwrap(), "971");
+        assert_eq!(place("2A004").departement().unwrap(), "2A");
     }
 
     #[test]

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 
 use super::step::{StepContent, StepTexts};
 use super::templates::{DOCUMENT_KINDS, TemplateRef, WhoActs};
-use crate::catalogue::offer::is_phone;
 use crate::domain::*;
 use crate::error::ValidationError;
 
@@ -366,13 +365,16 @@ pub fn check_orientation(
                     errors,
                 );
             }
-            let phone = trim(phone);
-            if phone.as_deref().is_some_and(|p| !is_phone(p)) {
-                errors.push(ValidationError::new(
-                    "orientation.phone",
-                    "step.orientation.phone_invalid",
-                ));
-            }
+            let phone = trim(phone).map(|raw| match Phone::parse(&raw) {
+                Ok(phone) => phone.into(),
+                Err(_) => {
+                    errors.push(ValidationError::new(
+                        "orientation.phone",
+                        "step.orientation.phone_invalid",
+                    ));
+                    raw
+                }
+            });
             let email = trim(email).map(|e| e.to_lowercase());
             if email.as_deref().is_some_and(|e| Email::parse(e).is_err()) {
                 errors.push(ValidationError::new(
@@ -380,17 +382,16 @@ pub fn check_orientation(
                     "step.orientation.email_invalid",
                 ));
             }
-            let url = trim(url);
-            if url.as_deref().is_some_and(|u| {
-                !(u.starts_with("https://") || u.starts_with("http://"))
-                    || u.len() > 2_000
-                    || u.contains(char::is_whitespace)
-            }) {
-                errors.push(ValidationError::new(
-                    "orientation.url",
-                    "step.orientation.url_invalid",
-                ));
-            }
+            let url = trim(url).map(|raw| match WebUrl::parse(&raw) {
+                Ok(url) => url.into(),
+                Err(_) => {
+                    errors.push(ValidationError::new(
+                        "orientation.url",
+                        "step.orientation.url_invalid",
+                    ));
+                    raw
+                }
+            });
             Orientation::Place {
                 name,
                 address,
@@ -546,6 +547,24 @@ mod tests {
                 "step.orientation.url_invalid"
             ]
         );
+        // The same rules as an offer's contact: a link must name a host.
+        let mut errors = Vec::new();
+        let place = check_orientation(
+            Orientation::Place {
+                name: "CCAS".into(),
+                address: None,
+                phone: Some(" 03 86 00 00 00 ".into()),
+                email: None,
+                url: Some("https://localhost".into()),
+            },
+            &mut errors,
+        );
+        let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
+        assert_eq!(codes, vec!["step.orientation.url_invalid"]);
+        let Orientation::Place { phone, .. } = place else {
+            unreachable!()
+        };
+        assert_eq!(phone.as_deref(), Some("03 86 00 00 00"));
         assert!(check_message("  ").is_err());
         assert_eq!(check_title(" Logement ").unwrap(), "Logement");
     }

@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::catalogue::{ListKind, ReferenceData};
-use crate::domain::Language;
 use crate::domain::translation::{Provenance, SourceHash};
+use crate::domain::{Language, WebUrl};
 
 /// Who usually does a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -338,11 +338,7 @@ impl TemplateLibrary {
             {
                 return Err(invalid(format!("unknown document kind {kind}")));
             }
-            if let Some(link) = t
-                .links
-                .iter()
-                .find(|l| !crate::catalogue::offer::is_web_url(l))
-            {
+            if let Some(link) = t.links.iter().find(|l| WebUrl::parse(l).is_err()) {
                 return Err(invalid(format!("not a web address: {link}")));
             }
             let Some(french) = t.texts.get(Language::REFERENCE) else {
