@@ -49,7 +49,7 @@ pub async fn run(
                 services: Some(work.join("services.jsonl")),
             },
             &ImportOptions {
-                departement: Some("89".into()),
+                departement: Some("89".parse()?),
                 ..ImportOptions::default()
             },
             &mut report,

@@ -89,9 +89,9 @@ pub fn key_ring(
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        let line = peps_core::wallet::keyring::KeyRing::generate_line(
-            &chrono::Utc::now().format("k%Y%m%d").to_string(),
-        );
+        let id: peps_core::domain::KeyId =
+            chrono::Utc::now().format("k%Y%m%d").to_string().parse()?;
+        let line = peps_core::wallet::keyring::KeyRing::generate_line(&id);
         write_private(
             path,
             &format!("# PEPS wallet key-encryption keys; the last line is active.\n{line}\n"),
@@ -137,7 +137,7 @@ pub async fn wallet(
         || !config.wallet.key_file.exists()
             && {
                 use peps_core::wallet::WalletRepository;
-                let sealed = store.files_not_under_key("", 1).await?;
+                let sealed = store.files_not_under_key(None, 1).await?;
                 if !sealed.is_empty() {
                     anyhow::bail!(
                         "wallet.key_file {} is missing, but the wallet holds files encrypted under key {:?}: \

@@ -129,9 +129,9 @@ enum WalletCommand {
     /// Print a new key-encryption key line (`<id>:<base64>`) to append to `wallet.key_file`;
     /// it becomes the active key at the next start. Then run `rotate-key`.
     NewKey {
-        /// The key's id, e.g. the year: 2027.
+        /// The key's id, e.g. the year: 2027 (1 to 64 letters, digits, `-`, `_` or `.`).
         #[arg(long)]
-        id: String,
+        id: peps_core::domain::KeyId,
     },
     /// Re-wrap every file's data key under the active (last) key of `wallet.key_file`. Content
     /// is not re-encrypted. Safe to interrupt and run again; afterwards older keys can be
@@ -277,14 +277,6 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
         Command::Wallet {
             command: WalletCommand::NewKey { id },
         } => {
-            if id.is_empty()
-                || id.len() > 64
-                || !id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            {
-                anyhow::bail!("--id: 1 to 64 letters, digits, '-', '_' or '.'");
-            }
             println!(
                 "{}",
                 peps_core::wallet::keyring::KeyRing::generate_line(&id)

@@ -354,7 +354,7 @@ async fn departement_keeps_local_services_and_their_structures() {
         ],
     );
     let options = ImportOptions {
-        departement: Some("89".into()),
+        departement: Some("89".parse().unwrap()),
         ..ImportOptions::default()
     };
     let (summary, report) = f.import(Some(&structures), Some(&services), options).await;
@@ -365,23 +365,11 @@ async fn departement_keeps_local_services_and_their_structures() {
     assert_eq!(summary.services.created, 3);
     assert_eq!(summary.services.out_of_area, 1, "c is in the Nièvre");
 
-    let options = ImportOptions {
-        departement: Some("8".into()),
-        ..ImportOptions::default()
-    };
-    let err = f
-        .exchange
-        .import(
-            &ImportFiles {
-                structures: Some(structures),
-                services: None,
-            },
-            &options,
-            &mut Quiet,
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ImportError::InvalidDepartement(_)));
+    // A département that is none is refused before anything is read.
+    let err = f.exchange.options(Some("8"), false, None).unwrap_err();
+    assert_eq!(err.code(), "import.departement.invalid");
+    let options = f.exchange.options(Some(" 2a "), false, None).unwrap();
+    assert_eq!(options.departement.unwrap(), "2A");
 }
 
 #[tokio::test]

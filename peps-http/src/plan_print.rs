@@ -233,7 +233,8 @@ pub fn render(detail: &PlanDetail, language: &Language, today: NaiveDate) -> Str
         bilingual,
     };
     let person = detail.person.display_name.as_str();
-    let (title, title_lang, _, _) = detail.plan.title.localized(lang);
+    let shown = detail.plan.title.localized(lang);
+    let (title, title_lang) = (shown.value, shown.language);
     let mut html = String::with_capacity(16 * 1024);
     let _ = write!(
         html,

@@ -23,7 +23,11 @@ pub(crate) fn to_domain(m: account::Model) -> StoreResult<Account> {
             .as_deref()
             .map(|e| Email::parse(e).map_err(|_| corrupt("email", e)))
             .transpose()?,
-        phone: m.phone,
+        phone: m
+            .phone
+            .as_deref()
+            .map(|p| Phone::parse(p).map_err(|_| corrupt("phone", p)))
+            .transpose()?,
         display_name: DisplayName::parse(&m.display_name)
             .map_err(|_| corrupt("display name", &m.display_name))?,
         language: Language::parse(&m.language).map_err(|_| corrupt("language", &m.language))?,
@@ -38,7 +42,7 @@ fn from_domain(a: &Account) -> account::ActiveModel {
         role: a.role.as_str().to_owned(),
         login: a.login.as_str().to_owned(),
         email: a.email.as_ref().map(|e| e.as_str().to_owned()),
-        phone: a.phone.clone(),
+        phone: a.phone.as_ref().map(|p| p.as_str().to_owned()),
         display_name: a.display_name.as_str().to_owned(),
         language: a.language.code().to_owned(),
         status: a.status.as_str().to_owned(),

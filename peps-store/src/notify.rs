@@ -30,7 +30,12 @@ pub struct LogSms;
 #[async_trait]
 impl SmsSender for LogSms {
     async fn send(&self, sms: &Sms) -> Result<(), NotifyError> {
-        let digits: String = sms.to.chars().filter(char::is_ascii_digit).collect();
+        let digits: String = sms
+            .to
+            .as_str()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
         let tail = &digits[digits.len().saturating_sub(2)..];
         tracing::info!(
             to_ending = tail,

@@ -106,7 +106,7 @@ fn file_model(f: &DocumentFile, version: i32, page: i32) -> wallet_file::Model {
         sha256: f.sha256.clone(),
         blob_key: f.blob.as_str().to_owned(),
         algorithm: f.algorithm.clone(),
-        key_id: f.wrapped_key.key_id.clone(),
+        key_id: f.wrapped_key.key_id.as_str().to_owned(),
         key_algorithm: f.wrapped_key.algorithm.clone(),
         wrapped_key: f.wrapped_key.bytes.clone(),
         uploaded_by: f.uploaded_by.account.0,
@@ -119,12 +119,12 @@ fn blob_key(raw: &str) -> StoreResult<BlobKey> {
     BlobKey::parse(raw).ok_or_else(|| corrupt("blob key", raw))
 }
 
-fn wrapped_key(m: &wallet_file::Model) -> WrappedKey {
-    WrappedKey {
-        key_id: m.key_id.clone(),
+fn wrapped_key(m: &wallet_file::Model) -> StoreResult<WrappedKey> {
+    Ok(WrappedKey {
+        key_id: KeyId::parse(&m.key_id).map_err(|_| corrupt("key id", &m.key_id))?,
         algorithm: m.key_algorithm.clone(),
         bytes: m.wrapped_key.clone(),
-    }
+    })
 }
 
 fn file_domain(m: wallet_file::Model) -> StoreResult<DocumentFile> {
@@ -139,7 +139,7 @@ fn file_domain(m: wallet_file::Model) -> StoreResult<DocumentFile> {
         sha256: m.sha256.clone(),
         blob: blob_key(&m.blob_key)?,
         algorithm: m.algorithm.clone(),
-        wrapped_key: wrapped_key(&m),
+        wrapped_key: wrapped_key(&m)?,
         uploaded_by: Uploader {
             account: AccountId(m.uploaded_by),
             role: role(&m.uploaded_by_role)?,
@@ -603,22 +603,25 @@ impl WalletRepository for SeaOrmStore {
 
     async fn files_not_under_key(
         &self,
-        key_id: &str,
+        key_id: Option<&KeyId>,
         limit: u32,
     ) -> StoreResult<Vec<(DocumentFileId, WrappedKey)>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        Ok(wallet_file::Entity::find()
-            .filter(wallet_file::Column::KeyId.ne(key_id))
+        let mut files = wallet_file::Entity::find();
+        if let Some(key_id) = key_id {
+            files = files.filter(wallet_file::Column::KeyId.ne(key_id.as_str()));
+        }
+        Ok(files
             .order_by_asc(wallet_file::Column::Id)
             .limit(u64::from(limit))
             .all(&self.db)
             .await
             .map_err(db_err)?
             .iter()
-            .map(|m| (DocumentFileId(m.id), wrapped_key(m)))
-            .collect())
+            .map(|m| Ok((DocumentFileId(m.id), wrapped_key(m)?)))
+            .collect::<StoreResult<_>>()?)
     }
 
     async fn rewrap(
@@ -628,7 +631,7 @@ impl WalletRepository for SeaOrmStore {
         new: &WrappedKey,
     ) -> StoreResult<()> {
         let updated = wallet_file::Entity::update_many()
-            .col_expr(wallet_file::Column::KeyId, Expr::value(&new.key_id))
+            .col_expr(wallet_file::Column::KeyId, Expr::value(new.key_id.as_str()))
             .col_expr(
                 wallet_file::Column::KeyAlgorithm,
                 Expr::value(&new.algorithm),
@@ -638,7 +641,7 @@ impl WalletRepository for SeaOrmStore {
                 Expr::value(new.bytes.clone()),
             )
             .filter(wallet_file::Column::Id.eq(file.0))
-            .filter(wallet_file::Column::KeyId.eq(&old.key_id))
+            .filter(wallet_file::Column::KeyId.eq(old.key_id.as_str()))
             .filter(wallet_file::Column::KeyAlgorithm.eq(&old.algorithm))
             .filter(wallet_file::Column::WrappedKey.eq(old.bytes.clone()))
             .exec(&self.db)

@@ -230,7 +230,7 @@ mod wallet {
             blob: BlobKey::generate(),
             algorithm: "A256GCM-STREAM-64K".into(),
             wrapped_key: WrappedKey {
-                key_id: "kek-1".into(),
+                key_id: "kek-1".parse().unwrap(),
                 algorithm: "A256GCM-KW".into(),
                 bytes: vec![0, 255],
             },

@@ -16,7 +16,7 @@ pub mod synthetic;
 pub use history::{OfferAction, OfferHistoryEntry};
 pub use offer::{
     Accessibility, ChangeKind, Contact, Freshness, FreshnessState, Location, Mobilisation, Offer,
-    OfferContent, OfferStatus, OfferTranslation, OrganisationProfile, Origin, ProfessionalContact,
-    Provenance, Review, TemporaryChange, UpdateFrequency, Validity,
+    OfferContent, OfferStatus, OfferTexts, OfferTranslation, OrganisationProfile, Origin,
+    ProfessionalContact, Provenance, Review, TemporaryChange, UpdateFrequency, Validity,
 };
 pub use reference::{ListKind, ReferenceData};

@@ -3,35 +3,20 @@
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use super::opening_hours::OpeningHours;
 use super::reference::{ListKind, ReferenceData};
-use crate::domain::{AccountId, Email, Language, OfferId, OrganisationId, TemporaryChangeId};
+use crate::domain::translation::{self, SourceHash, Translation};
+use crate::domain::{
+    AccountId, DepartementCode, Email, Language, OfferId, OrganisationId, Phone, TemporaryChangeId,
+    WebUrl,
+};
 use crate::error::ValidationError;
 
-/// Who wrote a text: its author, a person who checked a translation, or a machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Provenance {
-    #[default]
-    Original,
-    HumanReviewed,
-    Machine,
-}
-
-impl Provenance {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provenance::Original => "original",
-            Provenance::HumanReviewed => "human_reviewed",
-            Provenance::Machine => "machine",
-        }
-    }
-}
+pub use crate::domain::translation::Provenance;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Location {
@@ -46,20 +31,14 @@ pub struct Location {
 }
 
 impl Location {
-    /// The département code of the commune: `89`, `2A`, `971`.
-    pub fn departement(&self) -> Option<&str> {
-        self.commune_code.as_deref().map(departement_of)
+    /// The département of the commune: `89`, `2A`, `971`.
+    pub fn departement(&self) -> Option<DepartementCode> {
+        DepartementCode::of_commune(self.commune_code.as_deref()?)
     }
 
     pub fn point(&self) -> Option<(f64, f64)> {
         Some((self.latitude?, self.longitude?))
     }
-}
-
-/// The département of an INSEE commune code (overseas ones have three digits).
-pub fn departement_of(commune_code: &str) -> &str {
-    let len = if commune_code.starts_with("97") { 3 } else { 2 };
-    commune_code.get(..len).unwrap_or(commune_code)
 }
 
 /// Public contact of the service, shown to everyone.
@@ -106,17 +85,81 @@ pub struct Validity {
     pub ends_on: NaiveDate,
 }
 
-/// One language version of an offer's texts. `source_hash` ties it to the French text it was
-/// made from: when the French changes, the translation is stale and no longer served.
+/// An offer's texts in another language than French; a summary or description left out reads
+/// the French one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OfferTranslation {
+pub struct OfferTexts {
     pub title: String,
     pub summary: Option<String>,
     pub description: Option<String>,
-    #[serde(default)]
-    pub provenance: Provenance,
-    #[serde(default)]
-    pub source_hash: Option<String>,
+}
+
+/// One language version of an offer's texts, tied to the French it was made from (title,
+/// summary and description together, [`OfferContent::source_hash`]): when the French changes,
+/// the translation is stale and no longer served. Its source may be unknown (`None`: written
+/// before hashes were kept); such a translation is not served either, and
+/// [`OfferContent::normalize`] takes one without a hash as made from the current French.
+pub type OfferTranslation = Translation<OfferTexts, Option<SourceHash>>;
+
+/// Offer translations are stored (and were stored before [`Translation`] existed) flat:
+/// `{"title", "summary", "description", "provenance", "source_hash"}`, the provenance and the
+/// hash optional.
+mod stored_translations {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Flat {
+        title: String,
+        summary: Option<String>,
+        description: Option<String>,
+        #[serde(default)]
+        provenance: Provenance,
+        #[serde(default)]
+        source_hash: Option<SourceHash>,
+    }
+
+    pub fn serialize<S: Serializer>(
+        translations: &BTreeMap<String, OfferTranslation>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let flat: BTreeMap<&String, Flat> = translations
+            .iter()
+            .map(|(code, t)| {
+                let flat = Flat {
+                    title: t.value.title.clone(),
+                    summary: t.value.summary.clone(),
+                    description: t.value.description.clone(),
+                    provenance: t.provenance,
+                    source_hash: t.source_hash.clone(),
+                };
+                (code, flat)
+            })
+            .collect();
+        flat.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, OfferTranslation>, D::Error> {
+        let flat = BTreeMap::<String, Flat>::deserialize(deserializer)?;
+        Ok(flat
+            .into_iter()
+            .map(|(code, f)| {
+                let texts = OfferTexts {
+                    title: f.title,
+                    summary: f.summary,
+                    description: f.description,
+                };
+                let translation = Translation {
+                    value: texts,
+                    provenance: f.provenance,
+                    source_hash: f.source_hash,
+                };
+                (code, translation)
+            })
+            .collect())
+    }
 }
 
 /// Everything an offerer writes about an offer.
@@ -156,7 +199,7 @@ pub struct OfferContent {
     pub validity: Option<Validity>,
     #[serde(default = "default_frequency")]
     pub update_frequency_months: u8,
-    #[serde(default)]
+    #[serde(default, with = "stored_translations")]
     pub translations: BTreeMap<String, OfferTranslation>,
 }
 
@@ -398,44 +441,33 @@ pub struct LocalizedTexts<'a> {
 
 impl OfferContent {
     /// Identifies the French texts a translation was made from.
-    pub fn source_hash(&self) -> String {
-        let mut hasher = Sha256::new();
-        for part in [
+    pub fn source_hash(&self) -> SourceHash {
+        SourceHash::of(&[
             self.title.as_str(),
             self.summary.as_deref().unwrap_or(""),
             &self.description,
-        ] {
-            hasher.update(part.as_bytes());
-            hasher.update([0]);
-        }
-        hasher
-            .finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        ])
     }
 
     /// Is the translation into `language` made from the current French text?
     pub fn translation_is_current(&self, language: &str) -> bool {
         self.translations
             .get(language)
-            .is_some_and(|t| t.source_hash.as_deref() == Some(&self.source_hash()))
+            .is_some_and(|t| t.is_current_for(&self.source_hash()))
     }
 
     /// The texts in `language` when a current translation exists, else the French original.
     pub fn localized(&self, language: &str) -> LocalizedTexts<'_> {
-        if language != Language::REFERENCE
-            && self.translation_is_current(language)
-            && let Some((code, t)) = self.translations.get_key_value(language)
-        {
+        let stored = self.translations.get_key_value(language);
+        let shown = translation::current(language, stored.map(|(_, t)| t), &self.source_hash());
+        if let (Some(t), Some((code, _))) = (shown, stored) {
             return LocalizedTexts {
                 language: code,
                 provenance: t.provenance,
                 fallback: false,
-                title: &t.title,
-                summary: t.summary.as_deref().or(self.summary.as_deref()),
-                description: t.description.as_deref().unwrap_or(&self.description),
+                title: &t.value.title,
+                summary: t.value.summary.as_deref().or(self.summary.as_deref()),
+                description: t.value.description.as_deref().unwrap_or(&self.description),
             };
         }
         LocalizedTexts {
@@ -574,9 +606,8 @@ impl OfferContent {
             "mobilisation.mobilised_by",
             "offer.mobilisation.mobilised_by_unknown",
         );
-        self.mobilisation.link = trimmed(self.mobilisation.link);
-        p.check(
-            self.mobilisation.link.as_deref().is_none_or(is_web_url),
+        self.mobilisation.link = p.web_url(
+            self.mobilisation.link,
             "mobilisation.link",
             "offer.url.invalid",
         );
@@ -638,12 +669,8 @@ impl OfferContent {
             "languages_spoken",
             "offer.languages_spoken.unknown",
         );
-        self.accessibility.acceslibre_url = trimmed(self.accessibility.acceslibre_url);
-        p.check(
-            self.accessibility
-                .acceslibre_url
-                .as_deref()
-                .is_none_or(is_web_url),
+        self.accessibility.acceslibre_url = p.web_url(
+            self.accessibility.acceslibre_url,
             "accessibility.acceslibre_url",
             "offer.url.invalid",
         );
@@ -663,12 +690,7 @@ impl OfferContent {
             pro.email = reach.email;
             pro.phone = reach.phone;
         }
-        self.website = trimmed(self.website);
-        p.check(
-            self.website.as_deref().is_none_or(is_web_url),
-            "website",
-            "offer.url.invalid",
-        );
+        self.website = p.web_url(self.website, "website", "offer.url.invalid");
         p.check(
             self.validity.is_none_or(|v| v.starts_on <= v.ends_on),
             "validity",
@@ -689,17 +711,17 @@ impl OfferContent {
                 "translations",
                 "offer.translations.language",
             );
-            t.title = collapse(&t.title);
-            let len = t.title.chars().count();
+            t.value.title = collapse(&t.value.title);
+            let len = t.value.title.chars().count();
             p.check(
                 (3..=150).contains(&len),
                 "translations.title",
                 "offer.translations.title_length",
             );
-            t.summary = trimmed(t.summary);
-            t.description = trimmed(t.description);
+            t.value.summary = trimmed(t.value.summary);
+            t.value.description = trimmed(t.value.description);
             p.check(
-                char_len(&t.summary) <= 1_000 && char_len(&t.description) <= 20_000,
+                char_len(&t.value.summary) <= 1_000 && char_len(&t.value.description) <= 20_000,
                 "translations",
                 "offer.text.too_long",
             );
@@ -750,12 +772,7 @@ impl OrganisationProfile {
             ("website", &mut self.website),
             ("accessibility_url", &mut self.accessibility_url),
         ] {
-            *url = trimmed(url.take());
-            p.check(
-                url.as_deref().is_none_or(is_web_url),
-                field,
-                "offer.url.invalid",
-            );
+            *url = p.web_url(url.take(), field, "offer.url.invalid");
         }
         self.opening_hours = canonical_hours(self.opening_hours, &mut p);
         dedup(&mut self.networks);
@@ -778,6 +795,24 @@ impl Problems {
     fn check(&mut self, ok: bool, field: &'static str, code: &'static str) {
         if !ok {
             self.0.push(ValidationError::new(field, code));
+        }
+    }
+
+    /// A web address, trimmed, or the problem (the value is kept as typed so that the other
+    /// checks still see it); `None` when empty.
+    fn web_url(
+        &mut self,
+        value: Option<String>,
+        field: &'static str,
+        code: &'static str,
+    ) -> Option<String> {
+        let raw = trimmed(value)?;
+        match WebUrl::parse(&raw) {
+            Ok(url) => Some(url.into()),
+            Err(_) => {
+                self.0.push(ValidationError::new(field, code));
+                Some(raw)
+            }
         }
     }
 
@@ -873,12 +908,16 @@ fn normalize_contact(contact: &mut Contact, fields: &ContactFields, p: &mut Prob
         fields.email,
         "offer.contact.email_invalid",
     );
-    contact.phone = trimmed(contact.phone.take());
-    p.check(
-        contact.phone.as_deref().is_none_or(is_phone),
-        fields.phone,
-        "offer.contact.phone_invalid",
-    );
+    contact.phone = trimmed(contact.phone.take()).map(|raw| match Phone::parse(&raw) {
+        Ok(phone) => phone.into(),
+        Err(_) => {
+            p.0.push(ValidationError::new(
+                fields.phone,
+                "offer.contact.phone_invalid",
+            ));
+            raw
+        }
+    });
 }
 
 /// Opening hours in canonical form, or the parser's error with its column.
@@ -911,31 +950,6 @@ fn dedup(values: &mut Vec<String>) {
     values.retain(|v| seen.insert(v.clone()));
 }
 
-/// An absolute http(s) URL with a host and no spaces, as data·inclusion's `format: uri`.
-pub fn is_web_url(value: &str) -> bool {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        !host.is_empty()
-            && host.contains('.')
-            && value.len() <= 2083
-            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
-    })
-}
-
-/// A French or international phone number as people write it: digits, spaces, dots, dashes,
-/// parentheses, a leading +; between 3 (short numbers like 115) and 20 digits.
-pub fn is_phone(value: &str) -> bool {
-    let digits = value.chars().filter(char::is_ascii_digit).count();
-    (3..=20).contains(&digits)
-        && value
-            .chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || " .-()".contains(c) || (c == '+' && i == 0))
-}
-
 /// INSEE commune code: five characters, digits except Corsica's 2A/2B.
 pub fn is_commune_code(code: &str) -> bool {
     code.len() == 5
@@ -948,21 +962,9 @@ pub fn is_commune_code(code: &str) -> bool {
 /// `971`), a commune (INSEE code), or an EPCI (SIREN, nine digits).
 pub fn is_zone(zone: &str) -> bool {
     zone == "france"
-        || is_departement(zone)
+        || DepartementCode::parse(zone).is_ok()
         || is_commune_code(zone)
         || (zone.len() == 9 && zone.bytes().all(|b| b.is_ascii_digit()))
-}
-
-pub fn is_departement(code: &str) -> bool {
-    match code.len() {
-        2 => {
-            code == "2A"
-                || code == "2B"
-                || (code.bytes().all(|b| b.is_ascii_digit()) && code != "00" && code != "20")
-        }
-        3 => code.starts_with("97") && code.bytes().all(|b| b.is_ascii_digit()),
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -1081,9 +1083,11 @@ mod tests {
         offer.translations.insert(
             "en".into(),
             OfferTranslation {
-                title: "Help finding a home".into(),
-                summary: None,
-                description: None,
+                value: OfferTexts {
+                    title: "Help finding a home".into(),
+                    summary: None,
+                    description: None,
+                },
                 provenance: Provenance::HumanReviewed,
                 source_hash: None,
             },
@@ -1104,6 +1108,44 @@ mod tests {
             edited.changed_fields(&offer),
             vec!["description".to_owned()]
         );
+    }
+
+    #[test]
+    fn translations_are_stored_flat_as_before() {
+        let reference = ReferenceData::builtin();
+        let offer = sample().normalize(&reference).unwrap();
+        let mut stored = serde_json::to_value(&offer).unwrap();
+        let current = offer.source_hash();
+        // As written before `Translation` existed, one with the hash of the current French
+        // and one without (its source unknown), provenance left out.
+        stored["translations"] = serde_json::json!({
+            "en": {
+                "title": "Help finding a home",
+                "summary": null,
+                "description": "The CCAS helps.",
+                "provenance": "human_reviewed",
+                "source_hash": current.as_str(),
+            },
+            "de": {"title": "Hilfe bei der Wohnungssuche", "summary": null, "description": null},
+        });
+        let read: OfferContent = serde_json::from_value(stored.clone()).unwrap();
+        let en = &read.translations["en"];
+        assert_eq!(en.value.description.as_deref(), Some("The CCAS helps."));
+        assert_eq!(en.provenance, Provenance::HumanReviewed);
+        assert!(read.translation_is_current("en"));
+        let de = &read.translations["de"];
+        assert_eq!(
+            (de.provenance, &de.source_hash),
+            (Provenance::Original, &None)
+        );
+        // A translation whose source is unknown is not served…
+        assert!(read.localized("de").fallback);
+        assert!(!read.localized("en").fallback);
+        // …and is written back as it was read.
+        let mut expected = stored;
+        expected["translations"]["de"]["provenance"] = "original".into();
+        expected["translations"]["de"]["source_hash"] = serde_json::Value::Null;
+        assert_eq!(serde_json::to_value(&read).unwrap(), expected);
     }
 
     #[test]
@@ -1143,23 +1185,19 @@ mod tests {
     }
 
     #[test]
-    fn zones_phones_and_urls() {
+    fn zones_and_departements() {
         for ok in ["france", "89", "2A", "971", "89024", "2B033", "248900664"] {
             assert!(is_zone(ok), "{ok}");
         }
         for bad in ["", "FR", "00", "8", "8902", "89024A", "Paris"] {
             assert!(!is_zone(bad), "{bad}");
         }
-        assert!(is_phone("+33 3 86 00 00 00") && is_phone("115"));
-        assert!(!is_phone("03 86 ab") && !is_phone("12"));
-        assert!(is_web_url(
-            "https://acceslibre.beta.gouv.fr/app/89-auxerre/"
-        ));
-        assert!(
-            !is_web_url("https://") && !is_web_url("ftp://x.fr") && !is_web_url("https://a b.fr")
-        );
-        assert_eq!(departement_of("97105"), "971");
-        assert_eq!(departement_of("2A004"), "2A");
+        let place = |code: &str| Location {
+            commune_code: Some(code.into()),
+            ..Location::default()
+        };
+        assert_eq!(place("97105").departement().unwrap(), "971");
+        assert_eq!(place("2A004").departement().unwrap(), "2A");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
+use super::contact::Phone;
 use super::ids::*;
 use super::language::Language;
 use super::siret::Siret;
@@ -258,7 +259,7 @@ pub struct Account {
     pub login: Login,
     pub email: Option<Email>,
     /// A mobile number for text-message notices, for people without email.
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
     pub display_name: DisplayName,
     pub language: Language,
     pub status: AccountStatus,

@@ -5,11 +5,11 @@ pub mod plan;
 pub mod step;
 pub mod templates;
 
+pub use crate::domain::translation::TranslatableText;
 pub use plan::{
     Orientation, Plan, PlanAction, PlanEvent, PlanStatus, Step, StepDraft, StepMessage, StepStatus,
-    TranslatableText,
 };
-pub use step::{LocalizedStep, StepContent, StepTexts, StepTranslation, TranslatedField};
+pub use step::{LocalizedStep, StepContent, StepTexts, StepTranslation};
 pub use templates::{
     DOCUMENT_KINDS, StepTemplate, TEXT_FIELDS, TemplateError, TemplateLibrary, TemplateRef,
     TemplateText, WhoActs,

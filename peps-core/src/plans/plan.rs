@@ -3,12 +3,10 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use super::step::{StepContent, StepTexts, TranslatedField, hash};
+use super::step::{StepContent, StepTexts};
 use super::templates::{DOCUMENT_KINDS, TemplateRef, WhoActs};
-use crate::catalogue::Provenance;
-use crate::catalogue::offer::is_phone;
 use crate::domain::*;
 use crate::error::ValidationError;
 
@@ -91,68 +89,6 @@ impl StepStatus {
             self,
             StepStatus::InProgress | StepStatus::Done | StepStatus::AbandonedByPerson
         )
-    }
-}
-
-/// Free text written in French by a worker (a plan's title), with its translations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TranslatableText {
-    pub french: String,
-    #[serde(default)]
-    pub translations: BTreeMap<String, TranslatedField<String>>,
-}
-
-impl TranslatableText {
-    pub fn new(french: String) -> Self {
-        Self {
-            french,
-            translations: BTreeMap::new(),
-        }
-    }
-
-    fn french_hash(&self) -> String {
-        hash(&[&self.french])
-    }
-
-    /// Replaces the French; translations of the former text stop being shown.
-    pub fn set_french(&mut self, french: String) {
-        self.french = french;
-    }
-
-    pub fn translate(&mut self, language: &str, value: String, provenance: Provenance) {
-        let source_hash = self.french_hash();
-        self.translations.insert(
-            language.to_owned(),
-            TranslatedField {
-                value,
-                provenance,
-                source_hash,
-            },
-        );
-    }
-
-    pub fn is_current_in(&self, language: &str) -> bool {
-        language == Language::REFERENCE
-            || self
-                .translations
-                .get(language)
-                .is_some_and(|t| t.source_hash == self.french_hash())
-    }
-
-    /// The text in `language` when a current translation exists, else the French:
-    /// `(value, language shown, provenance, fallback)`.
-    pub fn localized<'a>(&'a self, language: &'a str) -> (&'a str, &'a str, Provenance, bool) {
-        match self.translations.get(language) {
-            Some(t) if t.source_hash == self.french_hash() => {
-                (t.value.as_str(), language, t.provenance, false)
-            }
-            _ => (
-                self.french.as_str(),
-                Language::REFERENCE,
-                Provenance::Original,
-                language != Language::REFERENCE,
-            ),
-        }
     }
 }
 
@@ -445,13 +381,16 @@ pub fn check_orientation(
                     errors,
                 );
             }
-            let phone = trim(phone);
-            if phone.as_deref().is_some_and(|p| !is_phone(p)) {
-                errors.push(ValidationError::new(
-                    "orientation.phone",
-                    "step.orientation.phone_invalid",
-                ));
-            }
+            let phone = trim(phone).map(|raw| match Phone::parse(&raw) {
+                Ok(phone) => phone.into(),
+                Err(_) => {
+                    errors.push(ValidationError::new(
+                        "orientation.phone",
+                        "step.orientation.phone_invalid",
+                    ));
+                    raw
+                }
+            });
             let email = trim(email).map(|e| e.to_lowercase());
             if email.as_deref().is_some_and(|e| Email::parse(e).is_err()) {
                 errors.push(ValidationError::new(
@@ -459,17 +398,16 @@ pub fn check_orientation(
                     "step.orientation.email_invalid",
                 ));
             }
-            let url = trim(url);
-            if url.as_deref().is_some_and(|u| {
-                !(u.starts_with("https://") || u.starts_with("http://"))
-                    || u.len() > 2_000
-                    || u.contains(char::is_whitespace)
-            }) {
-                errors.push(ValidationError::new(
-                    "orientation.url",
-                    "step.orientation.url_invalid",
-                ));
-            }
+            let url = trim(url).map(|raw| match WebUrl::parse(&raw) {
+                Ok(url) => url.into(),
+                Err(_) => {
+                    errors.push(ValidationError::new(
+                        "orientation.url",
+                        "step.orientation.url_invalid",
+                    ));
+                    raw
+                }
+            });
             Orientation::Place {
                 name,
                 address,
@@ -543,19 +481,20 @@ mod tests {
 
     #[test]
     fn a_changed_title_shows_french_until_translated_again() {
-        let mut title = TranslatableText::new("Logement".into());
+        let mut title = TranslatableText::new(String::from("Logement"));
         title.translate("ar", "السكن".into(), Provenance::Machine);
         assert_eq!(
             title.localized("ar"),
-            ("السكن", "ar", Provenance::Machine, false)
+            Localized::as_is("السكن", "ar", Provenance::Machine)
         );
         title.set_french("Trouver un logement".into());
         assert_eq!(
             title.localized("ar"),
-            ("Trouver un logement", "fr", Provenance::Original, true)
+            Localized::french("Trouver un logement", "ar")
         );
+        assert!(title.localized("ar").fallback);
         assert!(!title.is_current_in("ar") && title.is_current_in("fr"));
-        assert!(!title.localized("fr").3);
+        assert!(!title.localized("fr").fallback);
     }
 
     #[test]
@@ -624,6 +563,24 @@ mod tests {
                 "step.orientation.url_invalid"
             ]
         );
+        // The same rules as an offer's contact: a link must name a host.
+        let mut errors = Vec::new();
+        let place = check_orientation(
+            Orientation::Place {
+                name: "CCAS".into(),
+                address: None,
+                phone: Some(" 03 86 00 00 00 ".into()),
+                email: None,
+                url: Some("https://localhost".into()),
+            },
+            &mut errors,
+        );
+        let codes: Vec<_> = errors.iter().map(|e| e.code).collect();
+        assert_eq!(codes, vec!["step.orientation.url_invalid"]);
+        let Orientation::Place { phone, .. } = place else {
+            unreachable!()
+        };
+        assert_eq!(phone.as_deref(), Some("03 86 00 00 00"));
         assert!(check_message("  ").is_err());
         assert_eq!(check_title(" Logement ").unwrap(), "Logement");
     }

@@ -2,13 +2,13 @@
 //! French they were made from, field by field.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::templates::{StepTemplate, TemplateText};
-use crate::catalogue::Provenance;
 use crate::domain::Language;
+pub use crate::domain::translation::Localized;
+use crate::domain::translation::{Provenance, SourceHash, SourceText, Translation};
 
 /// A step's texts in one language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -18,38 +18,13 @@ pub struct StepTexts {
     pub tasks: Vec<String>,
 }
 
-/// A translation of one text field, tied to the French it was made from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TranslatedField<T> {
-    pub value: T,
-    pub provenance: Provenance,
-    /// Hash of the French source; when the French changes, this translation is stale.
-    pub source_hash: String,
-}
-
 /// The translations of a step into one language, field by field, so that adapting one field
 /// of a vetted text keeps the other fields' vetted translations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct StepTranslation {
-    pub title: Option<TranslatedField<String>>,
-    pub explanation: Option<TranslatedField<String>>,
-    pub tasks: Option<TranslatedField<Vec<String>>>,
-}
-
-/// The short hash of a French text that a translation records as its source (texts are
-/// separated, so `["ab", "c"]` and `["a", "bc"]` differ).
-pub fn hash(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    hasher
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    pub title: Option<Translation<String>>,
+    pub explanation: Option<Translation<String>>,
+    pub tasks: Option<Translation<Vec<String>>>,
 }
 
 /// A step's texts as a reader sees them in one language.
@@ -58,15 +33,6 @@ pub struct LocalizedStep<'a> {
     pub title: Localized<'a, str>,
     pub explanation: Localized<'a, str>,
     pub tasks: Localized<'a, [String]>,
-}
-
-/// One field in the reader's language, or the French with `fallback` set.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Localized<'a, T: ?Sized> {
-    pub value: &'a T,
-    pub language: &'a str,
-    pub provenance: Provenance,
-    pub fallback: bool,
 }
 
 /// The language-bearing part of a step, as stored: what the worker wrote, and for a step made
@@ -94,12 +60,8 @@ pub struct StepContent {
     template: Option<Arc<StepTemplate>>,
 }
 
-fn field<T>(value: T, provenance: Provenance, source_hash: String) -> Option<TranslatedField<T>> {
-    Some(TranslatedField {
-        value,
-        provenance,
-        source_hash,
-    })
+fn field<T>(value: T, provenance: Provenance, source: SourceHash) -> Option<Translation<T>> {
+    Some(Translation::new(value, provenance, source))
 }
 
 /// Which of the three fields.
@@ -198,17 +160,16 @@ impl StepContent {
         }
     }
 
-    fn title_hash(&self) -> String {
-        hash(&[self.french_title()])
+    fn title_hash(&self) -> SourceHash {
+        self.french_title().source_hash()
     }
 
-    fn explanation_hash(&self) -> String {
-        hash(&[self.french_explanation()])
+    fn explanation_hash(&self) -> SourceHash {
+        self.french_explanation().source_hash()
     }
 
-    fn tasks_hash(&self) -> String {
-        let parts: Vec<&str> = self.french_tasks().iter().map(String::as_str).collect();
-        hash(&parts)
+    fn tasks_hash(&self) -> SourceHash {
+        self.french_tasks().source_hash()
     }
 
     /// Replaces the French. A field equal to the template's follows the template again; any
@@ -341,36 +302,17 @@ impl StepContent {
     /// The step in `language`, field by field: the template's text for a field the worker did
     /// not adapt, else a current translation, else the French.
     pub fn localized<'a>(&'a self, language: &'a str) -> LocalizedStep<'a> {
-        let french = |value: &'a str| Localized {
-            value,
-            language: Language::REFERENCE,
-            provenance: Provenance::Original,
-            fallback: language != Language::REFERENCE,
-        };
         let template = self
             .template_text(language)
             .filter(|_| language != Language::REFERENCE);
         let from_template = |field: Field| template.filter(|_| !self.is_own(field));
         let provenance = |t: &TemplateText| t.provenance.unwrap_or(Provenance::Machine);
         let translation = self.translations.get(language);
-        let own = |t: Option<&'a TranslatedField<String>>, hash: String| {
-            t.filter(|t| t.source_hash == hash).map(|t| Localized {
-                value: t.value.as_str(),
-                language,
-                provenance: t.provenance,
-                fallback: false,
-            })
-        };
         let text = |field: Field, of_template: fn(&TemplateText) -> &str| {
             if let Some(t) = from_template(field) {
-                return Localized {
-                    value: of_template(t),
-                    language,
-                    provenance: provenance(t),
-                    fallback: false,
-                };
+                return Localized::as_is(of_template(t), language, provenance(t));
             }
-            let (stored, hash, fr) = match field {
+            let (stored, hash, french) = match field {
                 Field::Title => (
                     translation.and_then(|t| t.title.as_ref()),
                     self.title_hash(),
@@ -382,29 +324,16 @@ impl StepContent {
                     self.french_explanation(),
                 ),
             };
-            own(stored, hash).unwrap_or_else(|| french(fr))
+            Localized::pick(language, stored, &hash, french)
         };
         let tasks = match from_template(Field::Tasks) {
-            Some(t) => Localized {
-                value: t.tasks.as_slice(),
+            Some(t) => Localized::as_is(t.tasks.as_slice(), language, provenance(t)),
+            None => Localized::pick(
                 language,
-                provenance: provenance(t),
-                fallback: false,
-            },
-            None => match translation.and_then(|t| t.tasks.as_ref()) {
-                Some(t) if t.source_hash == self.tasks_hash() => Localized {
-                    value: t.value.as_slice(),
-                    language,
-                    provenance: t.provenance,
-                    fallback: false,
-                },
-                _ => Localized {
-                    value: self.french_tasks(),
-                    language: Language::REFERENCE,
-                    provenance: Provenance::Original,
-                    fallback: language != Language::REFERENCE,
-                },
-            },
+                translation.and_then(|t| t.tasks.as_ref()),
+                &self.tasks_hash(),
+                self.french_tasks(),
+            ),
         };
         LocalizedStep {
             title: text(Field::Title, |t| t.title.as_str()),
@@ -414,8 +343,8 @@ impl StepContent {
     }
 }
 
-fn current<T>(field: &Option<TranslatedField<T>>, hash: &str) -> bool {
-    field.as_ref().is_some_and(|f| f.source_hash == hash)
+fn current<T>(field: &Option<Translation<T>>, hash: &SourceHash) -> bool {
+    field.as_ref().is_some_and(|f| f.is_current_for(hash))
 }
 
 #[cfg(test)]
@@ -487,6 +416,53 @@ mod tests {
         step.translate("ar", texts, Provenance::Machine);
         assert!(step.localized("ar").tasks.fallback);
         assert!(!step.localized("ar").title.fallback);
+    }
+
+    #[test]
+    fn translations_are_stored_field_by_field_as_before() {
+        let mut step = StepContent::free(StepTexts {
+            title: "Aller à la permanence".into(),
+            explanation: "Le mardi matin.".into(),
+            tasks: vec!["Prendre ses papiers".into()],
+        });
+        step.translate(
+            "en",
+            StepTexts {
+                title: "Go to the office".into(),
+                explanation: "On Tuesday morning.".into(),
+                tasks: vec!["Take your papers".into()],
+            },
+            Provenance::HumanReviewed,
+        );
+        let stored = serde_json::to_value(&step).unwrap();
+        let hash = |parts: &[&str]| SourceHash::of(parts).as_str().to_owned();
+        assert_eq!(
+            stored,
+            serde_json::json!({
+                "title": "Aller à la permanence",
+                "explanation": "Le mardi matin.",
+                "tasks": ["Prendre ses papiers"],
+                "translations": {"en": {
+                    "title": {
+                        "value": "Go to the office",
+                        "provenance": "human_reviewed",
+                        "source_hash": hash(&["Aller à la permanence"]),
+                    },
+                    "explanation": {
+                        "value": "On Tuesday morning.",
+                        "provenance": "human_reviewed",
+                        "source_hash": hash(&["Le mardi matin."]),
+                    },
+                    "tasks": {
+                        "value": ["Take your papers"],
+                        "provenance": "human_reviewed",
+                        "source_hash": hash(&["Prendre ses papiers"]),
+                    },
+                }},
+            })
+        );
+        let back: StepContent = serde_json::from_value(stored).unwrap();
+        assert_eq!(back, step);
     }
 
     #[test]

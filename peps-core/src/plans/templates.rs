@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::catalogue::{ListKind, Provenance, ReferenceData};
-use crate::domain::Language;
+use crate::catalogue::{ListKind, ReferenceData};
+use crate::domain::translation::{Provenance, SourceHash};
+use crate::domain::{Language, WebUrl};
 
 /// Who usually does a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,7 +155,7 @@ impl StepTemplate {
         }
         parts
             .iter()
-            .map(|p| super::step::hash(p))
+            .map(|p| SourceHash::of(p).to_string())
             .collect::<Vec<_>>()
             .join(".")
     }
@@ -337,11 +338,7 @@ impl TemplateLibrary {
             {
                 return Err(invalid(format!("unknown document kind {kind}")));
             }
-            if let Some(link) = t
-                .links
-                .iter()
-                .find(|l| !crate::catalogue::offer::is_web_url(l))
-            {
+            if let Some(link) = t.links.iter().find(|l| WebUrl::parse(l).is_err()) {
                 return Err(invalid(format!("not a web address: {link}")));
             }
             let Some(french) = t.texts.get(Language::REFERENCE) else {

@@ -26,7 +26,7 @@ pub trait Notifier: Send + Sync {
 /// A text message to a phone, already in the recipient's language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sms {
-    pub to: String,
+    pub to: Phone,
     pub language: Language,
     pub body: String,
 }

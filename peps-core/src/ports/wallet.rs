@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::fmt;
 
 use super::StoreResult;
-use crate::domain::{AccountId, DocumentFileId, DocumentId, DocumentRequestId, GrantId};
+use crate::domain::{AccountId, DocumentFileId, DocumentId, DocumentRequestId, GrantId, KeyId};
 use crate::wallet::document::{Document, DocumentFile};
 use crate::wallet::sharing::{DocumentRequest, Grant, ReferentConsent, WalletEvent};
 
@@ -112,7 +112,7 @@ pub trait BlobRead: Send {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrappedKey {
     /// Which key-encryption key wrapped it.
-    pub key_id: String,
+    pub key_id: KeyId,
     /// How it was wrapped (e.g. `A256GCM-KW`).
     pub algorithm: String,
     pub bytes: Vec<u8>,
@@ -122,7 +122,7 @@ pub struct WrappedKey {
 pub enum KeyError {
     /// The vault does not hold the key this data key was wrapped with.
     #[error("unknown key-encryption key {0}")]
-    UnknownKey(String),
+    UnknownKey(KeyId),
     /// The wrapped key does not open with its key: tampered, or bound to another file.
     #[error("wrapped data key failed authentication")]
     Unwrap,
@@ -135,7 +135,7 @@ pub enum KeyError {
 #[async_trait]
 pub trait KeyVault: Send + Sync {
     /// The id of the key new data keys are wrapped with.
-    fn active_key_id(&self) -> String;
+    fn active_key_id(&self) -> KeyId;
     /// Wraps `data_key` with the active key. `context` (the file id) is bound to the result:
     /// unwrapping with another context fails, so wrapped keys cannot be swapped between files.
     async fn wrap(&self, data_key: &[u8; 32], context: &[u8]) -> Result<WrappedKey, KeyError>;
@@ -241,10 +241,11 @@ pub trait WalletRepository: Send + Sync {
     ) -> StoreResult<Vec<BlobKey>>;
     /// Every blob a file row points to (for the reaper).
     async fn referenced_blobs(&self) -> StoreResult<Vec<BlobKey>>;
-    /// Up to `limit` files whose data key is not wrapped under `key_id`.
+    /// Up to `limit` files whose data key is not wrapped under `key_id`, by file id; with
+    /// `None`, files under any key (does the wallet hold encrypted files at all?).
     async fn files_not_under_key(
         &self,
-        key_id: &str,
+        key_id: Option<&KeyId>,
         limit: u32,
     ) -> StoreResult<Vec<(DocumentFileId, WrappedKey)>>;
     /// Replaces a wrapped key when it is still `old` (`Stale` otherwise).

@@ -612,7 +612,7 @@ impl Catalogue {
         if !query
             .departements
             .iter()
-            .all(|d| crate::catalogue::offer::is_departement(d))
+            .all(|d| DepartementCode::parse(d).is_ok())
         {
             errors.push(ValidationError::new(
                 "departement",

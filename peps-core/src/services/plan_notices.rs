@@ -239,7 +239,7 @@ mod tests {
             role: Role::Person,
             login: Login::normalise("amina"),
             email: email.map(|e| Email::parse(e).unwrap()),
-            phone: phone.map(str::to_owned),
+            phone: phone.map(|p| Phone::parse(p).unwrap()),
             display_name: DisplayName::parse("Amina").unwrap(),
             language: Language::parse(language).unwrap(),
             status: AccountStatus::Active,

@@ -12,6 +12,7 @@ use rand::RngCore;
 use zeroize::Zeroizing;
 
 use super::ports::{KeyError, KeyVault, WrappedKey};
+use crate::domain::KeyId;
 
 /// The wrapping algorithm recorded with every wrapped key.
 pub const WRAP_ALGORITHM: &str = "A256GCM-KW";
@@ -30,7 +31,9 @@ pub enum KeyRingError {
 
 pub struct KeyRing {
     /// In file order; the last is active.
-    keys: Vec<(String, Zeroizing<[u8; 32]>)>,
+    keys: Vec<(KeyId, Zeroizing<[u8; 32]>)>,
+    /// The last key's id (a ring is never empty).
+    active: KeyId,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -42,7 +45,7 @@ impl std::fmt::Debug for KeyRing {
 
 impl KeyRing {
     pub fn parse(contents: &str) -> Result<Self, KeyRingError> {
-        let mut keys: Vec<(String, Zeroizing<[u8; 32]>)> = Vec::new();
+        let mut keys: Vec<(KeyId, Zeroizing<[u8; 32]>)> = Vec::new();
         for (n, raw) in contents.lines().enumerate() {
             let line_no = n + 1;
             let line = raw.split('#').next().unwrap_or("").trim();
@@ -52,15 +55,7 @@ impl KeyRing {
             let (id, key) = line
                 .split_once(':')
                 .ok_or(KeyRingError::Malformed(line_no))?;
-            let id = id.trim();
-            if id.is_empty()
-                || id.len() > 64
-                || !id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            {
-                return Err(KeyRingError::BadId(line_no));
-            }
+            let id = KeyId::parse(id.trim()).map_err(|_| KeyRingError::BadId(line_no))?;
             let bytes = Zeroizing::new(
                 STANDARD
                     .decode(key.trim())
@@ -70,38 +65,39 @@ impl KeyRing {
                 .as_slice()
                 .try_into()
                 .map_err(|_| KeyRingError::Malformed(line_no))?;
-            if keys.iter().any(|(k, _)| k == id) {
+            if keys.iter().any(|(k, _)| *k == id) {
                 return Err(KeyRingError::DuplicateId(line_no));
             }
-            keys.push((id.to_owned(), Zeroizing::new(key)));
+            keys.push((id, Zeroizing::new(key)));
         }
-        if keys.is_empty() {
+        let Some((active, _)) = keys.last() else {
             return Err(KeyRingError::Empty);
-        }
-        Ok(Self { keys })
+        };
+        let active = active.clone();
+        Ok(Self { keys, active })
     }
 
     /// A new key line to append to a key file: `<id>:<base64>`.
-    pub fn generate_line(id: &str) -> String {
+    pub fn generate_line(id: &KeyId) -> String {
         let mut key = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(key.as_mut());
         format!("{id}:{}", STANDARD.encode(key.as_ref()))
     }
 
-    pub fn key_ids(&self) -> Vec<String> {
+    pub fn key_ids(&self) -> Vec<KeyId> {
         self.keys.iter().map(|(id, _)| id.clone()).collect()
     }
 
-    fn key(&self, id: &str) -> Option<Aes256Gcm> {
+    fn key(&self, id: &KeyId) -> Option<Aes256Gcm> {
         self.keys
             .iter()
             .find(|(k, _)| k == id)
             .map(|(_, key)| Aes256Gcm::new(&(**key).into()))
     }
 
-    fn aad(key_id: &str, context: &[u8]) -> Vec<u8> {
+    fn aad(key_id: &KeyId, context: &[u8]) -> Vec<u8> {
         let mut aad = b"peps-wallet-dek\0".to_vec();
-        aad.extend_from_slice(key_id.as_bytes());
+        aad.extend_from_slice(key_id.as_str().as_bytes());
         aad.push(0);
         aad.extend_from_slice(context);
         aad
@@ -110,11 +106,8 @@ impl KeyRing {
 
 #[async_trait]
 impl KeyVault for KeyRing {
-    fn active_key_id(&self) -> String {
-        self.keys
-            .last()
-            .map(|(id, _)| id.clone())
-            .unwrap_or_default()
+    fn active_key_id(&self) -> KeyId {
+        self.active.clone()
     }
 
     async fn wrap(&self, data_key: &[u8; 32], context: &[u8]) -> Result<WrappedKey, KeyError> {
@@ -170,6 +163,10 @@ impl KeyVault for KeyRing {
 mod tests {
     use super::*;
 
+    fn id(raw: &str) -> KeyId {
+        KeyId::parse(raw).unwrap()
+    }
+
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .build()
@@ -181,8 +178,8 @@ mod tests {
     fn wraps_under_the_last_key_and_unwraps_only_in_its_context() {
         let file = format!(
             "# PEPS wallet keys\n{}\n{}\n",
-            KeyRing::generate_line("2025"),
-            KeyRing::generate_line("2026")
+            KeyRing::generate_line(&id("2025")),
+            KeyRing::generate_line(&id("2026"))
         );
         let ring = KeyRing::parse(&file).unwrap();
         assert_eq!(ring.active_key_id(), "2026");
@@ -203,12 +200,12 @@ mod tests {
             block_on(ring.unwrap(&bad, b"file-1")),
             Err(KeyError::Unwrap)
         ));
-        let other = KeyRing::parse(&KeyRing::generate_line("2026")).unwrap();
+        let other = KeyRing::parse(&KeyRing::generate_line(&id("2026"))).unwrap();
         assert!(matches!(
             block_on(other.unwrap(&w, b"file-1")),
             Err(KeyError::Unwrap)
         ));
-        let only_old = KeyRing::parse(&KeyRing::generate_line("2024")).unwrap();
+        let only_old = KeyRing::parse(&KeyRing::generate_line(&id("2024"))).unwrap();
         assert!(matches!(
             block_on(only_old.unwrap(&w, b"file-1")),
             Err(KeyError::UnknownKey(_))
@@ -229,12 +226,12 @@ mod tests {
             KeyRing::parse("\nk1:c2hvcnQ=").unwrap_err(),
             KeyRingError::Malformed(2)
         );
-        let line = KeyRing::generate_line("a/b");
+        let line = KeyRing::generate_line(&id("ab")).replacen("ab", "a/b", 1);
         assert_eq!(KeyRing::parse(&line).unwrap_err(), KeyRingError::BadId(1));
         let twice = format!(
             "{}\n{}",
-            KeyRing::generate_line("k"),
-            KeyRing::generate_line("k")
+            KeyRing::generate_line(&id("k")),
+            KeyRing::generate_line(&id("k"))
         );
         assert_eq!(
             KeyRing::parse(&twice).unwrap_err(),

@@ -259,11 +259,13 @@ impl From<OfferContentBody> for OfferContent {
                     (
                         lang,
                         o::OfferTranslation {
-                            title: t.title,
-                            summary: t.summary,
-                            description: t.description,
+                            value: o::OfferTexts {
+                                title: t.title,
+                                summary: t.summary,
+                                description: t.description,
+                            },
                             provenance: t.provenance.map(Into::into).unwrap_or(P::Original),
-                            source_hash: t.source_hash,
+                            source_hash: t.source_hash.map(Into::into),
                         },
                     )
                 })
@@ -327,11 +329,11 @@ impl From<&OfferContent> for OfferContentBody {
                     (
                         lang.clone(),
                         Translation {
-                            title: t.title.clone(),
-                            summary: t.summary.clone(),
-                            description: t.description.clone(),
+                            title: t.value.title.clone(),
+                            summary: t.value.summary.clone(),
+                            description: t.value.description.clone(),
                             provenance: Some(t.provenance.into()),
-                            source_hash: t.source_hash.clone(),
+                            source_hash: t.source_hash.as_ref().map(|h| h.as_str().to_owned()),
                         },
                     )
                 })

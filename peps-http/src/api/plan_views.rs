@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use std::collections::BTreeMap;
 
-use peps_core::catalogue::{Offer, Provenance};
+use peps_core::catalogue::Offer;
+use peps_core::domain::Localized;
 use peps_core::domain::{Direction, Language, OfferId};
 use peps_core::i18n;
 use peps_core::plans::{Orientation, PlanEvent, PlanStatus, Step, StepStatus, WhoActs};
@@ -37,13 +38,13 @@ pub struct LocalizedText {
     pub fallback: bool,
 }
 
-fn localized(value: &str, language: &str, provenance: Provenance, fallback: bool) -> LocalizedText {
+fn localized(read: Localized<'_, str>) -> LocalizedText {
     LocalizedText {
-        value: value.to_owned(),
-        language: language.to_owned(),
-        direction: direction(language).to_owned(),
-        provenance: provenance.as_str().to_owned(),
-        fallback,
+        value: read.value.to_owned(),
+        language: read.language.to_owned(),
+        direction: direction(read.language).to_owned(),
+        provenance: read.provenance.as_str().to_owned(),
+        fallback: read.fallback,
     }
 }
 
@@ -240,18 +241,8 @@ pub fn step_view(step: &Step, language: &str, offers: &Offers) -> StepView {
         status_label: i18n::text(&format!("plans.status.{}", step.status.as_str()), language),
         status_changed_at: step.status_changed_at,
         status_changed_by: step.status_changed_by.0,
-        title: localized(
-            read.title.value,
-            read.title.language,
-            read.title.provenance,
-            read.title.fallback,
-        ),
-        explanation: localized(
-            read.explanation.value,
-            read.explanation.language,
-            read.explanation.provenance,
-            read.explanation.fallback,
-        ),
+        title: localized(read.title),
+        explanation: localized(read.explanation),
         tasks: LocalizedTasks {
             values: read.tasks.value.to_vec(),
             language: read.tasks.language.to_owned(),
@@ -328,7 +319,6 @@ pub struct PlanView {
 
 pub fn plan_view(detail: &PlanDetail, language: &Language) -> PlanView {
     let code = language.code();
-    let (title, shown, provenance, fallback) = detail.plan.title.localized(code);
     PlanView {
         id: detail.plan.id.0,
         person_id: detail.plan.person.0,
@@ -339,7 +329,7 @@ pub fn plan_view(detail: &PlanDetail, language: &Language) -> PlanView {
         updated_at: detail.plan.updated_at,
         language: code.to_owned(),
         direction: direction(code).to_owned(),
-        title: localized(title, shown, provenance, fallback),
+        title: localized(detail.plan.title.localized(code)),
         french_title: detail.plan.title.french.clone(),
         worker_ids: detail.plan.workers.iter().map(|w| w.0).collect(),
         rights: detail.rights.into(),
@@ -405,19 +395,16 @@ pub struct PlanSummaryView {
 
 pub fn summary_view(listing: &PlanListing, language: &str) -> PlanSummaryView {
     match listing {
-        PlanListing::Readable(s) => {
-            let (title, shown, provenance, fallback) = s.plan.title.localized(language);
-            PlanSummaryView {
-                id: s.plan.id.0,
-                person_id: s.plan.person.0,
-                status: s.plan.status.as_str().to_owned(),
-                title: Some(localized(title, shown, provenance, fallback)),
-                steps: u32::try_from(s.steps).unwrap_or(u32::MAX),
-                done: Some(u32::try_from(s.done).unwrap_or(u32::MAX)),
-                created_at: s.plan.created_at,
-                updated_at: s.plan.updated_at,
-            }
-        }
+        PlanListing::Readable(s) => PlanSummaryView {
+            id: s.plan.id.0,
+            person_id: s.plan.person.0,
+            status: s.plan.status.as_str().to_owned(),
+            title: Some(localized(s.plan.title.localized(language))),
+            steps: u32::try_from(s.steps).unwrap_or(u32::MAX),
+            done: Some(u32::try_from(s.done).unwrap_or(u32::MAX)),
+            created_at: s.plan.created_at,
+            updated_at: s.plan.updated_at,
+        },
         PlanListing::Metadata(m) => PlanSummaryView {
             id: m.id.0,
             person_id: m.person.0,

@@ -217,7 +217,8 @@ impl TestApp {
                     .unwrap(),
             ),
         };
-        let key_line = peps_core::wallet::keyring::KeyRing::generate_line("test-1");
+        let key_line =
+            peps_core::wallet::keyring::KeyRing::generate_line(&"test-1".parse().unwrap());
         let keys = Arc::new(peps_core::wallet::keyring::KeyRing::parse(&key_line).unwrap());
         let wallet = peps_core::services::Wallet::new(
             peps_core::services::WalletPorts::from_store(

@@ -497,7 +497,7 @@ async fn a_flipped_byte_or_a_missing_key_is_refused_never_sent() {
         assert_eq!(http.bytes(token, &file_url(&doc, 0)).await.0, 200);
         let other = wallet_with_keys(
             &app,
-            &peps_core::wallet::keyring::KeyRing::generate_line("test-1"),
+            &peps_core::wallet::keyring::KeyRing::generate_line(&"test-1".parse().unwrap()),
         );
         let (id, file) = first_page(&doc);
         let err = other
@@ -1217,7 +1217,8 @@ async fn rotating_the_key_rewraps_data_keys_without_touching_content() {
             .map(|f| std::fs::read(f).unwrap())
             .collect();
 
-        let new_line = peps_core::wallet::keyring::KeyRing::generate_line("test-2");
+        let new_line =
+            peps_core::wallet::keyring::KeyRing::generate_line(&"test-2".parse().unwrap());
         let wallet_with = |lines: &str| wallet_with_keys(&app, lines);
         let both = wallet_with(&format!("{}\n{new_line}\n", app.key_line));
         let report = both.rotate_keys().await.unwrap();

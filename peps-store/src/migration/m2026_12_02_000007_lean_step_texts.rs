@@ -18,8 +18,7 @@ use sea_orm_migration::schema::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use peps_core::domain::Language;
-use peps_core::plans::step::hash;
+use peps_core::domain::{Language, SourceHash, SourceText};
 use peps_core::plans::{
     StepContent, StepTemplate, StepTexts, StepTranslation, TEXT_FIELDS, TemplateLibrary,
 };
@@ -54,11 +53,8 @@ const UNKNOWN: &str = "0";
 /// Whether a field of a full copy still follows its template: its French is the template's,
 /// or at least two of its copied translations, and most of them, were made from its French
 /// (an adapted field's copied translations were made from the template's former French).
-fn follows(same_as_template: bool, own_hash: &str, translated_from: &[&String]) -> bool {
-    let current = translated_from
-        .iter()
-        .filter(|h| h.as_str() == own_hash)
-        .count();
+fn follows(same_as_template: bool, own_hash: &SourceHash, translated_from: &[&SourceHash]) -> bool {
+    let current = translated_from.iter().filter(|h| **h == own_hash).count();
     same_as_template || (current >= 2 && current * 2 > translated_from.len())
 }
 
@@ -75,24 +71,23 @@ pub(crate) fn lean(
         return Some((serde_json::to_string(&lean).ok()?, None));
     };
     let french = template.texts.get(Language::REFERENCE)?;
-    let made = |pick: fn(&StepTranslation) -> Option<&String>| -> Vec<&String> {
+    let made = |pick: fn(&StepTranslation) -> Option<&SourceHash>| -> Vec<&SourceHash> {
         full.translations.values().filter_map(pick).collect()
     };
-    let tasks: Vec<&str> = full.french.tasks.iter().map(String::as_str).collect();
     let follow = [
         follows(
             full.french.title == french.title,
-            &hash(&[&full.french.title]),
+            &full.french.title.source_hash(),
             &made(|t| t.title.as_ref().map(|f| &f.source_hash)),
         ),
         follows(
             full.french.explanation == french.explanation,
-            &hash(&[&full.french.explanation]),
+            &full.french.explanation.source_hash(),
             &made(|t| t.explanation.as_ref().map(|f| &f.source_hash)),
         ),
         follows(
             full.french.tasks == french.tasks,
-            &hash(&tasks),
+            &full.french.tasks.source_hash(),
             &made(|t| t.tasks.as_ref().map(|f| &f.source_hash)),
         ),
     ];
@@ -312,7 +307,7 @@ mod tests {
         let mut copy = full_copy(&template);
         // The template's title at the time, with the translations made from it.
         copy.french.title = "Demander le RSA (ancienne version)".into();
-        let old = hash(&[copy.french.title.as_str()]);
+        let old = copy.french.title.source_hash();
         for t in copy.translations.values_mut() {
             t.title.as_mut().unwrap().source_hash = old.clone();
         }

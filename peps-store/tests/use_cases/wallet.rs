@@ -38,7 +38,8 @@ impl People {
                 .await
                 .unwrap(),
         );
-        let key_line = peps_core::wallet::keyring::KeyRing::generate_line("test-1");
+        let key_line =
+            peps_core::wallet::keyring::KeyRing::generate_line(&"test-1".parse().unwrap());
         let keys = Arc::new(peps_core::wallet::keyring::KeyRing::parse(&key_line).unwrap());
         let wallet = Wallet::new(
             WalletPorts::from_store(world.store.clone(), blobs, keys, None),

@@ -10,10 +10,11 @@ use super::geo::{BoundingBox, LocalDistance};
 use super::{
     CursorError, Facet, FacetCounts, Near, OpenAt, SearchHit, SearchQuery, SearchResults, Sort,
 };
-use crate::catalogue::offer::{ChangeKind, Offer, OfferStatus, departement_of};
+use crate::catalogue::offer::{ChangeKind, Offer, OfferStatus};
 use crate::catalogue::opening_hours::{OpeningHours, WeeklySchedule};
 use crate::catalogue::reference::{ListKind, ReferenceData, topic_category};
 use crate::catalogue::text;
+use crate::domain::DepartementCode;
 use crate::domain::{Language, OfferId};
 
 /// Which fields of an offer a word occurs in, packed under the slot number in a posting.
@@ -163,10 +164,11 @@ impl Doc {
 
     fn eligible_in(&self, commune: &str) -> bool {
         self.zone.is_empty()
-            || self
-                .zone
-                .iter()
-                .any(|z| z == "france" || z == commune || z.as_str() == departement_of(commune))
+            || self.zone.iter().any(|z| {
+                z == "france"
+                    || z == commune
+                    || DepartementCode::of_commune(commune).is_some_and(|d| d == z.as_str())
+            })
     }
 }
 
@@ -446,7 +448,7 @@ impl SearchIndex {
             .collect();
         let mut departements: Vec<String> = communes
             .iter()
-            .map(|c| departement_of(c).to_owned())
+            .filter_map(|c| DepartementCode::of_commune(c).map(String::from))
             .collect();
         departements.dedup();
         let changes: Vec<TemporaryHours> = offer

@@ -1,7 +1,8 @@
 //! What belongs to a département, as `--departement` sees it.
 
 use crate::catalogue::data_inclusion::V1Service;
-use crate::catalogue::offer::{Location, departement_of};
+use crate::catalogue::offer::Location;
+use crate::domain::DepartementCode;
 
 /// In the département: placed there, or open to its people (its eligibility zone names the
 /// département or one of its communes). Nationwide services (`france`) are left out: they are
@@ -9,22 +10,22 @@ use crate::catalogue::offer::{Location, departement_of};
 pub(super) fn in_departement(
     place: Option<&Location>,
     zones: &[String],
-    departement: &str,
+    departement: &DepartementCode,
 ) -> bool {
     let placed = place.is_some_and(|place| match (&place.commune_code, &place.postcode) {
-        (Some(code), _) => departement_of(code) == departement,
+        (Some(code), _) => departement.contains_commune(code),
         (None, Some(postcode)) => postcode_in(postcode, departement),
         (None, None) => false,
     });
     placed
         || zones
             .iter()
-            .any(|z| z == departement || (z.len() == 5 && departement_of(z) == departement))
+            .any(|z| departement == z.as_str() || (z.len() == 5 && departement.contains_commune(z)))
 }
 
 /// Corsican postcodes start with 20 for both 2A and 2B.
-fn postcode_in(postcode: &str, departement: &str) -> bool {
-    match departement {
+fn postcode_in(postcode: &str, departement: &DepartementCode) -> bool {
+    match departement.as_str() {
         "2A" | "2B" => postcode.starts_with("20"),
         d => postcode.starts_with(d),
     }

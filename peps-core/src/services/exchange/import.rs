@@ -19,6 +19,7 @@ use crate::catalogue::data_inclusion::schema::{FieldProblem, V1Schemas};
 use crate::catalogue::data_inclusion::{V1Service, V1Structure};
 use crate::catalogue::offer::Location;
 use crate::catalogue::{Offer, OfferContent, OfferStatus};
+use crate::domain::DepartementCode;
 use crate::domain::*;
 use crate::error::StoreError;
 use crate::ports::*;
@@ -284,13 +285,6 @@ impl Exchange {
                 .map(|t| t.code.clone())
                 .unwrap_or_default(),
         };
-        if let Some(d) = options
-            .departement
-            .as_ref()
-            .filter(|d| !crate::catalogue::offer::is_departement(d))
-        {
-            return Err(ImportError::InvalidDepartement(d.clone()));
-        }
         let mut run = Run {
             options,
             default_theme,
@@ -408,7 +402,7 @@ impl Exchange {
     fn scan_referenced(
         &self,
         path: &Path,
-        departement: &str,
+        departement: &DepartementCode,
         run: &mut Run<'_>,
     ) -> Result<HashSet<u64>, ImportError> {
         let (mut reader, total) = open(path)?;

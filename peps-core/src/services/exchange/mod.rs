@@ -21,6 +21,7 @@ use std::sync::Arc;
 use crate::catalogue::ReferenceData;
 use crate::catalogue::data_inclusion::schema::V1Schemas;
 use crate::clock::Clock;
+use crate::domain::DepartementCode;
 use crate::error::{CoreError, CoreResult, ValidationError};
 use crate::ports::*;
 
@@ -78,19 +79,20 @@ impl Exchange {
         dry_run: bool,
         default_theme: Option<String>,
     ) -> CoreResult<ImportOptions> {
+        let mut errors = Vec::new();
         let departement = departement
             .map(|d| d.trim().to_uppercase())
-            .filter(|d| !d.is_empty());
-        let mut errors = Vec::new();
-        if departement
-            .as_deref()
-            .is_some_and(|d| !crate::catalogue::offer::is_departement(d))
-        {
-            errors.push(ValidationError::new(
-                "departement",
-                "import.departement.invalid",
-            ));
-        }
+            .filter(|d| !d.is_empty())
+            .and_then(|d| match DepartementCode::parse(&d) {
+                Ok(code) => Some(code),
+                Err(_) => {
+                    errors.push(ValidationError::new(
+                        "departement",
+                        "import.departement.invalid",
+                    ));
+                    None
+                }
+            });
         let known = |t: &String| self.reference.themes().iter().any(|x| &x.code == t);
         if default_theme.as_ref().is_some_and(|t| !known(t)) {
             errors.push(ValidationError::new(

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::domain::DepartementCode;
+
 /// Records per transaction: large enough to amortise a commit, small enough to keep memory flat
 /// and an interrupted import's lost work short.
 pub const DEFAULT_BATCH: usize = 500;
@@ -9,7 +11,7 @@ pub const DEFAULT_BATCH: usize = 500;
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// Keep only what is located in this département (`89`, `2A`, `971`).
-    pub departement: Option<String>,
+    pub departement: Option<DepartementCode>,
     /// Validate and count without writing anything.
     pub dry_run: bool,
     /// The theme of services whose topics no theme covers; the first theme when `None`.

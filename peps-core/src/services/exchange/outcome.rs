@@ -109,8 +109,6 @@ pub enum ImportError {
     Report(std::io::Error),
     #[error("unknown default theme `{0}`")]
     UnknownTheme(String),
-    #[error("invalid département code `{0}`")]
-    InvalidDepartement(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -123,9 +121,6 @@ impl From<ImportError> for CoreError {
                 "default_theme",
                 "import.default_theme.unknown",
             )),
-            ImportError::InvalidDepartement(_) => CoreError::Invalid(
-                crate::error::ValidationError::new("departement", "import.departement.invalid"),
-            ),
             other => CoreError::Store(StoreError::unavailable(other)),
         }
     }

@@ -160,9 +160,7 @@ impl Identity {
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(|p| {
-                crate::catalogue::offer::is_phone(p)
-                    .then(|| p.to_owned())
-                    .ok_or(ValidationError::new("phone", "account.phone.invalid"))
+                Phone::parse(p).map_err(|_| ValidationError::new("phone", "account.phone.invalid"))
             })
             .transpose()?;
         let language = parse_language(req.language.as_deref())?;

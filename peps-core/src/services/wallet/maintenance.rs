@@ -46,7 +46,7 @@ impl Wallet {
             let batch = self
                 .ports
                 .wallet
-                .files_not_under_key(&active, 200 + skipped.len() as u32)
+                .files_not_under_key(Some(&active), 200 + skipped.len() as u32)
                 .await?;
             let todo: Vec<_> = batch
                 .into_iter()

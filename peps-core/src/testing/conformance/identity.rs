@@ -74,7 +74,7 @@ fn person(name: &str, login: &str) -> Account {
         role: Role::Person,
         login: Login::normalise(login),
         email: None,
-        phone: Some("06 12 34 56 78".into()),
+        phone: Some("06 12 34 56 78".parse().unwrap()),
         display_name: DisplayName::parse(name).unwrap(),
         language: Language::parse("ar").unwrap(),
         status: AccountStatus::PendingActivation,

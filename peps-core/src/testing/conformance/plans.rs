@@ -86,7 +86,7 @@ fn event(plan: PlanId, step: Option<StepId>, actor: AccountId, action: &str) -> 
 }
 
 fn plan(person: AccountId, worker: AccountId, at: DateTime<Utc>) -> Plan {
-    let mut title = TranslatableText::new("Logement — « accès »".into());
+    let mut title = TranslatableText::new(String::from("Logement — « accès »"));
     title.translate("ar", "السكن".into(), Provenance::Machine);
     Plan {
         id: PlanId::new(),

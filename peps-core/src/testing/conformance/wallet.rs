@@ -114,7 +114,7 @@ fn person_uploader(person: AccountId) -> Uploader {
 /// A wrapped key whose bytes are not UTF-8 (NUL, 0xFF, lone continuation bytes).
 fn wrapped(key_id: &str, seed: u8) -> WrappedKey {
     WrappedKey {
-        key_id: key_id.to_owned(),
+        key_id: KeyId::parse(key_id).expect("the checks use valid key ids"),
         algorithm: KEY_ALGORITHM.to_owned(),
         bytes: vec![
             0x00,
@@ -283,7 +283,7 @@ async fn documents_round_trip<S: WalletStore>(store: &S) {
     scan.version = 4;
     scan.page = 9;
     scan.wrapped_key = WrappedKey {
-        key_id: "kek-2026".into(),
+        key_id: "kek-2026".parse().unwrap(),
         algorithm: KEY_ALGORITHM.into(),
         bytes: vec![0x00, 0xFF, 0xFE, 0x80, 0x00, 0x7F, 0xC0, 0xFF],
     };
@@ -738,8 +738,8 @@ async fn deleting_returns_every_blob<S: WalletStore>(store: &S) {
 
 async fn rewrap_is_compare_and_set<S: WalletStore>(store: &S) {
     let person = account(store, Role::Person).await;
-    let old_kek = unique("kek-old");
-    let new_kek = unique("kek-new");
+    let old_kek: KeyId = unique("kek-old").parse().unwrap();
+    let new_kek: KeyId = unique("kek-new").parse().unwrap();
     let d = document(person, person_uploader(person), t0());
     let mut olds = Vec::new();
     for (i, placement) in [
@@ -750,17 +750,20 @@ async fn rewrap_is_compare_and_set<S: WalletStore>(store: &S) {
     .into_iter()
     .enumerate()
     {
-        let mut f = file(&d, 10, &old_kek);
-        f.wrapped_key = wrapped(&old_kek, i as u8);
+        let mut f = file(&d, 10, old_kek.as_str());
+        f.wrapped_key = wrapped(old_kek.as_str(), i as u8);
         add(store, &d, &f, placement).await;
         olds.push((f.id, f.wrapped_key));
     }
     olds.sort_by_key(|(id, _)| *id);
     let done = document(person, person_uploader(person), t0());
-    let done_file = file(&done, 10, &new_kek);
+    let done_file = file(&done, 10, new_kek.as_str());
     add(store, &done, &done_file, FilePlacement::NewDocument).await;
 
-    let pending = store.files_not_under_key(&new_kek, 100_000).await.unwrap();
+    let pending = store
+        .files_not_under_key(Some(&new_kek), 100_000)
+        .await
+        .unwrap();
     assert!(
         pending.windows(2).all(|w| w[0].0 < w[1].0),
         "files_not_under_key goes by file id"
@@ -778,11 +781,17 @@ async fn rewrap_is_compare_and_set<S: WalletStore>(store: &S) {
         ours, olds,
         "every file under another key, with its wrapped key"
     );
-    let first_two = store.files_not_under_key(&new_kek, 2).await.unwrap();
+    let every = store.files_not_under_key(None, 100_000).await.unwrap();
+    assert!(
+        every.iter().any(|(id, _)| *id == done_file.id)
+            && pending.iter().all(|p| every.contains(p)),
+        "without a key, files under any key are listed"
+    );
+    let first_two = store.files_not_under_key(Some(&new_kek), 2).await.unwrap();
     assert_eq!(first_two, pending[..2], "the limit keeps the first ones");
     assert!(
         store
-            .files_not_under_key(&new_kek, 0)
+            .files_not_under_key(Some(&new_kek), 0)
             .await
             .unwrap()
             .is_empty()
@@ -849,7 +858,10 @@ async fn rewrap_is_compare_and_set<S: WalletStore>(store: &S) {
         store.rewrap(DocumentFileId::new(), &old, &new).await,
         "a rewrap of an unknown file",
     );
-    let pending = store.files_not_under_key(&new_kek, 100_000).await.unwrap();
+    let pending = store
+        .files_not_under_key(Some(&new_kek), 100_000)
+        .await
+        .unwrap();
     assert!(
         pending.iter().all(|(f, _)| *f != id),
         "a rewrapped file is done"

@@ -175,7 +175,7 @@ impl WalletRepository for MemoryStore {
 
     async fn files_not_under_key(
         &self,
-        key_id: &str,
+        key_id: Option<&KeyId>,
         limit: u32,
     ) -> StoreResult<Vec<(DocumentFileId, WrappedKey)>> {
         let s = self.lock();
@@ -184,7 +184,7 @@ impl WalletRepository for MemoryStore {
             .documents
             .values()
             .flat_map(|d| d.files.iter())
-            .filter(|f| f.wrapped_key.key_id != key_id)
+            .filter(|f| Some(&f.wrapped_key.key_id) != key_id)
             .map(|f| (f.id, f.wrapped_key.clone()))
             .collect();
         files.sort_by_key(|(id, _)| *id);
