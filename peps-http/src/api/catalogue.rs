@@ -8,11 +8,12 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
 use super::offer_views::*;
+use super::versions::{MaybeTagged, Tagged};
 use crate::auth::optional_viewer;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -24,11 +25,7 @@ use peps_core::services::catalogue::{SearchOutcome, can_manage};
 pub struct CatalogueApi;
 
 /// One offer, with its version as ETag.
-#[derive(ApiResponse)]
-pub enum OfferResponse {
-    #[oai(status = 200)]
-    Ok(Json<OfferView>, #[oai(header = "ETag")] String),
-}
+pub type OfferResponse = Tagged<OfferView>;
 
 #[derive(Debug, Clone, Object)]
 pub struct FacetValue {
@@ -148,10 +145,6 @@ fn search_page(state: &AppState, outcome: &SearchOutcome<'_>) -> SearchPage {
             .collect(),
         language: outcome.language.code().to_owned(),
     }
-}
-
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
 }
 
 /// Repeated (`theme=a&theme=b`) and comma-separated (`theme=a,b`) values alike.
@@ -291,10 +284,7 @@ impl CatalogueApi {
         let actor = viewer.as_ref().map(|v| &v.actor);
         let offer = state.catalogue.offer(actor, OfferId(id.0)).await?;
         let ctx = view_context(&state, &language, can_manage(actor, offer.organisation_id));
-        Ok(OfferResponse::Ok(
-            Json(offer_view(&offer, &ctx)),
-            etag(offer.version),
-        ))
+        Ok(Tagged::new(offer_view(&offer, &ctx), offer.version))
     }
 
     /// An organisation's offers: the published ones, or for its members and admins every
@@ -326,7 +316,8 @@ impl CatalogueApi {
         Ok(Json(offers.iter().map(|o| offer_view(o, &ctx)).collect()))
     }
 
-    /// An organisation's public profile (data·inclusion "structure").
+    /// An organisation's public profile (data·inclusion "structure"). Its `ETag` is the
+    /// version to send in `If-Match` when editing it; absent until the profile is written.
     #[oai(path = "/api/v1/organisations/:id/profile", method = "get")]
     async fn profile(
         &self,
@@ -334,18 +325,16 @@ impl CatalogueApi {
         state: Data<&AppState>,
         id: Path<Uuid>,
         lang: Query<Option<String>>,
-    ) -> ApiResult<Json<ProfileView>> {
+    ) -> ApiResult<MaybeTagged<ProfileView>> {
         let language = reader_language(req, lang.0.as_deref())?;
         let (organisation, stored) = state
             .catalogue
             .organisation_profile(OrganisationId(id.0))
             .await?;
-        Ok(Json(profile_view(
-            &state,
-            &organisation,
-            stored.as_ref(),
-            &language,
-        )))
+        Ok(MaybeTagged::new(
+            profile_view(&state, &organisation, stored.as_ref(), &language),
+            stored.as_ref().map(|s| s.version),
+        ))
     }
 
     /// Every reference list with labels in the requested language.

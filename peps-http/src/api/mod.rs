@@ -20,6 +20,7 @@ mod relations;
 mod step_templates;
 mod system;
 mod text;
+mod versions;
 mod views;
 mod wallet;
 mod wallet_views;

@@ -4,36 +4,24 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::Request;
-use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
-use super::catalogue::{OfferResponse, etag, profile_view, reader_language, view_context};
+use super::catalogue::{OfferResponse, profile_view, reader_language, view_context};
 use super::offer_views::*;
+use super::versions::{self, OFFER, Tagged, TaggedCreated};
 use crate::auth::BearerAuth;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 use crate::state::AppState;
 use peps_core::catalogue::Offer;
 use peps_core::domain::{OfferId, OrganisationId, TemporaryChangeId};
 use peps_core::services::{NewTemporaryChange, Transition};
 
 pub struct OffersApi;
-
-#[derive(ApiResponse)]
-pub enum OfferCreated {
-    #[oai(status = 201)]
-    Created(Json<OfferView>, #[oai(header = "ETag")] String),
-}
-
-#[derive(ApiResponse)]
-pub enum ProfileResponse {
-    #[oai(status = 200)]
-    Ok(Json<ProfileView>, #[oai(header = "ETag")] String),
-}
 
 #[derive(Debug, Object)]
 pub struct RejectBody {
@@ -63,31 +51,10 @@ pub struct HistoryEntry {
     pub reason: Option<String>,
 }
 
-/// `"3"`, `W/"3"` or `3` → 3. Absent → `None`.
-fn version_from(if_match: Option<&str>) -> ApiResult<Option<i64>> {
-    let Some(raw) = if_match else {
-        return Ok(None);
-    };
-    raw.trim()
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<i64>()
-        .map(Some)
-        .map_err(|_| ApiError::new(StatusCode::PRECONDITION_FAILED, "offer.version_conflict"))
-}
-
-fn required_version(if_match: Option<&str>) -> ApiResult<i64> {
-    version_from(if_match)?
-        .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_REQUIRED, "offer.version_required"))
-}
-
 fn respond(req: &Request, state: &AppState, offer: &Offer) -> ApiResult<OfferResponse> {
     let language = reader_language(req, None)?;
     let ctx = view_context(state, &language, true);
-    Ok(OfferResponse::Ok(
-        Json(offer_view(offer, &ctx)),
-        etag(offer.version),
-    ))
+    Ok(Tagged::new(offer_view(offer, &ctx), offer.version))
 }
 
 #[OpenApi(tag = "Tag::Offers")]
@@ -101,17 +68,14 @@ impl OffersApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         body: Json<OfferContentBody>,
-    ) -> ApiResult<OfferCreated> {
+    ) -> ApiResult<TaggedCreated<OfferView>> {
         let offer = state
             .catalogue
             .create_offer(&auth.0.actor, OrganisationId(id.0), body.0.into())
             .await?;
         let language = reader_language(req, None)?;
         let ctx = view_context(&state, &language, true);
-        Ok(OfferCreated::Created(
-            Json(offer_view(&offer, &ctx)),
-            etag(offer.version),
-        ))
+        Ok(TaggedCreated::new(offer_view(&offer, &ctx), offer.version))
     }
 
     /// Members: replace an offer's content. `If-Match` must carry the version being edited.
@@ -126,7 +90,7 @@ impl OffersApi {
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<OfferContentBody>,
     ) -> ApiResult<OfferResponse> {
-        let version = required_version(if_match.0.as_deref())?;
+        let version = OFFER.required(if_match.0.as_deref())?;
         let offer = state
             .catalogue
             .update_offer(&auth.0.actor, OfferId(id.0), version, body.0.into())
@@ -232,7 +196,7 @@ impl OffersApi {
         id: Path<Uuid>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
     ) -> ApiResult<OfferResponse> {
-        let version = version_from(if_match.0.as_deref())?;
+        let version = OFFER.optional(if_match.0.as_deref())?;
         let offer = state
             .catalogue
             .verify_offer(&auth.0.actor, OfferId(id.0), version)
@@ -402,17 +366,17 @@ impl OffersApi {
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         lang: Query<Option<String>>,
         body: Json<ProfileBody>,
-    ) -> ApiResult<ProfileResponse> {
+    ) -> ApiResult<Tagged<ProfileView>> {
         let organisation = OrganisationId(id.0);
-        let version = version_from(if_match.0.as_deref())?;
+        let version = versions::optional_version(if_match.0.as_deref(), versions::PROFILE_STALE)?;
         let language = reader_language(req, lang.0.as_deref())?;
         let (org, stored) = state
             .catalogue
             .update_organisation_profile(&auth.0.actor, organisation, body.0.into(), version)
             .await?;
-        Ok(ProfileResponse::Ok(
-            Json(profile_view(&state, &org, Some(&stored), &language)),
-            etag(stored.version),
+        Ok(Tagged::new(
+            profile_view(&state, &org, Some(&stored), &language),
+            stored.version,
         ))
     }
 }
@@ -429,7 +393,7 @@ impl OffersApi {
         if_match: Option<String>,
         reason: Option<String>,
     ) -> ApiResult<OfferResponse> {
-        let version = version_from(if_match.as_deref())?;
+        let version = OFFER.optional(if_match.as_deref())?;
         let offer = state
             .catalogue
             .transition(&auth.0.actor, OfferId(id), transition, version, reason)

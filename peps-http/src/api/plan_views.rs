@@ -201,7 +201,8 @@ pub struct DocumentNeed {
 pub struct StepView {
     pub id: Uuid,
     pub position: u32,
-    /// Send it back when editing the step.
+    /// Send it back in `If-Match` when editing the step (it is also the `ETag` of the step's
+    /// writes).
     pub version: i64,
     pub template_id: Option<String>,
     pub who_acts: String,
@@ -301,7 +302,8 @@ pub struct PlanView {
     pub person_id: Uuid,
     pub person_name: String,
     pub status: String,
-    /// Send it back when renaming, closing or reopening the plan.
+    /// Also the plan's `ETag`: send it back in `If-Match` when renaming, closing or reopening
+    /// the plan.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Html, Json};
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::Tag;
 use super::plan_views::*;
-use super::views::{Created, Done};
+use super::versions::{MaybeTagged, PLAN, STEP, Tagged, TaggedCreated, TaggedDone};
+use super::views::Created;
 use crate::auth::BearerAuth;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -30,10 +31,9 @@ pub struct NewPlanRequest {
     pub title: String,
 }
 
+/// An edit: absent fields stay. The plan's version as read (its `ETag`) goes in `If-Match`.
 #[derive(Object, Debug)]
 pub struct PlanPatch {
-    /// The plan's `version` as read.
-    pub version: i64,
     pub title: Option<String>,
     pub status: Option<PlanStatusName>,
 }
@@ -84,11 +84,10 @@ pub struct NewStepRequest {
     pub private_note: Option<String>,
 }
 
-/// An edit: absent fields stay; `null` clears an optional one.
+/// An edit: absent fields stay; `null` clears an optional one. The step's `version` as read
+/// goes in `If-Match`.
 #[derive(Object, Debug)]
 pub struct StepPatch {
-    /// The step's `version` as read.
-    pub version: i64,
     pub title: Option<String>,
     pub explanation: Option<String>,
     pub tasks: Option<Vec<String>>,
@@ -160,6 +159,11 @@ fn step_reading(step: &StepDetail, language: &Language) -> StepView {
     step_view(&step.step, language.code(), &step.offers)
 }
 
+/// A step as its reader sees it, with its version as `ETag`.
+fn tagged_step(step: &StepDetail, language: &Language) -> Tagged<StepView> {
+    Tagged::new(step_reading(step, language), step.step.version)
+}
+
 #[OpenApi(tag = "Tag::Plans")]
 impl PlansApi {
     /// A person's referent starts a plan for them.
@@ -171,13 +175,16 @@ impl PlansApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         body: Json<NewPlanRequest>,
-    ) -> ApiResult<Created<PlanView>> {
+    ) -> ApiResult<TaggedCreated<PlanView>> {
         let language = reading_language(req, None, &auth.0.account)?;
         let detail = state
             .plans
             .create_plan(&auth.0.actor, AccountId(id.0), &body.0.title)
             .await?;
-        Ok(Created::Created(Json(plan_view(&detail, &language))))
+        Ok(TaggedCreated::new(
+            plan_view(&detail, &language),
+            detail.plan.version,
+        ))
     }
 
     /// A person's plans that the reader may see (admins: metadata only).
@@ -202,7 +209,8 @@ impl PlansApi {
 
     /// A plan in the reader's language (`lang`, else their profile's, else Accept-Language):
     /// every text says its language, direction and provenance, and falls back to French
-    /// visibly. Admins get metadata only.
+    /// visibly. Its `ETag` is the version to send in `If-Match` when editing it. Admins get
+    /// metadata only (and no `ETag`).
     #[oai(path = "/api/v1/plans/:id", method = "get")]
     async fn one(
         &self,
@@ -211,17 +219,20 @@ impl PlansApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         lang: Query<Option<String>>,
-    ) -> ApiResult<Json<PlanReading>> {
+    ) -> ApiResult<MaybeTagged<PlanReading>> {
         let language = reading_language(req, lang.0.as_deref(), &auth.0.account)?;
-        Ok(Json(
-            match state.plans.plan(&auth.0.actor, PlanId(id.0)).await? {
-                CorePlanView::Full(detail) => PlanReading::Full(plan_view(&detail, &language)),
-                CorePlanView::Metadata(m) => PlanReading::Metadata(m.into()),
-            },
-        ))
+        Ok(match state.plans.plan(&auth.0.actor, PlanId(id.0)).await? {
+            CorePlanView::Full(detail) => MaybeTagged::new(
+                PlanReading::Full(plan_view(&detail, &language)),
+                Some(detail.plan.version),
+            ),
+            // Admins do not edit plans: no version to send back.
+            CorePlanView::Metadata(m) => MaybeTagged::new(PlanReading::Metadata(m.into()), None),
+        })
     }
 
-    /// The plan's workers: rename, close or reopen it.
+    /// The plan's workers: rename, close or reopen it. `If-Match` must carry the version
+    /// being edited (the plan's `ETag`).
     #[oai(path = "/api/v1/plans/:id", method = "patch")]
     async fn update(
         &self,
@@ -229,8 +240,10 @@ impl PlansApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<PlanPatch>,
-    ) -> ApiResult<Json<PlanView>> {
+    ) -> ApiResult<Tagged<PlanView>> {
+        let version = PLAN.required(if_match.0.as_deref())?;
         let language = reading_language(req, None, &auth.0.account)?;
         let body = body.0;
         let detail = state
@@ -239,13 +252,16 @@ impl PlansApi {
                 &auth.0.actor,
                 PlanId(id.0),
                 PlanChange {
-                    version: body.version,
+                    version,
                     title: body.title,
                     status: body.status.map(Into::into),
                 },
             )
             .await?;
-        Ok(Json(plan_view(&detail, &language)))
+        Ok(Tagged::new(
+            plan_view(&detail, &language),
+            detail.plan.version,
+        ))
     }
 
     /// The plan's workers: add a step at the end, from a template or free text.
@@ -257,7 +273,7 @@ impl PlansApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         body: Json<NewStepRequest>,
-    ) -> ApiResult<Created<StepView>> {
+    ) -> ApiResult<TaggedCreated<StepView>> {
         let language = reading_language(req, None, &auth.0.account)?;
         let body = body.0;
         let step = state
@@ -281,12 +297,18 @@ impl PlansApi {
                 },
             )
             .await?;
-        Ok(Created::Created(Json(step_reading(&step, &language))))
+        Ok(TaggedCreated::new(
+            step_reading(&step, &language),
+            step.step.version,
+        ))
     }
 
     /// The plan's workers: edit a step. A French field that changes loses its translations
-    /// until translated again (the reader sees the French, flagged as a fallback).
+    /// until translated again (the reader sees the French, flagged as a fallback). `If-Match`
+    /// must carry the version being edited (the step's `version`, or the `ETag` of its last
+    /// write).
     #[oai(path = "/api/v1/plans/:id/steps/:step_id", method = "patch")]
+    #[allow(clippy::too_many_arguments)]
     async fn update_step(
         &self,
         req: &Request,
@@ -294,8 +316,10 @@ impl PlansApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         step_id: Path<Uuid>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<StepPatch>,
-    ) -> ApiResult<Json<StepView>> {
+    ) -> ApiResult<Tagged<StepView>> {
+        let version = STEP.required(if_match.0.as_deref())?;
         let language = reading_language(req, None, &auth.0.account)?;
         let body = body.0;
         let step = state
@@ -304,7 +328,7 @@ impl PlansApi {
                 &auth.0.actor,
                 PlanId(id.0),
                 StepId(step_id.0),
-                body.version,
+                version,
                 StepDraft {
                     title: body.title,
                     explanation: body.explanation,
@@ -318,7 +342,7 @@ impl PlansApi {
                 },
             )
             .await?;
-        Ok(Json(step_reading(&step, &language)))
+        Ok(tagged_step(&step, &language))
     }
 
     /// Move a step on. The person reports progress (in progress, done, given up); the plan's
@@ -332,7 +356,7 @@ impl PlansApi {
         id: Path<Uuid>,
         step_id: Path<Uuid>,
         body: Json<StatusRequest>,
-    ) -> ApiResult<Json<StepView>> {
+    ) -> ApiResult<Tagged<StepView>> {
         let language = reading_language(req, None, &auth.0.account)?;
         let step = state
             .plans
@@ -343,7 +367,7 @@ impl PlansApi {
                 body.0.status.into(),
             )
             .await?;
-        Ok(Json(step_reading(&step, &language)))
+        Ok(tagged_step(&step, &language))
     }
 
     /// The plan's workers: put the steps in a new order.
@@ -355,14 +379,17 @@ impl PlansApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         body: Json<OrderRequest>,
-    ) -> ApiResult<Json<PlanView>> {
+    ) -> ApiResult<Tagged<PlanView>> {
         let language = reading_language(req, None, &auth.0.account)?;
         let order: Vec<StepId> = body.0.step_ids.into_iter().map(StepId).collect();
         let detail = state
             .plans
             .reorder_steps(&auth.0.actor, PlanId(id.0), &order)
             .await?;
-        Ok(Json(plan_view(&detail, &language)))
+        Ok(Tagged::new(
+            plan_view(&detail, &language),
+            detail.plan.version,
+        ))
     }
 
     /// A step's message thread (the person and the plan's workers).
@@ -418,12 +445,12 @@ impl PlansApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         body: Json<WorkerRequest>,
-    ) -> ApiResult<Done> {
-        state
+    ) -> ApiResult<TaggedDone> {
+        let plan = state
             .plans
             .allow_worker(&auth.0.actor, PlanId(id.0), AccountId(body.0.worker_id))
             .await?;
-        Ok(Done::Done)
+        Ok(TaggedDone::new(plan.version))
     }
 
     /// The person: take a worker off this plan, with immediate effect.
@@ -434,12 +461,12 @@ impl PlansApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         worker_id: Path<Uuid>,
-    ) -> ApiResult<Done> {
-        state
+    ) -> ApiResult<TaggedDone> {
+        let plan = state
             .plans
             .remove_worker(&auth.0.actor, PlanId(id.0), AccountId(worker_id.0))
             .await?;
-        Ok(Done::Done)
+        Ok(TaggedDone::new(plan.version))
     }
 
     /// A page to print (or save as PDF) for someone without a device: the plan in the

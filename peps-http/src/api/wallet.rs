@@ -7,7 +7,7 @@
 use futures_util::StreamExt;
 use poem::web::Data;
 use poem::{Body, Request};
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::Tag;
 use super::plans::reading_language;
+use super::versions::{DOCUMENT, Tagged, TaggedCreated};
 use super::views::{Created, Done};
 use super::wallet_views::*;
 use crate::auth::{BearerAuth, client_info};
@@ -83,16 +84,18 @@ fn language_of(req: &Request, auth: &BearerAuth, lang: Option<&str>) -> ApiResul
         .to_owned())
 }
 
-/// The answer to an upload: the document as stored, in the uploader's language.
+/// The answer to an upload: the document as stored, in the uploader's language, with its
+/// revision as `ETag`.
 fn created(
     req: &Request,
     state: &AppState,
     auth: &BearerAuth,
     document: &peps_core::wallet::Document,
-) -> ApiResult<Created<DocumentView>> {
-    Ok(Created::Created(Json(shown(
-        req, state, auth, None, document,
-    )?)))
+) -> ApiResult<TaggedCreated<DocumentView>> {
+    Ok(TaggedCreated::new(
+        shown(req, state, auth, None, document)?,
+        document.revision,
+    ))
 }
 
 /// A document as its reader sees it, in their language.
@@ -130,7 +133,7 @@ impl WalletApi {
         issued_on: Query<Option<chrono::NaiveDate>>,
         valid_until: Query<Option<chrono::NaiveDate>>,
         body: Binary<Body>,
-    ) -> ApiResult<Created<DocumentView>> {
+    ) -> ApiResult<TaggedCreated<DocumentView>> {
         let caller = caller(req, &state, &auth);
         let mut source = BodySource::new(body.0);
         let new = NewDocument {
@@ -157,7 +160,7 @@ impl WalletApi {
         id: Path<Uuid>,
         new_version: Query<Option<bool>>,
         body: Binary<Body>,
-    ) -> ApiResult<Created<DocumentView>> {
+    ) -> ApiResult<TaggedCreated<DocumentView>> {
         let caller = caller(req, &state, &auth);
         let mut source = BodySource::new(body.0);
         let placement = if new_version.0.unwrap_or(false) {
@@ -213,7 +216,8 @@ impl WalletApi {
         }))
     }
 
-    /// One document: metadata, pages of the current version, older versions.
+    /// One document: metadata, pages of the current version, older versions. Its `ETag` is
+    /// its `revision`, to send in `If-Match` when editing it.
     #[oai(path = "/api/v1/documents/:id", method = "get")]
     async fn one(
         &self,
@@ -222,15 +226,19 @@ impl WalletApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         lang: Query<Option<String>>,
-    ) -> ApiResult<Json<DocumentView>> {
+    ) -> ApiResult<Tagged<DocumentView>> {
         let d = state
             .wallet
             .document(&caller(req, &state, &auth), DocumentId(id.0))
             .await?;
-        Ok(Json(shown(req, &state, &auth, lang.0.as_deref(), &d)?))
+        Ok(Tagged::new(
+            shown(req, &state, &auth, lang.0.as_deref(), &d)?,
+            d.revision,
+        ))
     }
 
     /// Change a document's kind, title or dates (the person only); `null` clears a date.
+    /// `If-Match` must carry the revision being edited (the document's `ETag`).
     #[oai(path = "/api/v1/documents/:id", method = "patch")]
     async fn edit(
         &self,
@@ -238,8 +246,10 @@ impl WalletApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<DocumentPatch>,
-    ) -> ApiResult<Json<DocumentView>> {
+    ) -> ApiResult<Tagged<DocumentView>> {
+        let revision = DOCUMENT.required(if_match.0.as_deref())?;
         let b = body.0;
         let date = |v: MaybeUndefined<chrono::NaiveDate>| match v {
             MaybeUndefined::Undefined => None,
@@ -247,7 +257,7 @@ impl WalletApi {
             MaybeUndefined::Value(d) => Some(Some(d)),
         };
         let change = DocumentChange {
-            revision: b.revision,
+            revision,
             kind: b.kind,
             title: b.title,
             issued_on: date(b.issued_on),
@@ -257,7 +267,10 @@ impl WalletApi {
             .wallet
             .edit(&caller(req, &state, &auth), DocumentId(id.0), change)
             .await?;
-        Ok(Json(shown(req, &state, &auth, None, &d)?))
+        Ok(Tagged::new(
+            shown(req, &state, &auth, None, &d)?,
+            d.revision,
+        ))
     }
 
     /// Delete a document for everyone (the person only): its keys are destroyed, then its

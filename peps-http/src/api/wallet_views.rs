@@ -82,7 +82,8 @@ pub struct DocumentView {
     pub valid_until: Option<NaiveDate>,
     pub expiry: ExpiryView,
     pub current_version: i32,
-    /// Send it back with an edit.
+    /// Counts the edits of kind, title and dates; also the document's `ETag`: send it back in
+    /// `If-Match` with an edit.
     pub revision: i64,
     pub created_by: UploaderView,
     pub created_at: DateTime<Utc>,
@@ -138,10 +139,10 @@ pub fn document_view(d: &Document, expiry: Expiry, language: &str) -> DocumentVi
     }
 }
 
+/// An edit: absent fields stay; `null` clears a date. The document's `revision` as read (its
+/// `ETag`) goes in `If-Match`.
 #[derive(Object, Debug)]
 pub struct DocumentPatch {
-    /// The document's `revision` as read.
-    pub revision: i64,
     pub kind: Option<String>,
     pub title: Option<String>,
     pub issued_on: poem_openapi::types::MaybeUndefined<NaiveDate>,

@@ -25,6 +25,8 @@ const ROLES: [&str; 10] = [
 struct Case {
     method: &'static str,
     path: String,
+    /// JSON, or `{"$file": "pdf"}` for a PDF body. A `"$if_match"` member is sent as the
+    /// `If-Match` header instead.
     body: Option<Value>,
     /// One status per role, in the order of ROLES.
     expected: [u16; 10],
@@ -62,11 +64,19 @@ async fn check(app: &TestApp, cast: &Cast, cases: Vec<Case>) {
             if let Some(token) = token(cast, role) {
                 req = req.header("authorization", format!("Bearer {token}"));
             }
-            if case.body.as_ref().is_some_and(|b| b["$file"] == "pdf") {
+            let mut body = case.body.clone();
+            if let Some(version) = body
+                .as_mut()
+                .and_then(Value::as_object_mut)
+                .and_then(|b| b.remove("$if_match"))
+            {
+                req = req.header("if-match", version.as_str().unwrap());
+            }
+            if body.as_ref().is_some_and(|b| b["$file"] == "pdf") {
                 req = req
                     .content_type("application/pdf")
                     .body(b"%PDF-1.7\n% a scanned page\n".to_vec());
-            } else if let Some(body) = &case.body {
+            } else if let Some(body) = &body {
                 // Fresh emails and names per request, so creations never collide.
                 let text = body.to_string().replace("{role}", role);
                 req = req.content_type("application/json").body(text);
@@ -430,7 +440,7 @@ async fn plans_by_role() {
             Case {
                 method: "PATCH",
                 path: plan_path.clone(),
-                body: Some(json!({"version": 1, "title": "Logement"})),
+                body: Some(json!({"$if_match": "\"1\"", "title": "Logement"})),
                 expected: [401, 404, 404, 404, 404, 404, 403, 403, 200, 403],
             },
             Case {
@@ -442,7 +452,7 @@ async fn plans_by_role() {
             Case {
                 method: "PATCH",
                 path: step_path.clone(),
-                body: Some(json!({"version": 1, "due_on": null})),
+                body: Some(json!({"$if_match": "\"1\"", "due_on": null})),
                 expected: [401, 404, 404, 404, 404, 404, 403, 403, 200, 403],
             },
             Case {
@@ -597,7 +607,7 @@ async fn wallet_by_role() {
             Case {
                 method: "PATCH",
                 path: doc_path.clone(),
-                body: Some(json!({"revision": 1, "title": "CNI {role}"})),
+                body: Some(json!({"$if_match": "\"1\"", "title": "CNI {role}"})),
                 expected: [401, 404, 404, 404, 404, 404, 403, 200, 403, 404],
             },
             Case {

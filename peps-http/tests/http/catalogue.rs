@@ -722,6 +722,8 @@ async fn profiles_and_reference_lists() {
         let path = format!("/api/v1/organisations/{}/profile", cast.org_x.0);
         let (_, empty) = get(&app, None, &path).await;
         assert_eq!(empty["version"], 0);
+        // Not written yet: no version to edit, so no ETag.
+        assert_eq!(etag(&app.client.get(&path).send().await), "");
         let body = json!({"description": "Association d'entraide.", "networks": ["france-service"],
                           "opening_hours": "mo-fr 9h-12h"});
         let put = |token: String, if_match: Option<&'static str>| {
@@ -745,12 +747,16 @@ async fn profiles_and_reference_lists() {
                 .1["version"],
             2
         );
-        assert_eq!(
-            status_json(put(cast.member_x.1.clone(), Some("\"1\"")).await)
-                .await
-                .0,
-            412
-        );
+        for stale in ["\"1\"", "*"] {
+            let (status, problem) =
+                status_json(put(cast.member_x.1.clone(), Some(stale)).await).await;
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (412, Some("organisation.profile.version_conflict")),
+                "{stale}"
+            );
+        }
+        assert_eq!(etag(&app.client.get(&path).send().await), "\"2\"");
         assert_eq!(
             status_json(put(cast.member_y.1.clone(), Some("\"2\"")).await)
                 .await

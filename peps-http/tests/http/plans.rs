@@ -47,6 +47,19 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    let (status, body, _) = send_tagged(app, method, token, path, None, body).await;
+    (status, body)
+}
+
+/// A request with `If-Match` when given: the status, the body and the `ETag` answered.
+async fn send_tagged(
+    app: &TestApp,
+    method: &str,
+    token: &str,
+    path: &str,
+    if_match: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value, Option<String>) {
     let mut req = match method {
         "GET" => app.client.get(path),
         "POST" => app.client.post(path),
@@ -56,10 +69,20 @@ async fn send(
         other => panic!("method {other}"),
     };
     req = req.header("authorization", format!("Bearer {token}"));
+    if let Some(version) = if_match {
+        req = req.header("if-match", version);
+    }
     if let Some(body) = body {
         req = req.body_json(&body);
     }
-    status_json(req.send().await).await
+    let resp = req.send().await;
+    let etag = resp
+        .0
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = status_json(resp).await;
+    (status, body, etag)
 }
 
 /// The decoded subjects of the messages an SMTP sink received for `to`.
@@ -591,14 +614,19 @@ async fn bad_plan_input_gets_clear_localised_errors_and_writes_nothing() {
         )
         .await;
         let step_path = format!("{steps}/{}", step["id"].as_str().unwrap());
-        let edit = json!({"version": 1, "title": "Aller au CCAS d'Auxerre"});
-        assert_eq!(
-            send(&app, "PATCH", worker, &step_path, Some(edit.clone()))
-                .await
-                .0,
-            200
-        );
-        let (status, problem) = send(&app, "PATCH", worker, &step_path, Some(edit)).await;
+        let edit = json!({"title": "Aller au CCAS d'Auxerre"});
+        let (status, _, _) = send_tagged(
+            &app,
+            "PATCH",
+            worker,
+            &step_path,
+            Some("\"1\""),
+            Some(edit.clone()),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, problem, _) =
+            send_tagged(&app, "PATCH", worker, &step_path, Some("\"1\""), Some(edit)).await;
         assert_eq!(
             (status, problem["code"].as_str()),
             (412, Some("step.version_changed"))
@@ -615,12 +643,13 @@ async fn bad_plan_input_gets_clear_localised_errors_and_writes_nothing() {
             (status, problem["code"].as_str()),
             (409, Some("steps.order_mismatch"))
         );
-        let (status, closed) = send(
+        let (status, closed, _) = send_tagged(
             &app,
             "PATCH",
             worker,
             &plan_path,
-            Some(json!({"version": 1, "status": "closed"})),
+            Some("\"1\""),
+            Some(json!({"status": "closed"})),
         )
         .await;
         assert_eq!((status, closed["status"].as_str()), (200, Some("closed")));
@@ -648,6 +677,254 @@ async fn bad_plan_input_gets_clear_localised_errors_and_writes_nothing() {
         let (_, problem) = status_json(resp).await;
         assert_eq!(problem["lang"], "ar");
         assert_eq!(problem["title"], i18n::error_message("plan.closed", "ar"));
+    }
+}
+
+/// Plans and steps follow the offers' style: every read and write answers the version as
+/// `ETag` and an edit sends it back in `If-Match` (`"3"`, `W/"3"` or `3`). Without it, 428 with
+/// the resource's code; a stale version or one that is not a version, 412 and nothing written.
+/// A `version` left in the body is an unknown field: ignored, so the edit still needs the header.
+#[tokio::test]
+async fn plans_and_steps_are_edited_with_if_match() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let cast = Cast::new(&app).await;
+        let p = cast.person_p.0;
+        let (worker, person) = (&cast.worker_a.1, &cast.person_p.1);
+
+        // A plan is created at version 1 and read with it.
+        let (status, plan, tag) = send_tagged(
+            &app,
+            "POST",
+            worker,
+            &format!("/api/v1/persons/{p}/plans"),
+            None,
+            Some(json!({"title": "Logement"})),
+        )
+        .await;
+        assert_eq!((status, tag.as_deref()), (201, Some("\"1\"")), "{plan}");
+        assert_eq!(plan["version"], 1);
+        let plan_path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap());
+        let (status, _, tag) = send_tagged(&app, "GET", worker, &plan_path, None, None).await;
+        assert_eq!((status, tag.as_deref()), (200, Some("\"1\"")));
+
+        // No If-Match: 428 with a stable, translated code; a body version changes nothing.
+        for body in [
+            json!({"title": "Hébergement"}),
+            json!({"version": 1, "title": "Hébergement"}),
+        ] {
+            let (status, problem, _) =
+                send_tagged(&app, "PATCH", worker, &plan_path, None, Some(body)).await;
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (428, Some("plan.version_required")),
+                "{problem}"
+            );
+            assert_eq!(
+                problem["title"],
+                i18n::error_message("plan.version_required", "fr")
+            );
+        }
+        // The version read: 200 and the new version as ETag, in each accepted spelling.
+        for (if_match, body, new) in [
+            ("\"1\"", json!({"title": "Hébergement"}), 2),
+            ("W/\"2\"", json!({"title": "Hébergement d'urgence"}), 3),
+            ("3", json!({"status": "closed"}), 4),
+        ] {
+            let (status, edited, tag) = send_tagged(
+                &app,
+                "PATCH",
+                worker,
+                &plan_path,
+                Some(if_match),
+                Some(body),
+            )
+            .await;
+            let expected = format!("\"{new}\"");
+            assert_eq!(
+                (status, tag.as_deref()),
+                (200, Some(expected.as_str())),
+                "{if_match}: {edited}"
+            );
+            assert_eq!(edited["version"], new);
+        }
+        // A stale version, or something that is not a version: 412, nothing written.
+        for if_match in ["\"3\"", "\"1\"", "*", "\"abc\""] {
+            let (status, problem, _) = send_tagged(
+                &app,
+                "PATCH",
+                worker,
+                &plan_path,
+                Some(if_match),
+                Some(json!({"title": "Écrasement", "status": "active"})),
+            )
+            .await;
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (412, Some("plan.version_changed")),
+                "{if_match}: {problem}"
+            );
+        }
+        let (_, read, tag) = send_tagged(&app, "GET", worker, &plan_path, None, None).await;
+        assert_eq!(tag.as_deref(), Some("\"4\""));
+        assert_eq!(
+            (&read["version"], &read["status"], &read["french_title"]),
+            (&json!(4), &json!("closed"), &json!("Hébergement d'urgence"))
+        );
+        let (status, _, tag) = send_tagged(
+            &app,
+            "PATCH",
+            worker,
+            &plan_path,
+            tag.as_deref(),
+            Some(json!({"status": "active"})),
+        )
+        .await;
+        assert_eq!((status, tag.as_deref()), (200, Some("\"5\"")));
+        // Letting a worker in (or taking them off) moves the plan on: the 204 says to what.
+        let workers = format!("{plan_path}/workers");
+        let (status, _, tag) = send_tagged(
+            &app,
+            "POST",
+            person,
+            &workers,
+            None,
+            Some(json!({"worker_id": cast.worker_b.0})),
+        )
+        .await;
+        assert_eq!((status, tag.as_deref()), (204, Some("\"6\"")));
+        let (status, _, tag) = send_tagged(
+            &app,
+            "DELETE",
+            person,
+            &format!("{workers}/{}", cast.worker_b.0),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!((status, tag.as_deref()), (204, Some("\"7\"")));
+        // The admin reads metadata only, with no version to edit.
+        let (status, meta, tag) =
+            send_tagged(&app, "GET", &cast.admin.1, &plan_path, None, None).await;
+        assert_eq!(
+            (status, &meta["view"], tag),
+            (200, &json!("metadata"), None)
+        );
+
+        // A step: created at version 1.
+        let steps = format!("{plan_path}/steps");
+        let (status, step, tag) = send_tagged(
+            &app,
+            "POST",
+            worker,
+            &steps,
+            None,
+            Some(json!({"title": "Aller au CCAS"})),
+        )
+        .await;
+        assert_eq!((status, tag.as_deref()), (201, Some("\"1\"")), "{step}");
+        let step_path = format!("{steps}/{}", step["id"].as_str().unwrap());
+        for body in [
+            json!({"title": "Aller à la mairie"}),
+            json!({"version": 1, "title": "Aller à la mairie"}),
+        ] {
+            let (status, problem, _) =
+                send_tagged(&app, "PATCH", worker, &step_path, None, Some(body)).await;
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (428, Some("step.version_required")),
+                "{problem}"
+            );
+            assert_eq!(
+                problem["title"],
+                i18n::error_message("step.version_required", "fr")
+            );
+        }
+        let (status, edited, tag) = send_tagged(
+            &app,
+            "PATCH",
+            worker,
+            &step_path,
+            Some("\"1\""),
+            Some(json!({"title": "Aller au CCAS d'Auxerre"})),
+        )
+        .await;
+        assert_eq!((status, tag.as_deref()), (200, Some("\"2\"")), "{edited}");
+        assert_eq!(
+            (&edited["version"], &edited["title"]["value"]),
+            (&json!(2), &json!("Aller au CCAS d'Auxerre"))
+        );
+        for if_match in ["\"1\"", "W/\"1\"", "*", "deux"] {
+            let (status, problem, _) = send_tagged(
+                &app,
+                "PATCH",
+                worker,
+                &step_path,
+                Some(if_match),
+                Some(json!({"title": "Écrasement"})),
+            )
+            .await;
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (412, Some("step.version_changed")),
+                "{if_match}: {problem}"
+            );
+        }
+        // The person reports progress: a write too, answered with the step's new version,
+        // which a worker's edit based on the version before then misses.
+        let (status, moved, tag) = send_tagged(
+            &app,
+            "PUT",
+            person,
+            &format!("{step_path}/status"),
+            None,
+            Some(json!({"status": "in_progress"})),
+        )
+        .await;
+        assert_eq!((status, tag.as_deref()), (200, Some("\"3\"")), "{moved}");
+        let (status, problem, _) = send_tagged(
+            &app,
+            "PATCH",
+            worker,
+            &step_path,
+            Some("\"2\""),
+            Some(json!({"due_on": null, "title": "Écrasement"})),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (412, Some("step.version_changed"))
+        );
+        let (_, read, _) = send_tagged(&app, "GET", worker, &plan_path, None, None).await;
+        assert_eq!(
+            (
+                &read["steps"][0]["version"],
+                &read["steps"][0]["title"]["value"]
+            ),
+            (&json!(3), &json!("Aller au CCAS d'Auxerre")),
+            "nothing of the stale edits written"
+        );
+        let (status, _, tag) = send_tagged(
+            &app,
+            "PATCH",
+            worker,
+            &step_path,
+            Some("3"),
+            Some(json!({"title": "Aller au CCAS d'Auxerre, 2e étage"})),
+        )
+        .await;
+        assert_eq!((status, tag.as_deref()), (200, Some("\"4\"")));
+        // Reordering answers the plan with the plan's version.
+        let (status, _, tag) = send_tagged(
+            &app,
+            "PUT",
+            worker,
+            &format!("{plan_path}/order"),
+            None,
+            Some(json!({"step_ids": [step["id"]]})),
+        )
+        .await;
+        assert_eq!((status, tag.as_deref()), (200, Some("\"7\"")));
     }
 }
 

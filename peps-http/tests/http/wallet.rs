@@ -194,16 +194,36 @@ impl Http {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
+        let (status, body, _) = self.send_tagged(method, token, path, None, body).await;
+        (status, body)
+    }
+
+    /// A request with `If-Match` when given: the status, the body and the `ETag` answered.
+    pub async fn send_tagged(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value, Option<String>) {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(token);
+        if let Some(version) = if_match {
+            req = req.header("if-match", version);
+        }
         if let Some(body) = body {
             req = req.json(&body);
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let etag = resp
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, resp.json().await.unwrap_or(Value::Null), etag)
     }
 }
 
@@ -719,30 +739,41 @@ async fn pages_versions_edits_and_the_referents_consent() {
         assert_eq!(renewed["current_version"], 2);
         assert_eq!(renewed["pages"].as_array().unwrap().len(), 1);
         assert_eq!(renewed["older_versions"].as_array().unwrap().len(), 2);
-        // Edit with the revision read; a stale one is refused.
+        // Edit with the revision read (in If-Match); a stale one is refused.
         let rev = renewed["revision"].as_i64().unwrap();
         let path = format!("/api/v1/documents/{id}");
-        let (status, edited) = http.send(reqwest::Method::PATCH, p_token, &path, Some(json!({"revision": rev, "valid_until": "2031-01-01", "title": "Titre de séjour"}))).await;
-        assert_eq!(status, 200, "{edited}");
-        assert_eq!(edited["expiry"], "valid");
-        let (status, problem) = http
-            .send(
+        let (status, edited, tag) = http
+            .send_tagged(
                 reqwest::Method::PATCH,
                 p_token,
                 &path,
-                Some(json!({"revision": rev, "title": "x"})),
+                Some(&format!("\"{rev}\"")),
+                Some(json!({"valid_until": "2031-01-01", "title": "Titre de séjour"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{edited}");
+        assert_eq!(edited["expiry"], "valid");
+        assert_eq!(tag, Some(format!("\"{}\"", rev + 1)));
+        let (status, problem, _) = http
+            .send_tagged(
+                reqwest::Method::PATCH,
+                p_token,
+                &path,
+                Some(&format!("\"{rev}\"")),
+                Some(json!({"title": "x"})),
             )
             .await;
         assert_eq!(
             (status, problem["code"].as_str()),
             (412, Some("document.revision_changed"))
         );
-        let (status, problem) = http
-            .send(
+        let (status, problem, _) = http
+            .send_tagged(
                 reqwest::Method::PATCH,
                 p_token,
                 &path,
-                Some(json!({"revision": rev + 1, "issued_on": "2032-01-01"})),
+                Some(&format!("\"{}\"", rev + 1)),
+                Some(json!({"issued_on": "2032-01-01"})),
             )
             .await;
         assert_eq!(
@@ -809,6 +840,125 @@ async fn pages_versions_edits_and_the_referents_consent() {
             .take(3)
             .collect();
         assert_eq!(actions, ["consent_withdrawn", "uploaded", "viewed"]);
+    }
+}
+
+/// Documents follow the offers' style: the upload, a page, a read and an edit answer the
+/// document's `revision` as `ETag`; an edit sends it back in `If-Match`. Without it, 428
+/// `document.revision_required`; stale or not a version, 412 `document.revision_changed` and
+/// nothing written. A `revision` left in the body is an unknown field: ignored.
+#[tokio::test]
+async fn a_document_is_edited_with_if_match() {
+    for backend in backends() {
+        let Scene {
+            app: _app,
+            cast,
+            served: _served,
+            http,
+        } = scene(Blobs::Folder.app(backend, WalletSettings::default()).await).await;
+        let (p, p_token) = &cast.person_p;
+        let resp = http
+            .client
+            .post(format!(
+                "{}/api/v1/persons/{p}/documents?kind=identity",
+                http.base
+            ))
+            .bearer_auth(p_token)
+            .header("content-type", "application/pdf")
+            .body(pdf(3000, "recto"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 201);
+        assert_eq!(resp.headers()["etag"], "\"1\"");
+        let doc: Value = resp.json().await.unwrap();
+        assert_eq!(doc["revision"], 1);
+        let path = format!("/api/v1/documents/{}", doc["id"].as_str().unwrap());
+        let (status, _, tag) = http
+            .send_tagged(reqwest::Method::GET, p_token, &path, None, None)
+            .await;
+        assert_eq!((status, tag.as_deref()), (200, Some("\"1\"")));
+
+        // No If-Match: 428 with a stable, translated code; a body revision changes nothing.
+        for body in [
+            json!({"title": "Carte d'identité"}),
+            json!({"revision": 1, "title": "Carte d'identité"}),
+        ] {
+            let (status, problem, _) = http
+                .send_tagged(reqwest::Method::PATCH, p_token, &path, None, Some(body))
+                .await;
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (428, Some("document.revision_required")),
+                "{problem}"
+            );
+            assert_eq!(
+                problem["title"],
+                peps_core::i18n::error_message("document.revision_required", "fr")
+            );
+        }
+        // The revision read: 200 and the new one as ETag, in each accepted spelling.
+        for (if_match, title, new) in [
+            ("\"1\"", "Carte d'identité", 2),
+            ("W/\"2\"", "Carte d'identité de Paul", 3),
+            ("3", "CNI", 4),
+        ] {
+            let (status, edited, tag) = http
+                .send_tagged(
+                    reqwest::Method::PATCH,
+                    p_token,
+                    &path,
+                    Some(if_match),
+                    Some(json!({"title": title})),
+                )
+                .await;
+            let expected = format!("\"{new}\"");
+            assert_eq!(
+                (status, tag.as_deref()),
+                (200, Some(expected.as_str())),
+                "{if_match}: {edited}"
+            );
+            assert_eq!(
+                (&edited["revision"], &edited["title"]),
+                (&json!(new), &json!(title))
+            );
+        }
+        // A stale revision, or something that is not one: 412, nothing written.
+        for if_match in ["\"3\"", "\"1\"", "*", "\"quatre\""] {
+            let (status, problem, _) = http
+                .send_tagged(
+                    reqwest::Method::PATCH,
+                    p_token,
+                    &path,
+                    Some(if_match),
+                    Some(json!({"title": "Écrasement"})),
+                )
+                .await;
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (412, Some("document.revision_changed")),
+                "{if_match}: {problem}"
+            );
+        }
+        let (_, read, tag) = http
+            .send_tagged(reqwest::Method::GET, p_token, &path, None, None)
+            .await;
+        assert_eq!(tag.as_deref(), Some("\"4\""));
+        assert_eq!(
+            (&read["revision"], &read["title"]),
+            (&json!(4), &json!("CNI"))
+        );
+        // A page is a write too: answered with the (unchanged) revision to edit with.
+        let resp = http
+            .client
+            .post(format!("{}{path}/pages", http.base))
+            .bearer_auth(p_token)
+            .body(pdf(2000, "verso"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 201);
+        assert_eq!(resp.headers()["etag"], "\"4\"");
     }
 }
 
