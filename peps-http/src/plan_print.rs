@@ -35,17 +35,31 @@ h3 { font-size: 14pt; margin: 0 0 4pt; }
 .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 14pt; }
 .columns.single { grid-template-columns: 1fr; }
 .columns > section + section { border-inline-start: 1pt dashed #555; padding-inline-start: 12pt; }
-[dir="rtl"] { text-align: right; }
 ol.tasks { list-style: none; padding: 0; margin: 4pt 0; }
 ol.tasks li::before { content: "\2610\00a0"; font-size: 15pt; }
 .note { font-size: 10pt; font-style: italic; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: 2pt 10pt; margin: 8pt 0 0;
-  border-top: 1pt solid #999; padding-top: 6pt; }
+dl { display: grid; grid-template-columns: fit-content(45%) minmax(0, 1fr); gap: 2pt 10pt;
+  margin: 8pt 0 0; border-top: 1pt solid #999; padding-top: 6pt; }
 dt { font-weight: bold; }
+dt, dd { min-width: 0; overflow-wrap: anywhere; }
 dd { margin: 0; }
 .done { text-decoration: line-through; }
 footer { margin-top: 12pt; font-size: 10pt; }
 "#;
+
+/// A value set inside translated text (a date, a time, a name): wrapped in Unicode's first-strong
+/// isolate so its own direction holds whatever the sentence's is, and the sentence's punctuation
+/// does not drift into it. Numeric values have no strong letter and come out left to right.
+fn isolate(value: &str) -> String {
+    format!("\u{2068}{value}\u{2069}")
+}
+
+/// Facts that are always written left to right whatever the page's direction (a French
+/// address, a phone number, an email, a web address): isolated, so "03 86 72 10 10" never
+/// prints as "10 10 72 86 03" and a street number stays before its street in Arabic.
+fn ltr(value: &str) -> String {
+    format!("<span lang=\"fr\" dir=\"ltr\">{}</span>", escape(value))
+}
 
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -79,8 +93,19 @@ impl Labels<'_> {
 
     /// "label in the reader's language / label in French", each tagged with its language.
     fn both(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let reader = i18n::text_with(key, self.reader, args);
-        let french = i18n::text_with(key, Language::REFERENCE, args);
+        let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, isolate(v))).collect();
+        self.both_with(key, |_| args.clone())
+    }
+
+    /// Like `both`, with arguments written for each language (a date in each one's own format).
+    fn both_with<'k>(&self, key: &str, args: impl Fn(&str) -> Vec<(&'k str, String)>) -> String {
+        let text = |lang: &str| {
+            let args = args(lang);
+            let borrowed: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            i18n::text_with(key, lang, &borrowed)
+        };
+        let reader = text(self.reader);
+        let french = text(Language::REFERENCE);
         if !self.bilingual || reader == french {
             return format!(
                 "<span lang=\"{}\" dir=\"{}\">{}</span>",
@@ -171,40 +196,37 @@ fn facts(step: &Step, detail: &PlanDetail, labels: &Labels) -> String {
     if let Some(orientation) = &step.orientation {
         let view = orientation_view(orientation, &detail.offers);
         let value = if view.available {
-            [
-                view.name,
-                view.organisation,
-                view.address,
-                view.phone,
-                view.email,
-                view.url,
-            ]
-            .into_iter()
-            .flatten()
-            .map(|v| escape(&v))
-            .collect::<Vec<_>>()
-            .join("<br>")
+            let names = [view.name, view.organisation]
+                .into_iter()
+                .flatten()
+                .map(|v| format!("<bdi lang=\"fr\">{}</bdi>", escape(&v)));
+            let facts = [view.address, view.phone, view.email, view.url]
+                .into_iter()
+                .flatten()
+                .map(|v| ltr(&v));
+            names.chain(facts).collect::<Vec<_>>().join("<br>")
         } else {
             labels.both("plans.print.offer_unavailable", &[])
         };
         rows.push((labels.both("plans.print.where", &[]), value));
     }
     if let Some(due) = step.due_on {
-        let date = due.format("%d/%m/%Y").to_string();
         rows.push((
             String::new(),
-            labels.both("plans.print.due_on", &[("date", &date)]),
+            labels.both_with("plans.print.due_on", |lang| {
+                vec![("date", isolate(&i18n::format_date(due, lang)))]
+            }),
         ));
     }
     if let Some(at) = step.appointment_at {
-        let date = at.format("%d/%m/%Y").to_string();
-        let time = at.format("%H:%M").to_string();
         rows.push((
             String::new(),
-            labels.both(
-                "plans.print.appointment",
-                &[("date", &date), ("time", &time)],
-            ),
+            labels.both_with("plans.print.appointment", |lang| {
+                vec![
+                    ("date", isolate(&i18n::format_date(at.date(), lang))),
+                    ("time", isolate(&i18n::format_time(at.time(), lang))),
+                ]
+            }),
         ));
     }
     if !step.documents.is_empty() {
@@ -252,10 +274,10 @@ pub fn render(detail: &PlanDetail, language: &Language, today: NaiveDate) -> Str
         "<header><h1>{}</h1><p class=\"subtitle\">{}</p><p class=\"subtitle\">{}</p></header>",
         labels.both("plans.print.heading", &[]),
         labels.both("plans.print.person", &[("person", person)]),
-        labels.both(
-            "plans.print.printed_on",
-            &[("date", &today.format("%d/%m/%Y").to_string())]
-        ),
+        labels.both_with("plans.print.printed_on", |lang| vec![(
+            "date",
+            isolate(&i18n::format_date(today, lang))
+        )]),
     );
     let _ = write!(
         html,

@@ -29,6 +29,14 @@ mod pages;
 
 pub use pages::{FacetValue, LabelledFacet, SearchOutcome};
 
+/// What [`Catalogue::offer_page`] returns.
+#[derive(Debug, Clone)]
+pub struct OfferPage {
+    pub offer: Offer,
+    /// The offerer's other published offers, the offer itself left out.
+    pub others: Vec<Offer>,
+}
+
 #[derive(Debug, Clone)]
 pub struct CatalogueSettings {
     /// When true, a member's "publish" puts the offer in a queue an admin approves.
@@ -453,6 +461,33 @@ impl Catalogue {
         }
         redact(viewer, &mut offer);
         Ok(offer)
+    }
+
+    /// An offer as its page shows it to `viewer`: the offer (as [`Catalogue::offer`]) and, for
+    /// "the offerer's other offers", at most `others` of its organisation's published offers,
+    /// the offer itself left out, in the store's order. One call, so a page never assembles
+    /// what the offer page means from two reads of its own.
+    pub async fn offer_page(
+        &self,
+        viewer: Option<&Actor>,
+        id: OfferId,
+        others: usize,
+    ) -> CoreResult<OfferPage> {
+        let offer = self.offer(viewer, id).await?;
+        let mut siblings = self
+            .ports
+            .offers
+            .offers_of(offer.organisation_id, &[OfferStatus::Published])
+            .await?;
+        siblings.retain(|o| o.id != offer.id);
+        siblings.truncate(others);
+        for sibling in &mut siblings {
+            redact(viewer, sibling);
+        }
+        Ok(OfferPage {
+            offer,
+            others: siblings,
+        })
     }
 
     /// An organisation's offers: the published ones for everyone; every status (or those

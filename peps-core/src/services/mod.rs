@@ -29,7 +29,8 @@ fn stale_as(err: crate::StoreError, code: &'static str) -> crate::CoreError {
 }
 
 pub use catalogue::{
-    Catalogue, CataloguePorts, CatalogueSettings, NewTemporaryChange, RemindReport, Transition,
+    Catalogue, CataloguePorts, CatalogueSettings, NewTemporaryChange, OfferPage, RemindReport,
+    Transition,
 };
 pub use identity::{
     Authenticated, ClientInfo, Identity, IdentityPorts, IdentitySettings, IssuedActivation,

@@ -277,8 +277,14 @@ impl Site {
 /// Adds the pages to `route`: `/` (redirects to a language), `/<lang>/…` and `/static/…`.
 pub fn mount(route: Route) -> Route {
     let mut route = route
-        .at("/static/site.css", get(pages::css))
-        .at("/static/enhance.js", get(pages::js))
+        .at(
+            "/static/site.css",
+            get(pages::css).with(poem::middleware::Compression::new()),
+        )
+        .at(
+            "/static/enhance.js",
+            get(pages::js).with(poem::middleware::Compression::new()),
+        )
         .at("/static/logo", get(pages::logo));
     for info in Language::all() {
         let language = Language::parse(&info.code).expect("from the table");

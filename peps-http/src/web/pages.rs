@@ -13,7 +13,7 @@ use crate::state::AppState;
 use peps_core::CoreError;
 use peps_core::catalogue::ListKind;
 use peps_core::catalogue::search::{Near, OpenAt, SearchQuery, Sort};
-use peps_core::domain::{Language, OfferId, OrganisationId};
+use peps_core::domain::{Language, OfferId};
 use peps_core::i18n;
 
 pub fn language_routes() -> Route {
@@ -251,6 +251,8 @@ struct SearchParams {
     audience: Option<String>,
     cost: Option<String>,
     open_now: Option<String>,
+    /// "latitude,longitude", set by the "around me" enhancement (never typed by hand).
+    near: Option<String>,
     cursor: Option<String>,
 }
 
@@ -278,6 +280,7 @@ fn search_url(lang: &Language, form: &SearchForm, cursor: Option<&str>) -> Strin
         ("topic", &form.topic),
         ("audience", &form.audience),
         ("cost", &form.cost),
+        ("near", &form.near),
     ] {
         if !value.is_empty() {
             parts.push(format!("{name}={}", encode(value)));
@@ -311,7 +314,7 @@ async fn search(
     let p = params.0;
     let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).unwrap_or_default();
     let radius = clean(p.radius);
-    let form = SearchForm {
+    let mut form = SearchForm {
         q: clean(p.q),
         commune: clean(p.commune),
         radius: if RADII.contains(&radius.as_str()) {
@@ -324,16 +327,38 @@ async fn search(
         audience: clean(p.audience),
         cost: clean(p.cost),
         open_now: p.open_now.is_some_and(|v| !v.is_empty()),
+        near: String::new(),
     };
     let mut errors = Vec::new();
+    let radius_km = form.radius.parse().unwrap_or(10.0);
     let near = if form.commune.is_empty() {
-        None
+        // A commune typed by the reader wins over a position found by the browser.
+        match clean(p.near) {
+            point if point.is_empty() => None,
+            point => match views::parse_point(&point) {
+                Some((latitude, longitude)) => {
+                    form.near = views::format_point(latitude, longitude);
+                    Some(Near {
+                        latitude,
+                        longitude,
+                        radius_km,
+                    })
+                }
+                None => {
+                    errors.push(FieldError {
+                        field: "commune".to_owned(),
+                        message: t("web.search.near_invalid", &lang),
+                    });
+                    None
+                }
+            },
+        }
     } else {
         match views::find_commune(&form.commune) {
             Some(c) => Some(Near {
                 latitude: c.latitude,
                 longitude: c.longitude,
-                radius_km: form.radius.parse().unwrap_or(10.0),
+                radius_km,
             }),
             None => {
                 errors.push(FieldError {
@@ -445,6 +470,9 @@ fn context<'a>(state: &'a AppState, lang: &'a Language) -> views::Context<'a> {
     }
 }
 
+/// How many of the offerer's other offers an offer page lists.
+const OTHER_OFFERS_SHOWN: usize = 10;
+
 #[handler]
 async fn offer(
     req: &Request,
@@ -457,21 +485,15 @@ async fn offer(
         return core_error_page(&state, req, &lang, &visit, &CoreError::NotFound);
     };
     let actor = visit.viewer.as_ref().map(|v| &v.actor);
-    let offer = match state.catalogue.offer(actor, OfferId(id)).await {
-        Ok(offer) => offer,
+    let found = match state
+        .catalogue
+        .offer_page(actor, OfferId(id), OTHER_OFFERS_SHOWN)
+        .await
+    {
+        Ok(found) => found,
         Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
     };
-    // The offerer's other published offers; a failure here only hides that list.
-    let others = state
-        .catalogue
-        .organisation_offers(
-            None,
-            OrganisationId(offer.organisation_id.0),
-            &[peps_core::catalogue::offer::OfferStatus::Published],
-        )
-        .await
-        .unwrap_or_default();
-    let page = views::offer_page(&offer, &others, &context(&state, &lang));
+    let page = views::offer_page(&found.offer, &found.others, &context(&state, &lang));
     site(&state).page(
         StatusCode::OK,
         "offer.html",
@@ -883,6 +905,7 @@ pub fn sample_results(lang: &Language) -> ResultsPage {
             commune: "Auxerre".to_owned(),
             radius: "10".to_owned(),
             open_now: true,
+            near: "47.798,3.570".to_owned(),
             ..SearchForm::default()
         },
         options: sample_options(lang),

@@ -51,6 +51,8 @@ pub struct SearchForm {
     pub audience: String,
     pub cost: String,
     pub open_now: bool,
+    /// The browser's position ("47.798,3.570"), kept across pages and refinements.
+    pub near: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -500,6 +502,20 @@ pub fn communes() -> &'static [Commune] {
 
 /// Accent- and case-insensitive match of a commune's name ("saint-florentin" finds
 /// "Saint-Florentin", "auxere" does not).
+/// "latitude,longitude" in decimal degrees, as the "around me" script sends it.
+pub fn parse_point(text: &str) -> Option<(f64, f64)> {
+    let (lat, lon) = text.split_once(',')?;
+    let lat: f64 = lat.trim().parse().ok()?;
+    let lon: f64 = lon.trim().parse().ok()?;
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
+}
+
+/// Three decimals: about 100 m, enough to sort by distance; no finer position travels in
+/// links or logs.
+pub fn format_point(latitude: f64, longitude: f64) -> String {
+    format!("{latitude:.3},{longitude:.3}")
+}
+
 pub fn find_commune(name: &str) -> Option<&'static Commune> {
     let wanted = peps_core::catalogue::text::fold(name.trim());
     communes()

@@ -1,12 +1,17 @@
 // Drives Debian's headless Chromium over PEPS's pages (started by tests/http/browser.rs):
 // axe-core with the WCAG 2.1 A and AA rules on every page in six languages, the keyboard
 // path from the home page to an offer's phone number, search and sign-in with JavaScript
-// off, and no horizontal scrolling at 320 CSS px. Prints a JSON report; exits 1 on failure.
+// off, no horizontal scrolling at 320 CSS px, and the printable plan printed to PDF in Arabic
+// and Persian, its text read back with pdftotext. Prints a JSON report; exits 1 on failure.
 //
 //   node run.mjs <base-url> <offer-id> <login> <password> [screenshot-dir]
+//   environment: PEPS_PRINT_PATH, PEPS_PRINT_TOKEN (bearer), PEPS_PRINT_EXPECT (one line each)
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
@@ -126,6 +131,33 @@ for (const lang of ["fr", "ar"]) {
   }
 }
 await narrow.close();
+
+// The printable plan on paper in Arabic and Persian. pdftotext gives each line in visual
+// order, so a phone number laid out backwards ("42 42 00 86 03") or a street number pushed to
+// the end of its address shows up as such.
+if (process.env.PEPS_PRINT_PATH) {
+  const expected = (process.env.PEPS_PRINT_EXPECT || "").split("\n").filter(Boolean);
+  const dir = mkdtempSync(join(tmpdir(), "peps-print-"));
+  const ctx = await browser.newContext({
+    extraHTTPHeaders: { authorization: `Bearer ${process.env.PEPS_PRINT_TOKEN}` },
+  });
+  for (const lang of ["ar", "fa"]) {
+    const p = await ctx.newPage();
+    const resp = await p.goto(`${base}${process.env.PEPS_PRINT_PATH}?lang=${lang}`);
+    if (!resp || resp.status() !== 200) {
+      fail(`print ${lang}: status ${resp && resp.status()}`);
+    } else {
+      const pdf = join(dir, `plan-${lang}.pdf`);
+      await p.pdf({ path: pdf, format: "A4" });
+      const text = execFileSync("pdftotext", [pdf, "-"], { encoding: "utf8" });
+      for (const want of expected) {
+        if (!text.includes(want)) fail(`print ${lang}: "${want}" is not in the PDF's text, which reads:\n${text}`);
+      }
+    }
+    await p.close();
+  }
+  await ctx.close();
+}
 
 // Screenshots for docs/screenshots/ (desktop 1280 px and phone 360 px, fr and ar).
 if (shots) {

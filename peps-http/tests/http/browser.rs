@@ -1,7 +1,8 @@
 //! The pages in a real browser: a real server on 127.0.0.1:0, driven by Debian's headless
 //! Chromium through tests/browser/run.mjs (axe-core on every page in fr, fr-x-falc, en, ar, uk
-//! and ps; keyboard path; JavaScript off; 320 px). Without Chromium, node or the npm packages
-//! (`npm ci` in peps-http/tests/browser) the test says so and passes, unless `CI` is set.
+//! and ps; keyboard path; JavaScript off; 320 px; the printable plan as PDF in ar and fa, read
+//! back with pdftotext). Without Chromium, node, pdftotext or the npm packages (`npm ci` in
+//! peps-http/tests/browser) the test says so and passes, unless `CI` is set.
 //!
 //! `PEPS_SCREENSHOTS=docs/screenshots` also writes the main pages' screenshots there.
 
@@ -17,6 +18,9 @@ fn missing_tools(dir: &Path) -> Option<String> {
         return Some(format!(
             "no Chromium at {chromium} (apt-get install chromium)"
         ));
+    }
+    if Command::new("pdftotext").arg("-v").output().is_err() {
+        return Some("no pdftotext (apt-get install poppler-utils)".into());
     }
     if Command::new("node").arg("--version").output().is_err() {
         return Some("no node (apt-get install nodejs)".into());
@@ -54,6 +58,8 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
     use chrono::TimeZone;
     app.clock
         .set(chrono::Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
+    // Signed in at the new time (the cast's sessions started at the test's first clock).
+    let (print_path, token) = plan_to_print(&app, &cast, &offer).await;
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -77,6 +83,9 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .args(&args)
+            .env("PEPS_PRINT_PATH", print_path)
+            .env("PEPS_PRINT_TOKEN", token)
+            .env("PEPS_PRINT_EXPECT", PRINT_EXPECT.join("\n"))
             .current_dir(&dir)
             .output()
             .unwrap()
@@ -95,4 +104,50 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
         stdout.contains("\"pages_checked_with_axe\": 54"),
         "{stdout}"
     );
+}
+
+/// What the printed plan must show in reading order in Arabic and Persian, as pdftotext reads
+/// it back from the PDF (in visual order: a number laid out backwards comes out backwards).
+const PRINT_EXPECT: &[&str] = &[
+    "03 86 00 42 42",
+    "12 rue de Paris 89000 Auxerre",
+    "contact@banque.example.org",
+    "10/11/2026",
+];
+
+/// Person P's plan, written by their referent: one step sending P to the food bank, with an
+/// appointment. Returns the printable page's path and the referent's token.
+async fn plan_to_print(app: &TestApp, cast: &Cast, offer: &str) -> (String, String) {
+    let worker = &app.login("worker.a@test.peps").await;
+    let post = |path: String, body: serde_json::Value| async move {
+        status_json(
+            app.client
+                .post(path)
+                .header("authorization", format!("Bearer {worker}"))
+                .body_json(&body)
+                .send()
+                .await,
+        )
+        .await
+    };
+    let (status, plan) = post(
+        format!("/api/v1/persons/{}/plans", cast.person_p.0),
+        serde_json::json!({"title": "Se nourrir cette semaine"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{plan}");
+    let plan = plan["id"].as_str().unwrap().to_owned();
+    let (status, step) = post(
+        format!("/api/v1/plans/{plan}/steps"),
+        serde_json::json!({
+            "title": "Aller à la banque alimentaire",
+            "explanation": "Présentez-vous à l'accueil avec ce plan.",
+            "orientation": {"offer_id": offer},
+            "appointment_at": "2026-11-10T14:30:00",
+            "documents": ["identity"],
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{step}");
+    (format!("/api/v1/plans/{plan}/print"), worker.clone())
 }

@@ -2,6 +2,7 @@
 //! with their cookies and CSRF tokens, on SQLite and PostgreSQL.
 
 use peps_core::domain::Role;
+use peps_core::i18n;
 use poem::test::TestResponse;
 use serde_json::{Value, json};
 
@@ -275,6 +276,40 @@ async fn a_reader_finds_an_offer_by_commune_and_opens_it() {
         assert!(html.contains("id=\"commune-error\""));
         assert!(html.contains("aria-describedby=\"commune-hint commune-error\""));
 
+        // "Around me": the browser's position (rounded to 100 m) instead of a commune, kept
+        // in the form for the next page; a commune typed meanwhile wins; nonsense is refused
+        // beside the commune field.
+        let (status, _, html) = get_page(
+            &app,
+            &mut jar,
+            "/fr/search?near=47.79961234,3.5703&radius=10",
+        )
+        .await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("Banque alimentaire d"), "{html}");
+        assert!(!html.contains("Épicerie solidaire de Sens"));
+        assert!(
+            html.contains("name=\"near\" value=\"47.800,3.570\""),
+            "{html}"
+        );
+        assert!(html.contains(&i18n::text("web.search.near_you", "fr")));
+        let (status, _, html) = get_page(
+            &app,
+            &mut jar,
+            "/fr/search?near=48.197,3.283&commune=Auxerre",
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Banque alimentaire d") && !html.contains("name=\"near\""));
+        for nonsense in ["abc", "91,3.5", "47.8", "47.8,200"] {
+            let (status, _, html) =
+                get_page(&app, &mut jar, &format!("/fr/search?near={nonsense}")).await;
+            assert_eq!(status, 400, "{nonsense}");
+            assert!(html.contains("id=\"commune-error\""), "{nonsense}");
+        }
+        // The enhancement's button exists only for scripts: hidden without them.
+        assert!(html.contains("<p class=\"locate\" hidden data-locate=\"Autour de moi\""));
+
         // Theme links from the home page, and "open now".
         let (_, _, home) = get_page(&app, &mut jar, "/fr/").await;
         assert!(home.contains("/fr/search?theme="));
@@ -297,6 +332,56 @@ async fn a_reader_finds_an_offer_by_commune_and_opens_it() {
             html.contains("Épicerie solidaire de Sens"),
             "the offerer's other offers"
         );
+    }
+}
+
+/// Issue 15 §5: on a cheap phone, a full page of results (20 offers) and its stylesheet weigh
+/// under 40 KB as they travel (gzip), and no script is needed to use them.
+#[tokio::test]
+async fn a_page_of_results_and_its_stylesheet_weigh_under_40_kb_compressed() {
+    let app = TestApp::new(backends()[0]).await;
+    let cast = Cast::new(&app).await;
+    for n in 0..22 {
+        let mut offer = food_bank();
+        offer["title"] = json!(format!("Banque alimentaire n° {n} d'Auxerre"));
+        offer["summary"] = json!(
+            "Colis alimentaires pour les familles, sur orientation d'un travailleur social, chaque semaine."
+        );
+        publish(&app, &cast.member_x.1, cast.org_x.0, offer).await;
+    }
+    let gzipped = |path: String| {
+        let app = &app;
+        async move {
+            let resp = app
+                .client
+                .get(path.clone())
+                .header("accept-encoding", "gzip")
+                .send()
+                .await;
+            resp.assert_status_is_ok();
+            let encoding = resp.0.headers().get("content-encoding").cloned();
+            assert_eq!(
+                encoding.as_ref().and_then(|v| v.to_str().ok()),
+                Some("gzip"),
+                "{path} is sent compressed"
+            );
+            resp.0.into_body().into_bytes().await.unwrap().len()
+        }
+    };
+    for lang in ["fr", "ar"] {
+        let results = gzipped(format!("/{lang}/search?q=&commune=Auxerre&radius=10")).await;
+        let css = gzipped("/static/site.css".to_owned()).await;
+        assert!(
+            results + css < 40 * 1024,
+            "{lang}: {results} + {css} bytes compressed"
+        );
+        let (_, _, html) = get_page(
+            &app,
+            &mut Jar::default(),
+            &format!("/{lang}/search?q=&commune=Auxerre&radius=10"),
+        )
+        .await;
+        assert_eq!(html.matches("class=\"card\"").count(), 20, "a full page");
     }
 }
 

@@ -187,6 +187,55 @@ async fn an_offer_past_its_verification_date_is_overdue_until_verified_at_the_se
 }
 
 #[tokio::test]
+async fn an_offer_page_lists_the_offerers_other_published_offers_only() {
+    for backend in backends() {
+        let o = Offerers::new(backend).await;
+        let mut ids = Vec::new();
+        for title in [
+            "Colis alimentaires",
+            "Épicerie solidaire",
+            "Vestiaire",
+            "Brouillon",
+        ] {
+            let offer = o
+                .catalogue
+                .create_offer(&o.member, o.org, content(title))
+                .await
+                .unwrap();
+            if title != "Brouillon" {
+                o.catalogue
+                    .transition(&o.member, offer.id, Transition::Publish, None, None)
+                    .await
+                    .unwrap();
+            }
+            ids.push(offer.id);
+        }
+        let page = o.catalogue.offer_page(None, ids[0], 10).await.unwrap();
+        assert_eq!(page.offer.id, ids[0]);
+        let mut others: Vec<_> = page.others.iter().map(|x| x.id).collect();
+        others.sort_by_key(|id| id.0);
+        let mut expected = vec![ids[1], ids[2]];
+        expected.sort_by_key(|id| id.0);
+        assert_eq!(
+            others, expected,
+            "{backend:?}: itself and the draft left out"
+        );
+        let page = o.catalogue.offer_page(None, ids[0], 1).await.unwrap();
+        assert_eq!(
+            page.others.len(),
+            1,
+            "{backend:?}: at most the number asked"
+        );
+        assert!(
+            o.catalogue.offer_page(None, ids[3], 10).await.is_err(),
+            "{backend:?}: a draft's page is not public"
+        );
+        let page = o.catalogue.offer_page(Some(&o.member), ids[3], 10).await;
+        assert!(page.is_ok(), "{backend:?}: its members see the draft");
+    }
+}
+
+#[tokio::test]
 async fn drafts_are_not_searchable_until_published() {
     for backend in backends() {
         let o = Offerers::new(backend).await;
