@@ -4,7 +4,7 @@
 //! `glossary/fr.yml` holds the French words and the forms that find them in `fr.yml`; every
 //! other glossary gives, for each of those terms, the one rendering its language uses (`forms`
 //! that count as using it, `avoid` for renderings that must no longer appear). See
-//! docs/translation.md.
+//! docs/architecture.md (Languages).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -42,13 +42,14 @@ struct Term {
 fn path(parts: &[&str]) -> PathBuf {
     parts
         .iter()
-        .fold(PathBuf::from(env!("CARGO_MANIFEST_DIR")), |p, part| p.join(part))
+        .fold(PathBuf::from(env!("CARGO_MANIFEST_DIR")), |p, part| {
+            p.join(part)
+        })
 }
 
 fn read(parts: &[&str]) -> String {
     let path = path(parts);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 fn glossary(code: &str) -> Glossary {
@@ -78,8 +79,12 @@ fn norm(text: &str) -> String {
 
 /// Whether `needle` starts a word of `hay`: French "offre" must not match "coffre".
 fn at_word_start(hay: &str, needle: &str) -> bool {
-    hay.match_indices(needle)
-        .any(|(i, _)| hay[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric()))
+    hay.match_indices(needle).any(|(i, _)| {
+        hay[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    })
 }
 
 #[test]
@@ -95,14 +100,20 @@ fn every_language_has_a_glossary_with_its_provenance() {
     let mut expected: BTreeSet<String> = codes().into_iter().map(|c| format!("{c}.yml")).collect();
     for code in codes().iter().filter(|c| *c != Language::REFERENCE) {
         let g = glossary(code);
-        assert_eq!(&g.language, code, "glossary/{code}.yml names another language");
+        assert_eq!(
+            &g.language, code,
+            "glossary/{code}.yml names another language"
+        );
         // Every translation is machine-assisted until a native speaker reviews it; the field
         // stays so that a review can be recorded without changing the format.
         assert_eq!(g.provenance, "machine-assisted", "glossary/{code}.yml");
         let _reviewed: bool = g.reviewed;
         let ids: BTreeSet<_> = g.terms.keys().collect();
         let reference_ids: BTreeSet<_> = reference.terms.keys().collect();
-        assert_eq!(ids, reference_ids, "{code}: not the terms of glossary/fr.yml");
+        assert_eq!(
+            ids, reference_ids,
+            "{code}: not the terms of glossary/fr.yml"
+        );
         for (id, term) in &g.terms {
             assert!(!term.term.trim().is_empty(), "{code}: {id} has no term");
             assert!(
