@@ -466,6 +466,7 @@ const DEMO_OFFERER_KINDS: &[&str] = &[
     "association-entraide",
     "aide-alimentaire",
     "centre-social",
+    "vestiaire",
     "reemploi",
     "jardin-solidaire",
 ];
