@@ -460,6 +460,16 @@ async fn seed_plan(
 const DEMO_OFFERS: usize = 240;
 const DEMO_OFFERERS: usize = 24;
 const DEMO_SEED: u64 = 89;
+/// Kinds of generated offerer (keys of `organisations` in peps-core's offer-templates.yml)
+/// whose offers an "Association Entraide" may run, in order of preference.
+const DEMO_OFFERER_KINDS: &[&str] = &[
+    "association-entraide",
+    "aide-alimentaire",
+    "centre-social",
+    "vestiaire",
+    "reemploi",
+    "jardin-solidaire",
+];
 
 /// A realistic catalogue of the Yonne (synthetic, see `peps_core::catalogue::synthetic`),
 /// created once: the demo offerer's first offers let the demo member try editing.
@@ -487,9 +497,19 @@ async fn seed_catalogue(
         catalogue.reference(),
         today,
     );
-    // The first generated offerer is the demo offerer, whose member can log in.
-    let mut ids = vec![demo_offerer];
-    for org in generated.organisations.iter().skip(1) {
+    // One generated offerer becomes the demo offerer, whose member can log in: one of an
+    // associative kind, so that "Association Entraide Démoville" runs offers that fit its
+    // name (food aid, a social café), not a CMP's consultations.
+    let stands_in = DEMO_OFFERER_KINDS
+        .iter()
+        .find_map(|kind| generated.organisations.iter().position(|o| o.kind == *kind))
+        .unwrap_or(0);
+    let mut ids = Vec::with_capacity(generated.organisations.len());
+    for (i, org) in generated.organisations.iter().enumerate() {
+        if i == stands_in {
+            ids.push(demo_offerer);
+            continue;
+        }
         let created = app
             .state
             .identity

@@ -1,7 +1,9 @@
 //! A deterministic generator of realistic catalogues (cargo feature `synthetic`): French
-//! titles and descriptions per topic category, offerers named after the communes of the Yonne,
-//! real commune codes and coordinates, OpenStreetMap opening hours. The same seed always gives
-//! the same catalogue, so the demo and the benchmarks are repeatable.
+//! offers written as kinds (a title always goes with a summary and paragraphs about the same
+//! service), offerers of a kind that fits what they offer (no shelter run by a job-insertion
+//! workshop), named after the communes of the Yonne, real commune codes and coordinates, phone
+//! numbers of the Yonne's block, OpenStreetMap opening hours. The same seed always gives the
+//! same catalogue, so the demo and the benchmarks are repeatable.
 //!
 //! Text material: `data/synthetic/offer-templates.yml` (PEPS's own writing); communes:
 //! `data/synthetic/communes-89.tsv` (Etalab découpage administratif, GeoNames — see
@@ -19,13 +21,48 @@ use super::offer::{
 use super::reference::ReferenceData;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Category {
-    titles: Vec<String>,
-    summaries: Vec<String>,
-    paragraphs: Vec<String>,
     topics: Vec<String>,
     audiences: Vec<String>,
     service_types: Vec<String>,
+    kinds: Vec<OfferKind>,
+}
+
+/// One kind of offer: any of its titles reads true with any of its summaries and paragraphs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OfferKind {
+    titles: Vec<String>,
+    summaries: Vec<String>,
+    paragraphs: Vec<String>,
+    /// A subset of the category's topics; all of them when absent.
+    topics: Option<Vec<String>>,
+    /// Who the text is written for; the category's audiences when absent.
+    audiences: Option<Vec<String>>,
+    service_types: Option<Vec<String>>,
+    /// `payant` when the text says the service is paid for; free otherwise.
+    cost: Option<String>,
+}
+
+/// A kind of offerer and what it may offer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganisationKind {
+    names: Vec<String>,
+    /// Category keys (every topic of the category) or full topic values (that topic only).
+    serves: Vec<String>,
+    /// The only audiences it serves, when it has such a limit (a mission locale: jeunes).
+    #[serde(default)]
+    audiences: Vec<String>,
+    networks: Vec<String>,
+}
+
+impl OrganisationKind {
+    fn serves_topic(&self, topic: &str) -> bool {
+        let category = topic.split("--").next().unwrap_or(topic);
+        self.serves.iter().any(|s| s == category || s == topic)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,10 +80,11 @@ struct ChangeTemplate {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Templates {
     categories: BTreeMap<String, Category>,
-    organisations: Vec<String>,
-    networks: Vec<String>,
+    practical_paragraphs: Vec<String>,
+    organisations: BTreeMap<String, OrganisationKind>,
     opening_hours: Vec<String>,
     languages_spoken: Vec<WeightedLanguage>,
     temporary_changes: Vec<ChangeTemplate>,
@@ -67,6 +105,8 @@ pub struct Commune {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyntheticOrganisation {
     pub name: String,
+    /// Its kind, a key of `organisations` in offer-templates.yml ("ccas", "mission-locale"…).
+    pub kind: String,
     pub commune: Commune,
     pub networks: Vec<String>,
 }
@@ -95,7 +135,8 @@ pub struct Catalogue {
     pub offers: Vec<SyntheticOffer>,
 }
 
-const STREETS: &[&str] = &[
+/// Streets of a town: boulevards and avenues read wrong in a village.
+const TOWN_STREETS: &[&str] = &[
     "rue de la République",
     "place de l’Hôtel de Ville",
     "avenue Jean Jaurès",
@@ -107,6 +148,22 @@ const STREETS: &[&str] = &[
     "rue de la Gare",
     "allée des Tilleuls",
 ];
+
+const VILLAGE_STREETS: &[&str] = &[
+    "Grande Rue",
+    "place de la Mairie",
+    "rue de l’Église",
+    "rue des Écoles",
+    "rue du Moulin",
+    "place du Marché",
+    "rue de la Gare",
+    "chemin des Vignes",
+    "rue du Lavoir",
+    "rue de la Fontaine",
+];
+
+/// Below this population a commune is a village (the Yonne's small communes are many).
+const TOWN_POPULATION: u32 = 3_000;
 
 /// The communes of the Yonne the generator places offers in.
 pub fn communes() -> Vec<Commune> {
@@ -163,8 +220,38 @@ fn weighted_commune<'a>(rng: &mut StdRng, communes: &'a [Commune], total: u64) -
     &communes[0]
 }
 
+/// An offer kind with the category it belongs to.
+struct KindRef<'a> {
+    category: &'a str,
+    cat: &'a Category,
+    kind: &'a OfferKind,
+}
+
+impl KindRef<'_> {
+    fn topics(&self) -> &[String] {
+        self.kind.topics.as_deref().unwrap_or(&self.cat.topics)
+    }
+
+    fn audiences(&self) -> &[String] {
+        self.kind
+            .audiences
+            .as_deref()
+            .unwrap_or(&self.cat.audiences)
+    }
+
+    /// Whether an offerer of this kind may run it: it serves one of its topics and, if it
+    /// serves only some people, the text is not written for others.
+    fn fits(&self, org: &OrganisationKind) -> bool {
+        self.topics().iter().any(|t| org.serves_topic(t))
+            && (org.audiences.is_empty()
+                || self.kind.audiences.is_none()
+                || self.audiences().iter().any(|a| org.audiences.contains(a)))
+    }
+}
+
 /// A catalogue of `offers` offers spread over `organisations` offerers, always the same for
-/// the same seed.
+/// the same seed. Each offer is run by an offerer whose kind serves it; when there are at
+/// least as many offers as offerers, every offerer has at least one.
 pub fn catalogue(
     seed: u64,
     organisations: usize,
@@ -172,16 +259,32 @@ pub fn catalogue(
     reference: &ReferenceData,
     today: chrono::NaiveDate,
 ) -> Catalogue {
+    assert!(
+        organisations > 0 || offers == 0,
+        "offers need at least one organisation"
+    );
     let t = templates();
     let communes = communes();
     let total: u64 = communes.iter().map(|c| u64::from(c.population)).sum();
     let mut rng = StdRng::seed_from_u64(seed);
 
+    // Name patterns are dealt from a shuffled deck, so a small catalogue (the demo's 24
+    // offerers) gets many different kinds of offerer rather than three CCAS.
+    let patterns: Vec<(&String, &String)> = t
+        .organisations
+        .iter()
+        .flat_map(|(kind, k)| k.names.iter().map(move |n| (kind, n)))
+        .collect();
+    let mut deck: Vec<(&String, &String)> = Vec::new();
     let mut names = std::collections::HashSet::new();
     let mut orgs = Vec::with_capacity(organisations);
     while orgs.len() < organisations {
+        if deck.is_empty() {
+            deck = patterns.clone();
+            deck.shuffle(&mut rng);
+        }
+        let (kind, pattern) = deck.pop().expect("a non-empty deck");
         let commune = weighted_commune(&mut rng, &communes, total).clone();
-        let pattern = t.organisations.choose(&mut rng).expect("patterns");
         let mut name = pattern
             .replace("{de_commune}", &de(&commune.name))
             .replace("{commune}", &commune.name);
@@ -189,55 +292,131 @@ pub fn catalogue(
             name = format!("{name} ({})", orgs.len() + 1);
             names.insert(name.clone());
         }
-        let n = rng.gen_range(0..=1);
-        let networks = t.networks.choose_multiple(&mut rng, n).cloned().collect();
+        let org_kind = &t.organisations[kind];
+        let n = rng.gen_range(0..=1).min(org_kind.networks.len());
+        let networks = org_kind
+            .networks
+            .choose_multiple(&mut rng, n)
+            .cloned()
+            .collect();
         orgs.push(SyntheticOrganisation {
             name,
+            kind: kind.clone(),
             commune,
             networks,
         });
     }
 
-    let categories: Vec<(&String, &Category)> = t.categories.iter().collect();
+    let kinds: Vec<KindRef> = t
+        .categories
+        .iter()
+        .flat_map(|(category, cat)| {
+            cat.kinds.iter().map(move |kind| KindRef {
+                category,
+                cat,
+                kind,
+            })
+        })
+        .collect();
+    // Which offerers may run each offer kind.
+    let runners: Vec<Vec<usize>> = kinds
+        .iter()
+        .map(|k| {
+            (0..orgs.len())
+                .filter(|&o| k.fits(&t.organisations[&orgs[o].kind]))
+                .collect()
+        })
+        .collect();
+    // The categories this catalogue's offerers can serve, each with the kinds they can run.
+    let mut by_category: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, k) in kinds.iter().enumerate() {
+        if !runners[i].is_empty() {
+            by_category.entry(k.category).or_default().push(i);
+        }
+    }
+    let by_category: Vec<Vec<usize>> = by_category.into_values().collect();
+    // Round-robin position per offer kind, so its offers spread over all who may run it.
+    let mut turn = vec![0usize; kinds.len()];
+
     let mut list = Vec::with_capacity(offers);
     for i in 0..offers {
-        let organisation = i % organisations.max(1);
+        let (organisation, k) = if i < orgs.len() {
+            // First, one offer for each offerer, so none is left empty.
+            let fitting: Vec<usize> = (0..kinds.len())
+                .filter(|&k| runners[k].contains(&i))
+                .collect();
+            let k = *fitting
+                .choose(&mut rng)
+                .expect("every organisation kind serves some offer kind (tested)");
+            (i, k)
+        } else {
+            let category = by_category.choose(&mut rng).expect("served categories");
+            let k = *category.choose(&mut rng).expect("kinds");
+            let organisation = runners[k][turn[k] % runners[k].len()];
+            turn[k] += 1;
+            (organisation, k)
+        };
         let org = &orgs[organisation];
-        let (_, cat) = categories[rng.gen_range(0..categories.len())];
-        let n = rng.gen_range(1..=cat.topics.len().min(3));
-        let mut topics: Vec<String> = cat.topics.choose_multiple(&mut rng, n).cloned().collect();
+        let org_kind = &t.organisations[&org.kind];
+        let kind = &kinds[k];
+        let cat = kind.cat;
+        let kind_ref = kind;
+        let kind = kind.kind;
+
+        let served: Vec<&String> = kind_ref
+            .topics()
+            .iter()
+            .filter(|topic| org_kind.serves_topic(topic))
+            .collect();
+        let n = rng.gen_range(1..=served.len().min(3));
+        let mut topics: Vec<String> = served
+            .choose_multiple(&mut rng, n)
+            .map(|t| (*t).clone())
+            .collect();
         topics.sort();
         let theme = reference
             .theme_for_topic(&topics[0])
             .or_else(|| reference.themes().first().map(|t| t.code.as_str()))
             .unwrap_or_default()
             .to_owned();
-        let audiences = if rng.gen_bool(0.2) {
-            vec!["tous-publics".to_owned()]
-        } else {
-            let n = rng.gen_range(1..=2);
-            let mut a: Vec<String> = cat
-                .audiences
-                .choose_multiple(&mut rng, n)
-                .cloned()
-                .collect();
-            a.sort();
-            a
-        };
-        let title = cat.titles.choose(&mut rng).expect("titles").clone();
+        // Open to all only when neither the text nor the offerer names its public.
+        let audiences =
+            if kind.audiences.is_none() && org_kind.audiences.is_empty() && rng.gen_bool(0.2) {
+                vec!["tous-publics".to_owned()]
+            } else {
+                let written_for = kind_ref.audiences();
+                let mut pool: Vec<&String> = if org_kind.audiences.is_empty() {
+                    written_for.iter().collect()
+                } else {
+                    written_for
+                        .iter()
+                        .filter(|a| org_kind.audiences.contains(a))
+                        .collect()
+                };
+                if pool.is_empty() {
+                    // A text written for anyone, at an offerer that serves some people only.
+                    pool = org_kind.audiences.iter().collect();
+                }
+                let n = rng.gen_range(1..=pool.len().min(2));
+                let mut a: Vec<String> = pool
+                    .choose_multiple(&mut rng, n)
+                    .map(|a| (*a).clone())
+                    .collect();
+                a.sort();
+                a
+            };
+        let title = kind.titles.choose(&mut rng).expect("titles").clone();
         let title = if rng.gen_bool(0.5) {
             format!("{title} – {}", org.commune.name)
         } else {
             title
         };
-        let n = rng.gen_range(2..=3);
-        let mut paragraphs: Vec<&String> = cat.paragraphs.choose_multiple(&mut rng, n).collect();
-        paragraphs.shuffle(&mut rng);
-        let description = paragraphs
-            .iter()
-            .map(|p| p.as_str())
-            .collect::<Vec<_>>()
-            .join("\n\n");
+        let summary = kind.summaries.choose(&mut rng).cloned();
+        let mut paragraphs: Vec<&str> = kind.paragraphs.iter().map(String::as_str).collect();
+        if rng.gen_bool(0.4) {
+            paragraphs.push(t.practical_paragraphs.choose(&mut rng).expect("practical"));
+        }
+        let description = paragraphs.join("\n\n");
         let in_person = rng.gen_bool(0.9);
         let mut reception_modes = Vec::new();
         if in_person {
@@ -247,11 +426,16 @@ pub fn catalogue(
             reception_modes.push("a-distance".to_owned());
         }
         let jitter = |rng: &mut StdRng| rng.gen_range(-0.006..0.006);
+        let streets = if org.commune.population >= TOWN_POPULATION {
+            TOWN_STREETS
+        } else {
+            VILLAGE_STREETS
+        };
         let location = Location {
             address: Some(format!(
                 "{} {}",
                 rng.gen_range(1..80),
-                STREETS.choose(&mut rng).expect("streets")
+                streets.choose(&mut rng).expect("streets")
             )),
             address_complement: None,
             postcode: Some(org.commune.postcode.clone()),
@@ -282,21 +466,19 @@ pub fn catalogue(
             .join("-");
         let content = OfferContent {
             title,
-            summary: cat.summaries.choose(&mut rng).cloned(),
+            summary,
             description,
             theme,
             topics,
-            service_type: cat.service_types.choose(&mut rng).cloned(),
+            service_type: kind
+                .service_types
+                .as_ref()
+                .unwrap_or(&cat.service_types)
+                .choose(&mut rng)
+                .cloned(),
             audiences,
             audience_details: None,
-            cost: Some(
-                if rng.gen_bool(0.85) {
-                    "gratuit"
-                } else {
-                    "payant"
-                }
-                .to_owned(),
-            ),
+            cost: Some(kind.cost.clone().unwrap_or_else(|| "gratuit".to_owned())),
             cost_details: None,
             access_conditions: None,
             mobilisation: Mobilisation {
@@ -320,9 +502,13 @@ pub fn catalogue(
             },
             contact: Contact {
                 email: Some(format!("contact@{slug}.example.org")),
-                // 01 99 00 xx xx: ARCEP's range reserved for fiction, never a real line.
+                // A French number is ten digits; 03 86 is the Yonne's geographic block, so
+                // the demo reads local. The last six digits are random and may be a real
+                // subscriber's line: the demo is never to be used to call anyone (see
+                // PROVENANCE.md).
                 phone: Some(format!(
-                    "01 99 00 {:02} {:02}",
+                    "03 86 {:02} {:02} {:02}",
+                    rng.gen_range(0..100),
                     rng.gen_range(0..100),
                     rng.gen_range(0..100)
                 )),
@@ -498,17 +684,47 @@ fn siret_for(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::ListKind;
+
+    fn today() -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    /// "03 86 12 34 56": ten digits in pairs, single spaces, in the Yonne's block.
+    fn is_yonne_phone(phone: &str) -> bool {
+        phone.strip_prefix("03 86").is_some_and(|rest| {
+            rest.len() == 9
+                && rest.as_bytes().chunks(3).all(|pair| {
+                    pair[0] == b' ' && pair[1].is_ascii_digit() && pair[2].is_ascii_digit()
+                })
+        })
+    }
+
+    #[test]
+    fn the_phone_check_refuses_other_numbers() {
+        assert!(is_yonne_phone("03 86 12 34 56"));
+        for wrong in [
+            "01 99 00 12 34",
+            "03 85 12 34 56",
+            "03 86 12 34 5",
+            "03 86 12 34 567",
+            "03 86 12 34 56 78",
+            "03 86 12 34  56",
+            "03.86.12.34.56",
+            "03 86 12 3a 56",
+        ] {
+            assert!(!is_yonne_phone(wrong), "{wrong}");
+        }
+    }
 
     #[test]
     fn generated_offers_are_valid_and_repeatable() {
         let reference = ReferenceData::builtin();
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let a = catalogue(7, 20, 300, &reference, today);
-        let b = catalogue(7, 20, 300, &reference, today);
+        let a = catalogue(7, 20, 300, &reference, today());
+        let b = catalogue(7, 20, 300, &reference, today());
         assert_eq!(a.offers.len(), 300);
-        for (x, y) in a.offers.iter().zip(&b.offers) {
-            assert_eq!(x.content.title, y.content.title);
-        }
+        assert_eq!(a.organisations, b.organisations);
+        assert_eq!(a.offers, b.offers);
         let themes: std::collections::HashSet<&str> =
             a.offers.iter().map(|o| o.content.theme.as_str()).collect();
         assert_eq!(themes.len(), 3, "every theme is represented");
@@ -520,5 +736,223 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{:?}: {e:?}", offer.content.title));
         }
         assert!(communes().len() >= 100);
+    }
+
+    #[test]
+    fn every_template_code_is_in_the_reference_lists() {
+        let reference = ReferenceData::builtin();
+        let t = templates();
+        let check = |kind: ListKind, code: &str, at: &str| {
+            assert!(
+                reference.contains(kind, code),
+                "{at}: {code} is no {kind:?}"
+            );
+        };
+        for (key, cat) in &t.categories {
+            assert!(!cat.kinds.is_empty(), "{key}");
+            for topic in &cat.topics {
+                assert!(topic.starts_with(&format!("{key}--")), "{key}: {topic}");
+                check(ListKind::Topics, topic, key);
+            }
+            for kind in &cat.kinds {
+                let at = &format!("{key}: {:?}", kind.titles);
+                assert!(
+                    !kind.titles.is_empty()
+                        && !kind.summaries.is_empty()
+                        && !kind.paragraphs.is_empty(),
+                    "{at}"
+                );
+                for topic in kind.topics.iter().flatten() {
+                    assert!(cat.topics.contains(topic), "{at}: {topic}");
+                }
+                for audience in kind.audiences.iter().flatten().chain(&cat.audiences) {
+                    assert_ne!(audience, "tous-publics", "{at}");
+                    check(ListKind::Audiences, audience, at);
+                }
+                for service_type in kind
+                    .service_types
+                    .iter()
+                    .flatten()
+                    .chain(&cat.service_types)
+                {
+                    check(ListKind::ServiceTypes, service_type, at);
+                }
+                if let Some(cost) = &kind.cost {
+                    check(ListKind::Costs, cost, at);
+                }
+            }
+        }
+        for (key, org) in &t.organisations {
+            for served in &org.serves {
+                let category = served.split("--").next().unwrap_or(served);
+                let cat = t
+                    .categories
+                    .get(category)
+                    .unwrap_or_else(|| panic!("{key}: no category {category}"));
+                assert!(
+                    served == category || cat.topics.contains(served),
+                    "{key}: {served}"
+                );
+            }
+            for audience in &org.audiences {
+                check(ListKind::Audiences, audience, key);
+            }
+            for network in &org.networks {
+                check(ListKind::Networks, network, key);
+            }
+            for name in &org.names {
+                assert!(
+                    name.contains("{commune}") || name.contains("{de_commune}"),
+                    "{name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_offerer_kind_can_run_some_offer_and_every_offer_has_a_runner() {
+        let t = templates();
+        let kinds: Vec<KindRef> = t
+            .categories
+            .iter()
+            .flat_map(|(category, cat)| {
+                cat.kinds.iter().map(move |kind| KindRef {
+                    category,
+                    cat,
+                    kind,
+                })
+            })
+            .collect();
+        for (key, org) in &t.organisations {
+            assert!(kinds.iter().any(|k| k.fits(org)), "{key} runs nothing");
+        }
+        for k in &kinds {
+            assert!(
+                t.organisations.values().any(|org| k.fits(org)),
+                "nobody runs {:?}",
+                k.kind.titles
+            );
+        }
+    }
+
+    /// What a social worker would notice: the title, summary and paragraphs describe the same
+    /// service; the offerer is of a kind that runs such a service, for such people; the phone
+    /// number is the Yonne's; the address is in the offerer's commune.
+    #[test]
+    fn generated_offers_read_true() {
+        let reference = ReferenceData::builtin();
+        let t = templates();
+        for (seed, organisations, offers) in [(7, 20, 300), (89, 24, 240), (2026, 500, 3000)] {
+            let generated = catalogue(seed, organisations, offers, &reference, today());
+            let mut served = vec![0; organisations];
+            for offer in &generated.offers {
+                let c = &offer.content;
+                let org = &generated.organisations[offer.organisation];
+                served[offer.organisation] += 1;
+                let category = c.topics[0].split("--").next().unwrap();
+                let cat = &t.categories[category];
+                let bare_title = c
+                    .title
+                    .strip_suffix(&format!(" – {}", org.commune.name))
+                    .unwrap_or(&c.title);
+                let kind = cat
+                    .kinds
+                    .iter()
+                    .find(|k| k.titles.iter().any(|x| x == bare_title))
+                    .unwrap_or_else(|| panic!("{category}: no kind titled {bare_title:?}"));
+                let summary = c.summary.as_ref().unwrap();
+                assert!(
+                    kind.summaries.contains(summary),
+                    "{bare_title:?} does not go with {summary:?}"
+                );
+                for paragraph in c.description.split("\n\n") {
+                    assert!(
+                        kind.paragraphs.iter().any(|p| p == paragraph)
+                            || t.practical_paragraphs.iter().any(|p| p == paragraph),
+                        "{bare_title:?} does not go with {paragraph:?}"
+                    );
+                }
+                assert!(
+                    c.description.starts_with(&kind.paragraphs[0]),
+                    "{bare_title:?}: its own text comes first"
+                );
+                let org_kind = &t.organisations[&org.kind];
+                for topic in &c.topics {
+                    assert!(
+                        org_kind.serves_topic(topic),
+                        "{} ({}) does not offer {topic}: {bare_title:?}",
+                        org.name,
+                        org.kind
+                    );
+                }
+                if !org_kind.audiences.is_empty() {
+                    for audience in &c.audiences {
+                        assert!(
+                            org_kind.audiences.contains(audience),
+                            "{} does not serve {audience}",
+                            org.name
+                        );
+                    }
+                }
+                if let Some(written_for) = &kind.audiences {
+                    assert!(
+                        c.audiences.iter().all(|a| written_for.contains(a)),
+                        "{bare_title:?} is not for {:?}",
+                        c.audiences
+                    );
+                }
+                let phone = c.contact.phone.as_deref().unwrap();
+                assert!(is_yonne_phone(phone), "{phone}");
+                for location in &c.locations {
+                    assert_eq!(location.commune.as_ref(), Some(&org.commune.name));
+                    assert_eq!(location.postcode.as_ref(), Some(&org.commune.postcode));
+                    assert!(location.postcode.as_ref().unwrap().starts_with("89"));
+                }
+            }
+            assert!(
+                served.iter().all(|&n| n > 0),
+                "seed {seed}: an offerer has no offer"
+            );
+        }
+    }
+
+    #[test]
+    fn organisation_names_read_right_with_their_commune() {
+        assert_eq!(de("Auxerre"), "d’Auxerre");
+        assert_eq!(de("Sens"), "de Sens");
+        assert_eq!(de("Héry"), "d’Héry");
+        assert_eq!(de("Le Val d’Ocre"), "du Val d’Ocre");
+        assert_eq!(de("Les Ormes"), "des Ormes");
+        let generated = catalogue(89, 60, 60, &ReferenceData::builtin(), today());
+        for org in &generated.organisations {
+            assert!(
+                org.name.contains(&org.commune.name),
+                "{} is not in {}",
+                org.name,
+                org.commune.name
+            );
+            assert!(!org.name.contains('{'), "{}", org.name);
+        }
+    }
+
+    #[test]
+    fn the_benchmark_catalogue_keeps_its_variety() {
+        let generated = catalogue(2026, 500, 5000, &ReferenceData::builtin(), today());
+        let titles: std::collections::HashSet<&str> = generated
+            .offers
+            .iter()
+            .map(|o| o.content.title.split(" – ").next().unwrap())
+            .collect();
+        let descriptions: std::collections::HashSet<&str> = generated
+            .offers
+            .iter()
+            .map(|o| o.content.description.as_str())
+            .collect();
+        assert!(titles.len() >= 191, "{} distinct titles", titles.len());
+        assert!(
+            descriptions.len() >= 300,
+            "{} distinct descriptions",
+            descriptions.len()
+        );
     }
 }
