@@ -473,17 +473,39 @@ impl Catalogue {
         id: OfferId,
         others: usize,
     ) -> CoreResult<OfferPage> {
-        let offer = self.offer(viewer, id).await?;
-        let mut siblings = self
-            .ports
-            .offers
-            .offers_of(offer.organisation_id, &[OfferStatus::Published])
-            .await?;
-        siblings.retain(|o| o.id != offer.id);
-        siblings.truncate(others);
-        for sibling in &mut siblings {
-            redact(viewer, sibling);
-        }
+        // The index holds every published offer as of the store's change counter: one small
+        // read (the counter) instead of the offer and all of its offerer's offers.
+        self.sync().await?;
+        let indexed = {
+            let index = self.index.read().unwrap_or_else(|e| e.into_inner());
+            index.offer(id).map(|offer| {
+                let siblings = index.published_of(offer.organisation_id, id, others);
+                (offer, siblings)
+            })
+        };
+        let (offer, siblings) = match indexed {
+            Some((offer, siblings)) => {
+                let mut offer = Offer::clone(&offer);
+                redact(viewer, &mut offer);
+                (offer, siblings)
+            }
+            // Not published: the store decides (its members see a draft), with no siblings
+            // beyond the published ones.
+            None => {
+                let offer = self.offer(viewer, id).await?;
+                let index = self.index.read().unwrap_or_else(|e| e.into_inner());
+                let siblings = index.published_of(offer.organisation_id, id, others);
+                (offer, siblings)
+            }
+        };
+        let siblings = siblings
+            .into_iter()
+            .map(|sibling| {
+                let mut sibling = Offer::clone(&sibling);
+                redact(viewer, &mut sibling);
+                sibling
+            })
+            .collect();
         Ok(OfferPage {
             offer,
             others: siblings,

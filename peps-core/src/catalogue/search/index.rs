@@ -291,6 +291,29 @@ impl SearchIndex {
         self.seq
     }
 
+    /// A searchable (published) offer by id.
+    pub fn offer(&self, id: OfferId) -> Option<Arc<Offer>> {
+        let slot = *self.by_id.get(&id)? as usize;
+        self.docs.get(slot)?.as_ref().map(|doc| doc.offer.clone())
+    }
+
+    /// Up to `limit` published offers of `organisation` other than `except`, in index order:
+    /// "the offerer's other offers" without reading every offer of the offerer from the store.
+    pub fn published_of(
+        &self,
+        organisation: crate::domain::OrganisationId,
+        except: OfferId,
+        limit: usize,
+    ) -> Vec<Arc<Offer>> {
+        self.docs
+            .iter()
+            .flatten()
+            .filter(|doc| doc.offer.organisation_id == organisation && doc.offer.id != except)
+            .take(limit)
+            .map(|doc| doc.offer.clone())
+            .collect()
+    }
+
     /// How many offers are searchable.
     pub fn len(&self) -> usize {
         self.by_id.len()
