@@ -116,26 +116,38 @@ impl<const W: usize> Bits<W> {
         }
     }
 
+    /// One minute's bit: the reference the word-at-a-time scan is tested against.
+    #[cfg(test)]
     fn get(&self, minute: usize) -> bool {
         self.0[minute / 64] & (1 << (minute % 64)) != 0
     }
 
+    /// The first minute at or after `from` and below `limit` whose bit is `value`, a word at a
+    /// time (a page of results asks this for every card, so no minute-by-minute scan).
+    fn next(&self, from: usize, limit: usize, value: bool) -> Option<usize> {
+        let mut minute = from;
+        while minute < limit {
+            let (word, bit) = (minute / 64, minute % 64);
+            let bits = if value { self.0[word] } else { !self.0[word] } >> bit;
+            if bits != 0 {
+                let found = minute + bits.trailing_zeros() as usize;
+                return (found < limit).then_some(found);
+            }
+            minute += 64 - bit;
+        }
+        None
+    }
+
     /// Maximal runs of set bits below `limit`, ascending.
     pub(super) fn ranges(&self, limit: u16) -> Vec<(u16, u16)> {
+        let limit = usize::from(limit).min(W * 64);
         let mut ranges = Vec::new();
-        let mut start = None;
-        for minute in 0..limit {
-            match (self.get(usize::from(minute)), start) {
-                (true, None) => start = Some(minute),
-                (false, Some(from)) => {
-                    ranges.push((from, minute));
-                    start = None;
-                }
-                _ => {}
-            }
-        }
-        if let Some(from) = start {
-            ranges.push((from, limit));
+        let mut minute = 0;
+        while let Some(start) = self.next(minute, limit, true) {
+            let end = self.next(start, limit, false).unwrap_or(limit);
+            // Minutes fit in u16: `limit` came from a u16.
+            ranges.push((start as u16, end as u16));
+            minute = end;
         }
         ranges
     }
@@ -333,5 +345,47 @@ fn days_in_month(date: NaiveDate) -> u32 {
         2 if date.leap_year() => 29,
         2 => 28,
         _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod bits_tests {
+    use super::Bits;
+
+    /// The word-at-a-time scan agrees with a minute-by-minute one on runs that start, end and
+    /// cross word boundaries, and on the limit cutting a run.
+    #[test]
+    fn ranges_match_a_minute_by_minute_scan() {
+        let runs: &[&[(u16, u16)]] = &[
+            &[],
+            &[(0, 2880)],
+            &[(0, 1), (63, 65), (127, 128), (540, 720), (840, 1020)],
+            &[(1380, 1800)],
+            &[(64, 128), (128, 192), (2879, 2880)],
+        ];
+        for run in runs {
+            let mut bits = Bits::<45>::new();
+            for (s, e) in run.iter() {
+                bits.set(*s, *e, true);
+            }
+            for limit in [1440u16, 2880, 100, 0] {
+                let mut expected = Vec::new();
+                let mut start = None;
+                for minute in 0..limit {
+                    match (bits.get(usize::from(minute)), start) {
+                        (true, None) => start = Some(minute),
+                        (false, Some(from)) => {
+                            expected.push((from, minute));
+                            start = None;
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(from) = start {
+                    expected.push((from, limit));
+                }
+                assert_eq!(bits.ranges(limit), expected, "{run:?} below {limit}");
+            }
+        }
     }
 }
