@@ -227,6 +227,22 @@ struct KindRef<'a> {
     kind: &'a OfferKind,
 }
 
+impl Templates {
+    /// Every offer kind of every category, in the file's order.
+    fn kinds(&self) -> Vec<KindRef<'_>> {
+        self.categories
+            .iter()
+            .flat_map(|(category, cat)| {
+                cat.kinds.iter().map(move |kind| KindRef {
+                    category,
+                    cat,
+                    kind,
+                })
+            })
+            .collect()
+    }
+}
+
 impl KindRef<'_> {
     fn topics(&self) -> &[String] {
         self.kind.topics.as_deref().unwrap_or(&self.cat.topics)
@@ -307,17 +323,7 @@ pub fn catalogue(
         });
     }
 
-    let kinds: Vec<KindRef> = t
-        .categories
-        .iter()
-        .flat_map(|(category, cat)| {
-            cat.kinds.iter().map(move |kind| KindRef {
-                category,
-                cat,
-                kind,
-            })
-        })
-        .collect();
+    let kinds = t.kinds();
     // Which offerers may run each offer kind.
     let runners: Vec<Vec<usize>> = kinds
         .iter()
@@ -812,17 +818,7 @@ mod tests {
     #[test]
     fn every_offerer_kind_can_run_some_offer_and_every_offer_has_a_runner() {
         let t = templates();
-        let kinds: Vec<KindRef> = t
-            .categories
-            .iter()
-            .flat_map(|(category, cat)| {
-                cat.kinds.iter().map(move |kind| KindRef {
-                    category,
-                    cat,
-                    kind,
-                })
-            })
-            .collect();
+        let kinds = t.kinds();
         for (key, org) in &t.organisations {
             assert!(kinds.iter().any(|k| k.fits(org)), "{key} runs nothing");
         }
