@@ -55,16 +55,22 @@ pub fn exchange(config: &Config, store: Arc<SeaOrmStore>) -> anyhow::Result<Exch
     ))
 }
 
-/// The plan use cases with their channels and translator.
+/// The plan use cases with their channels and translator; in a server, steps' offers come from
+/// the catalogue's index.
 pub fn plans(
     config: &Config,
     store: Arc<SeaOrmStore>,
     notifier: Arc<dyn peps_core::ports::Notifier>,
+    catalogue: Option<Arc<Catalogue>>,
 ) -> anyhow::Result<Plans> {
     let sms = peps_store::notify::sms_from_setting(&config.notifications.sms)
         .context("notifications.sms")?;
+    let ports = PlanPorts::from_store(store);
     Ok(Plans::new(
-        PlanPorts::from_store(store),
+        match catalogue {
+            Some(catalogue) => ports.with_catalogue(catalogue),
+            None => ports,
+        },
         Arc::new(config.step_templates()?),
         config.translator()?,
         PlanChannels {
@@ -225,8 +231,6 @@ impl App {
             sms: peps_store::notify::sms_from_setting(&config.notifications.sms)
                 .context("notifications.sms")?,
         });
-        let plans = plans(config, store.clone(), notifier.clone())?;
-        follow_template_corrections(&plans).await?;
         let wallet = wallet(config, store.clone(), notifier.clone(), false).await?;
         match wallet
             .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
@@ -249,7 +253,7 @@ impl App {
                 offers: store.clone(),
                 organisations: store.clone(),
                 accounts: store.clone(),
-                notifier,
+                notifier: notifier.clone(),
             },
             Arc::new(SystemClock),
             Arc::new(config.reference_data()?),
@@ -262,6 +266,8 @@ impl App {
             .map_err(|e| anyhow::anyhow!("loading the catalogue: {e}"))?;
         tracing::info!(offers = catalogue.indexed_offers(), "catalogue index ready");
         let catalogue = Arc::new(catalogue);
+        let plans = plans(config, store.clone(), notifier, Some(catalogue.clone()))?;
+        follow_template_corrections(&plans).await?;
         let exchange = Arc::new(exchange(config, store.clone())?);
         let data_inclusion = Arc::new(DataInclusion::new(
             exchange,

@@ -255,7 +255,7 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                 &config.notifications.from,
             )
             .context("notifications.url")?;
-            let plans = app::plans(&config, store, notifier)?;
+            let plans = app::plans(&config, store, notifier, None)?;
             let report = plans
                 .remind_due()
                 .await

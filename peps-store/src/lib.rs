@@ -23,6 +23,7 @@ pub mod migration;
 pub mod notify;
 mod offers;
 mod organisations;
+mod plan_read;
 mod plans;
 mod relations;
 mod sessions;

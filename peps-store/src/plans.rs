@@ -21,7 +21,7 @@ use peps_core::plans::{
     Orientation, Plan, PlanEvent, PlanStatus, Step, StepContent, StepMessage, StepStatus,
     TemplateRef, TranslatableText, WhoActs,
 };
-use peps_core::ports::{PlanRepository, StoreResult};
+use peps_core::ports::{PlanInFull, PlanRepository, StoreResult};
 
 fn json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(StoreError::unavailable)
@@ -265,6 +265,33 @@ impl PlanRepository for SeaOrmStore {
             .ok_or(StoreError::NotFound)?;
         let mut workers = self.workers_of(&[id.0]).await?;
         plan_domain(model, workers.remove(&id.0).unwrap_or_default())
+    }
+
+    async fn plan_in_full(&self, id: PlanId) -> StoreResult<PlanInFull> {
+        let (row, person) = crate::plan_read::plan_row(&self.db, id.0)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let person = person
+            .ok_or_else(|| corrupt("plan (its person is missing)", &row.plan.id.to_string()))
+            .and_then(crate::accounts::to_domain)?;
+        let workers = crate::plan_read::workers(&row.workers)?
+            .into_iter()
+            .map(AccountId)
+            .collect();
+        let mut steps = crate::plan_read::steps(row.plan.id, &row.steps)?
+            .into_iter()
+            .map(step_domain)
+            .collect::<StoreResult<Vec<Step>>>()?;
+        steps.sort_by(|a, b| {
+            a.position
+                .cmp(&b.position)
+                .then(a.created_at.cmp(&b.created_at))
+        });
+        Ok(PlanInFull {
+            plan: plan_domain(row.plan, workers)?,
+            person,
+            steps,
+        })
     }
 
     async fn plans_of(&self, person: AccountId) -> StoreResult<Vec<Plan>> {

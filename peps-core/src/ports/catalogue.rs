@@ -78,3 +78,34 @@ pub trait OfferRepository: Send + Sync {
         at: DateTime<Utc>,
     ) -> StoreResult<i64>;
 }
+
+/// The catalogue's published offers, for the plans that point to them. The catalogue answers
+/// from its search index (caught up with the store first); any [`OfferRepository`] answers by
+/// reading each offer.
+#[async_trait]
+pub trait PublishedOffers: Send + Sync {
+    /// Each id with its offer if it is published now, `None` otherwise.
+    async fn published(
+        &self,
+        ids: &std::collections::BTreeSet<OfferId>,
+    ) -> StoreResult<std::collections::BTreeMap<OfferId, Option<Offer>>>;
+}
+
+#[async_trait]
+impl<T: OfferRepository + ?Sized> PublishedOffers for T {
+    async fn published(
+        &self,
+        ids: &std::collections::BTreeSet<OfferId>,
+    ) -> StoreResult<std::collections::BTreeMap<OfferId, Option<Offer>>> {
+        let mut found = std::collections::BTreeMap::new();
+        for id in ids {
+            let offer = match self.offer(*id).await {
+                Ok(offer) if offer.status == OfferStatus::Published => Some(offer),
+                Ok(_) | Err(crate::error::StoreError::NotFound) => None,
+                Err(e) => return Err(e),
+            };
+            found.insert(*id, offer);
+        }
+        Ok(found)
+    }
+}

@@ -7,6 +7,15 @@ use super::StoreResult;
 use crate::domain::*;
 use crate::plans::{Plan, PlanEvent, Step, StepMessage, TemplateRef};
 
+/// A plan with everything a reader needs from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanInFull {
+    pub plan: Plan,
+    pub person: Account,
+    /// In order (position, then creation).
+    pub steps: Vec<Step>,
+}
+
 /// Persons' plans, their steps, message threads and history. Every write that changes a plan
 /// or a step appends its history lines in the same transaction.
 #[async_trait]
@@ -14,6 +23,10 @@ pub trait PlanRepository: Send + Sync {
     /// `Conflict` when the id exists; `NotFound` when the person does not.
     async fn create_plan(&self, plan: &Plan, event: &PlanEvent) -> StoreResult<()>;
     async fn plan(&self, id: PlanId) -> StoreResult<Plan>;
+    /// The plan, the person it belongs to and its steps in order, in one read where the store
+    /// can: reading a plan is what people do most, and each round trip costs as much as the
+    /// rest of the request. `NotFound` when the plan does not exist.
+    async fn plan_in_full(&self, id: PlanId) -> StoreResult<PlanInFull>;
     /// A person's plans, newest first.
     async fn plans_of(&self, person: AccountId) -> StoreResult<Vec<Plan>>;
     /// Replaces the plan (title, status, allowed workers) if still at `expected_version`;

@@ -26,6 +26,7 @@ use crate::policy::{Action, Actor, Relation, authorize};
 use crate::ports::*;
 
 mod pages;
+mod shared_sync;
 
 pub use pages::{FacetValue, LabelledFacet, SearchOutcome};
 
@@ -108,6 +109,7 @@ pub struct Catalogue {
     index: RwLock<SearchIndex>,
     /// Search pages rendered recently (see [`Catalogue::search_page`]).
     pages: pages::RecentPages,
+    catch_up: shared_sync::SharedSync,
 }
 
 impl Catalogue {
@@ -120,6 +122,7 @@ impl Catalogue {
         Self {
             index: RwLock::new(SearchIndex::new(reference.clone())),
             pages: pages::RecentPages::default(),
+            catch_up: shared_sync::SharedSync::default(),
             ports,
             clock,
             reference,
@@ -586,7 +589,15 @@ impl Catalogue {
     /// Brings the index up to date with the store and returns the catalogue change counter it
     /// reflects. Called before every search; also at start so the first reader does not wait
     /// for the initial load.
+    /// Readers arriving together share one catch-up (see `shared_sync`).
     pub async fn sync(&self) -> CoreResult<i64> {
+        match self.catch_up.run(|| self.catch_up_now()).await {
+            Some(caught_up) => caught_up,
+            None => Ok(self.index.read().unwrap_or_else(|e| e.into_inner()).seq()),
+        }
+    }
+
+    async fn catch_up_now(&self) -> CoreResult<i64> {
         let store_seq = self.ports.offers.catalogue_seq().await?;
         loop {
             let from = self.index.read().unwrap_or_else(|e| e.into_inner()).seq();
@@ -955,5 +966,24 @@ fn reminder(email: &Email, language: &Language, offers: &[Offer]) -> Notificatio
             lang,
             &[("count", &offers.len().to_string()), ("offers", &list)],
         ),
+    }
+}
+
+/// A plan shows the offers its steps point to from the index, caught up like a search.
+#[async_trait::async_trait]
+impl PublishedOffers for Catalogue {
+    async fn published(
+        &self,
+        ids: &std::collections::BTreeSet<OfferId>,
+    ) -> StoreResult<BTreeMap<OfferId, Option<Offer>>> {
+        self.sync().await.map_err(|e| match e {
+            CoreError::Store(e) => e,
+            other => StoreError::unavailable(std::io::Error::other(other.to_string())),
+        })?;
+        let index = self.index.read().unwrap_or_else(|e| e.into_inner());
+        Ok(ids
+            .iter()
+            .map(|id| (*id, index.offer(*id).map(|offer| Offer::clone(&offer))))
+            .collect())
     }
 }

@@ -197,8 +197,9 @@ impl TestApp {
                 import_dir: import_dir.path().to_owned(),
             },
         ));
+        // As in `peps serve`: steps' offers from the catalogue's index.
         let plans = Plans::new(
-            PlanPorts::from_store(shared.clone()),
+            PlanPorts::from_store(shared.clone()).with_catalogue(catalogue.clone()),
             Arc::new(peps_core::plans::TemplateLibrary::builtin()),
             translator,
             PlanChannels {

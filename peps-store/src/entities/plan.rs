@@ -16,7 +16,21 @@ pub struct Model {
     pub version: i64,
 }
 
+/// Declared for the one-read plan (`plan_read`): the plan joined with its person.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::account::Entity",
+        from = "Column::PersonId",
+        to = "super::account::Column::Id"
+    )]
+    Person,
+}
+
+impl Related<super::account::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Person.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -12,6 +12,16 @@ impl Plans {
         action: Action,
     ) -> CoreResult<Access> {
         let plan = self.ports.plans.plan(id).await?;
+        self.access_to(actor, plan, action).await
+    }
+
+    /// Like [`Plans::access`], for a plan already read.
+    pub(super) async fn access_to(
+        &self,
+        actor: &Actor,
+        plan: Plan,
+        action: Action,
+    ) -> CoreResult<Access> {
         let standing = relations::towards_plan(
             self.ports.relations.as_ref(),
             actor,

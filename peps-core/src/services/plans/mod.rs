@@ -25,7 +25,7 @@ use std::sync::Arc;
 use super::plan_notices::{Delivery, PersonNotice, PlanChannels};
 use super::relations::{self, Standing};
 use super::stale_as;
-use crate::catalogue::{Offer, OfferStatus, Provenance};
+use crate::catalogue::{Offer, Provenance};
 use crate::clock::Clock;
 use crate::domain::*;
 use crate::error::{CoreError, CoreResult, StoreError, ValidationError};
@@ -43,7 +43,8 @@ pub struct PlanPorts {
     pub plans: Arc<dyn PlanRepository>,
     pub accounts: Arc<dyn AccountRepository>,
     pub relations: Arc<dyn RelationRepository>,
-    pub offers: Arc<dyn OfferRepository>,
+    /// The catalogue itself in a server (its index answers), the store in tools and tests.
+    pub offers: Arc<dyn PublishedOffers>,
     pub audit: Arc<dyn AuditLog>,
 }
 
@@ -58,6 +59,14 @@ impl PlanPorts {
             relations: store.clone(),
             offers: store.clone(),
             audit: store,
+        }
+    }
+
+    /// Steps' offers read from the catalogue's index instead of the store, one by one.
+    pub fn with_catalogue(self, catalogue: Arc<crate::services::Catalogue>) -> Self {
+        Self {
+            offers: catalogue,
+            ..self
         }
     }
 }

@@ -59,28 +59,42 @@ impl Plans {
     /// A plan, in full for those who may read it (private notes only for its workers),
     /// metadata for an admin.
     pub async fn plan(&self, actor: &Actor, id: PlanId) -> CoreResult<PlanView> {
-        let access = self.access(actor, id, Action::ViewPlanMetadata).await?;
-        let relation = access.standing.relation;
-        let steps = self.ports.plans.steps(id).await?;
-        if authorize(actor.role, Action::ViewPlan, relation).is_err() {
-            return Ok(PlanView::Metadata(metadata(&access.plan, steps.len())));
+        let full = self.ports.plans.plan_in_full(id).await?;
+        let access = self
+            .access_to(actor, full.plan, Action::ViewPlanMetadata)
+            .await?;
+        if authorize(actor.role, Action::ViewPlan, access.standing.relation).is_err() {
+            return Ok(PlanView::Metadata(metadata(&access.plan, full.steps.len())));
         }
         Ok(PlanView::Full(Box::new(
-            self.detail(actor, access, steps).await?,
+            self.detail_of(actor, access, full.person, full.steps)
+                .await?,
         )))
     }
 
     /// A plan for readers who may see its content (`Denied` for an admin).
     pub async fn plan_detail(&self, actor: &Actor, id: PlanId) -> CoreResult<PlanDetail> {
-        let access = self.access(actor, id, Action::ViewPlan).await?;
-        let steps = self.ports.plans.steps(id).await?;
-        self.detail(actor, access, steps).await
+        let full = self.ports.plans.plan_in_full(id).await?;
+        let access = self.access_to(actor, full.plan, Action::ViewPlan).await?;
+        self.detail_of(actor, access, full.person, full.steps).await
     }
 
+    /// The plan as its reader sees it after a write (the person read again).
     pub(super) async fn detail(
         &self,
         actor: &Actor,
         access: Access,
+        steps: Vec<Step>,
+    ) -> CoreResult<PlanDetail> {
+        let person = self.ports.accounts.account(access.plan.person).await?;
+        self.detail_of(actor, access, person, steps).await
+    }
+
+    async fn detail_of(
+        &self,
+        actor: &Actor,
+        access: Access,
+        person: Account,
         mut steps: Vec<Step>,
     ) -> CoreResult<PlanDetail> {
         let rights = Self::rights(actor.role, access.standing.relation);
@@ -92,7 +106,7 @@ impl Plans {
         self.follow_templates(&mut steps);
         let offers = self.offers_of(&steps).await?;
         Ok(PlanDetail {
-            person: self.ports.accounts.account(access.plan.person).await?,
+            person,
             plan: access.plan,
             steps,
             offers,
@@ -127,20 +141,21 @@ impl Plans {
         &self,
         steps: &[Step],
     ) -> CoreResult<BTreeMap<OfferId, Option<Offer>>> {
-        let mut offers = BTreeMap::new();
-        for step in steps {
-            if let Some(Orientation::Offer { offer }) = &step.orientation
-                && !offers.contains_key(offer)
-            {
-                let found = match self.ports.offers.offer(*offer).await {
-                    Ok(o) if o.status == OfferStatus::Published => Some(o),
-                    Ok(_) | Err(StoreError::NotFound) => None,
-                    Err(e) => return Err(e.into()),
-                };
-                offers.insert(*offer, found.map(redact_contact));
-            }
+        let wanted: BTreeSet<OfferId> = steps
+            .iter()
+            .filter_map(|step| match &step.orientation {
+                Some(Orientation::Offer { offer }) => Some(*offer),
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(BTreeMap::new());
         }
-        Ok(offers)
+        let found = self.ports.offers.published(&wanted).await?;
+        Ok(found
+            .into_iter()
+            .map(|(id, offer)| (id, offer.map(redact_contact)))
+            .collect())
     }
 
     /// A step just written, as the actor may read it.

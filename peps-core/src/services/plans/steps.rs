@@ -108,11 +108,14 @@ impl Plans {
         if let Some(orientation) = draft.orientation {
             let orientation = orientation.map(|o| check_orientation(o, errors));
             if let Some(Orientation::Offer { offer }) = &orientation {
-                let published = match self.ports.offers.offer(*offer).await {
-                    Ok(o) => o.status == OfferStatus::Published,
-                    Err(StoreError::NotFound) => false,
-                    Err(e) => return Err(e.into()),
-                };
+                let published = self
+                    .ports
+                    .offers
+                    .published(&BTreeSet::from([*offer]))
+                    .await?
+                    .remove(offer)
+                    .flatten()
+                    .is_some();
                 if !published {
                     errors.push(ValidationError::new(
                         "orientation.offer_id",

@@ -27,6 +27,7 @@ super::checks!(PlanStore;
     messages_and_history_in_order,
     due_steps_and_reminders,
     steps_keep_only_what_the_worker_wrote,
+    a_plan_in_full_reads_as_its_parts,
 );
 
 pub async fn run_all<S, F, Fut>(fresh: F)
@@ -607,5 +608,59 @@ async fn steps_keep_only_what_the_worker_wrote<S: PlanStore>(store: &S) {
     assert!(matches!(
         store.update_step(&moved_on, 1, &[]).await,
         Err(StoreError::Stale)
+    ));
+}
+
+/// The one-read plan is the plan, its person and its steps as read one by one: in order, each
+/// step once however many workers the plan has, and nothing of another plan.
+async fn a_plan_in_full_reads_as_its_parts<S: PlanStore>(store: &S) {
+    let person = account(store, Role::Person, "amina").await;
+    let worker = account(store, Role::Worker, "camille").await;
+    let colleague = account(store, Role::Worker, "nadia").await;
+    let mut shared = plan(person, worker, t0());
+    shared.workers = [worker, colleague].into();
+    let bare = Plan {
+        workers: Default::default(),
+        ..plan(person, worker, t0() + Duration::days(1))
+    };
+    for p in [&shared, &bare] {
+        store
+            .create_plan(p, &event(p.id, None, worker, "plan.created"))
+            .await
+            .unwrap();
+    }
+    let mut ids = Vec::new();
+    for title in ["Un", "Deux", "Trois"] {
+        let s = step(shared.id, worker, title);
+        ids.push(s.id);
+        store
+            .add_step(&s, &event(shared.id, Some(s.id), worker, "step.added"))
+            .await
+            .unwrap();
+    }
+    let reordered = [ids[2], ids[0], ids[1]];
+    store
+        .reorder_steps(
+            shared.id,
+            &reordered,
+            &event(shared.id, None, worker, "steps.reordered"),
+        )
+        .await
+        .unwrap();
+
+    let full = store.plan_in_full(shared.id).await.unwrap();
+    assert_eq!(full.plan, store.plan(shared.id).await.unwrap());
+    assert_eq!(full.plan.workers, shared.workers, "both workers, once each");
+    assert_eq!(full.person, store.account(person).await.unwrap());
+    assert_eq!(full.steps, store.steps(shared.id).await.unwrap());
+    let order: Vec<StepId> = full.steps.iter().map(|s| s.id).collect();
+    assert_eq!(order, reordered, "each step once, in the plan's order");
+
+    let empty = store.plan_in_full(bare.id).await.unwrap();
+    assert_eq!(empty.plan, bare);
+    assert!(empty.steps.is_empty());
+    assert!(matches!(
+        store.plan_in_full(PlanId::new()).await,
+        Err(StoreError::NotFound)
     ));
 }

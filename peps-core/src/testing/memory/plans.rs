@@ -32,6 +32,22 @@ impl PlanRepository for MemoryStore {
             .ok_or(StoreError::NotFound)
     }
 
+    async fn plan_in_full(&self, id: PlanId) -> StoreResult<PlanInFull> {
+        let plan = self.plan(id).await?;
+        let person = self
+            .lock()
+            .accounts
+            .get(&plan.person)
+            .cloned()
+            .ok_or(StoreError::NotFound)?;
+        let steps = self.steps(id).await?;
+        Ok(PlanInFull {
+            plan,
+            person,
+            steps,
+        })
+    }
+
     async fn plans_of(&self, person: AccountId) -> StoreResult<Vec<Plan>> {
         let mut plans: Vec<Plan> = self
             .lock()
