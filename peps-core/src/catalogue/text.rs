@@ -56,12 +56,13 @@ pub fn stems(text: &str) -> Vec<String> {
     words(text).iter().map(|w| stem(w)).collect()
 }
 
-/// How many typos a query word of this length may contain and still match: none for short
-/// words (too many false friends), one from 4 characters, two from 8.
+/// How many typos a query word of this length may contain and still match: none up to four
+/// characters, one from 5, two from 8. A typo in a short word is most often another word
+/// ("toit" is one letter from "tout", "soin" from "sain"), so short words match as typed.
 pub fn typo_budget(word: &str) -> usize {
     match word.chars().count() {
-        0..=3 => 0,
-        4..=7 => 1,
+        0..=4 => 0,
+        5..=7 => 1,
         _ => 2,
     }
 }
@@ -121,6 +122,8 @@ mod tests {
         assert_eq!(bounded_distance("aide", "aides", 1), Some(1));
         assert_eq!(bounded_distance("aide", "santé", 1), None);
         assert_eq!(typo_budget("rsa"), 0);
+        assert_eq!(typo_budget("toit"), 0);
+        assert_eq!(typo_budget("repas"), 1);
         assert_eq!(typo_budget("emploi"), 1);
         assert_eq!(typo_budget("hebergement"), 2);
     }

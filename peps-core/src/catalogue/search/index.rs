@@ -841,8 +841,10 @@ impl SearchIndex {
         if exact {
             add(&stem, EXACT);
         }
-        // Search as you type: the last word may be unfinished ("héberg").
-        if is_last && word.chars().count() >= 3 {
+        // Search as you type: the last word may be unfinished ("héberg"). A short word that
+        // is itself a word of the catalogue stands for itself: "CAF" is not the start of "cafétéria".
+        let length = word.chars().count();
+        if is_last && length >= 3 && !(exact && length <= SHORT_WORD) {
             for (_, stem) in self
                 .words
                 .range(word.to_owned()..)
@@ -887,6 +889,10 @@ fn intersect(a: &[(u32, f32)], b: &[(u32, f32)]) -> Vec<(u32, f32)> {
     }
     out
 }
+
+/// Up to this many letters, a query word that the catalogue holds is not also read as the
+/// beginning of longer words.
+const SHORT_WORD: usize = 4;
 
 const UNKNOWN: u8 = 2;
 

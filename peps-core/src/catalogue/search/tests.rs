@@ -196,6 +196,50 @@ fn accents_case_plurals_and_typos_match() {
 }
 
 #[test]
+fn short_words_match_only_as_typed() {
+    let mut specs = specs();
+    for (title, description) in [
+        (
+            "Cafétéria solidaire",
+            "Un repas chaud à petit prix, le midi.",
+        ),
+        (
+            "Permanence CAF",
+            "Rendez-vous avec un conseiller de la CAF.",
+        ),
+        (
+            "Sorties culturelles",
+            "Ouvert à toutes et à tous, le samedi.",
+        ),
+    ] {
+        specs.push(Spec {
+            title,
+            description,
+            theme: "ville-du-quotidien",
+            topics: HOUSING,
+            commune: ("89024", AUXERRE),
+            hours: None,
+            cost: "gratuit",
+        });
+    }
+    let offers: Vec<Offer> = specs.iter().map(|s| offer(s, 0)).collect();
+    let index = index_of(&offers);
+    let now = monday_10am();
+    // "CAF" is a word of the catalogue: not also the start of "cafétéria".
+    let found = index.search(&query("CAF"), now).unwrap();
+    assert_eq!(titles(&found), ["Permanence CAF"]);
+    // "toit" is one letter from "tout" ("toutes"), which is no reason to offer outings.
+    assert_eq!(index.search(&query("toit"), now).unwrap().total, 0);
+    // Typed in full, the short words still match, and longer words keep their tolerance.
+    let found = index.search(&query("cafét"), now).unwrap();
+    assert_eq!(titles(&found), ["Cafétéria solidaire"]);
+    let found = index.search(&query("toutes"), now).unwrap();
+    assert_eq!(titles(&found), ["Sorties culturelles"]);
+    let found = index.search(&query("permanense caf"), now).unwrap();
+    assert_eq!(titles(&found), ["Permanence CAF"]);
+}
+
+#[test]
 fn radius_distance_commune_and_departement() {
     let (_, index) = catalogue();
     let now = monday_10am();
