@@ -588,8 +588,7 @@ impl Catalogue {
 
     /// Brings the index up to date with the store and returns the catalogue change counter it
     /// reflects. Called before every search; also at start so the first reader does not wait
-    /// for the initial load.
-    /// Readers arriving together share one catch-up (see `shared_sync`).
+    /// for the initial load. Readers arriving together share one catch-up (see `shared_sync`).
     pub async fn sync(&self) -> CoreResult<i64> {
         match self.catch_up.run(|| self.catch_up_now()).await {
             Some(caught_up) => caught_up,

@@ -995,3 +995,82 @@ async fn due_dates_are_reminded_once_in_the_persons_language() {
         assert_eq!(subjects, vec![expected]);
     }
 }
+
+/// A step that sends to a catalogue offer shows it as the catalogue holds it now (the server
+/// reads it from the catalogue's index): refused while a draft, shown once published (without
+/// the professional contact), shown as no longer available once archived.
+#[tokio::test]
+async fn a_step_shows_its_offer_as_the_catalogue_holds_it_now() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let cast = Cast::new(&app).await;
+        let p = cast.person_p.0;
+        let (worker, person, member) = (&cast.worker_a.1, &cast.person_p.1, &cast.member_x.1);
+        let (offer, _) =
+            crate::catalogue::create(&app, member, cast.org_x.0, "Épicerie solidaire").await;
+        let offer_path = format!("/api/v1/offers/{offer}");
+        let (_, plan) = send(
+            &app,
+            "POST",
+            worker,
+            &format!("/api/v1/persons/{p}/plans"),
+            Some(json!({"title": "Alimentation"})),
+        )
+        .await;
+        let plan_path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap());
+        let step = json!({"title": "Aller à l'épicerie", "orientation": {"offer_id": offer}});
+
+        // A draft is nothing to send a person to.
+        let (status, problem) = send(
+            &app,
+            "POST",
+            worker,
+            &format!("{plan_path}/steps"),
+            Some(step.clone()),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (422, Some("step.orientation.offer_unknown")),
+            "{backend:?}: {problem}"
+        );
+
+        let published = crate::catalogue::post(
+            &app,
+            Some(member),
+            &format!("{offer_path}/publish"),
+            Some("\"1\""),
+        )
+        .await;
+        assert_eq!(published.0, 200, "{}", published.1);
+        let (status, added) = send(
+            &app,
+            "POST",
+            worker,
+            &format!("{plan_path}/steps"),
+            Some(step),
+        )
+        .await;
+        assert_eq!(status, 201, "{added}");
+        let (_, read) = send(&app, "GET", person, &plan_path, None).await;
+        let orientation = &read["steps"][0]["orientation"];
+        assert_eq!(orientation["available"], true, "{read}");
+        assert_eq!(orientation["name"], "Épicerie solidaire");
+        assert_eq!(orientation["organisation"], "Offreur X");
+        assert!(
+            !read.to_string().contains("01 99 00 12 34"),
+            "no professional contact for the person"
+        );
+
+        // Archived: the step stays, the offer reads as no longer available.
+        let archived =
+            crate::catalogue::post(&app, Some(member), &format!("{offer_path}/archive"), None)
+                .await;
+        assert_eq!(archived.0, 200, "{}", archived.1);
+        let (_, read) = send(&app, "GET", person, &plan_path, None).await;
+        let orientation = &read["steps"][0]["orientation"];
+        assert_eq!(orientation["available"], false, "{read}");
+        assert_eq!(orientation["offer_id"], offer.as_str());
+        assert!(orientation["name"].is_null());
+    }
+}
