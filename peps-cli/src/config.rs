@@ -363,7 +363,7 @@ impl Config {
         let dir = &self.catalogue.reference_dir;
         let mut files = Vec::new();
         if !dir.as_os_str().is_empty() {
-            for sub in ["", "data-inclusion-v1", "labels"] {
+            for sub in ["", "data-inclusion-v1", "labels", "vocabulary"] {
                 let folder = dir.join(sub);
                 if !folder.is_dir() {
                     continue;

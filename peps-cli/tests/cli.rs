@@ -187,7 +187,10 @@ fn demo_runs_on_loopback_twice_without_duplicating() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"token\":\"peps_"));
     // A catalogue to search, across the three themes.
-    let (status, body) = http(&format!("{}/api/v1/offers?limit=1", first.url), None);
+    let (status, body) = http(
+        &format!("{}/api/v1/offers?limit=1&facets=true", first.url),
+        None,
+    );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"total\":240"), "{body}");
     for theme in ["ville-du-quotidien", "soin-de-soi", "formation-emploi"] {

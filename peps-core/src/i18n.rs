@@ -125,6 +125,7 @@ pub const ERROR_CODES: &[&str] = &[
     "search.sort.needs_point",
     "search.sort.unknown",
     "search.commune.invalid",
+    "search.commune.unknown",
     "search.departement.invalid",
     "search.limit.invalid",
     "search.text.too_long",

@@ -48,6 +48,9 @@ pub enum Action {
     ModerateOffers,
     /// See the named contact person of an offer (personal data, for professionals only).
     ViewProfessionalContacts,
+    /// See the street and coordinates of a place whose address is confidential (a shelter):
+    /// workers who orient people there, admins, and the organisation's own members.
+    ViewConfidentialAddresses,
     /// Import a data·inclusion extract into the catalogue and follow the import jobs.
     ImportCatalogue,
     /// Start a plan for a person.
@@ -103,6 +106,7 @@ impl Action {
             Action::ManageOffers,
             Action::ModerateOffers,
             Action::ViewProfessionalContacts,
+            Action::ViewConfidentialAddresses,
             Action::ImportCatalogue,
             Action::CreatePlan,
             Action::ViewPlan,
@@ -232,6 +236,9 @@ pub fn authorize(role: Role, action: Action, relation: Relation) -> Result<(), D
         A::ManageOffers => role == Admin || (role == Member && relation == R::SameOrganisation),
         A::ModerateOffers | A::ImportCatalogue => role == Admin,
         A::ViewProfessionalContacts => matches!(role, Worker | Member | Admin),
+        A::ViewConfidentialAddresses => {
+            matches!(role, Worker | Admin) || (role == Member && relation == R::SameOrganisation)
+        }
         A::CreatePlan => role == Worker && relation == R::CurrentReferent,
         A::ViewPlan => {
             (role == Person && relation == R::Oneself)
@@ -304,6 +311,7 @@ mod tests {
         manage_offers: member/same_organisation, admin/*
         moderate_offers: admin/*
         view_professional_contacts: worker/*, member/*, admin/*
+        view_confidential_addresses: worker/*, admin/*, member/same_organisation
         import_catalogue: admin/*
         create_plan: worker/current_referent
         view_plan: person/oneself, worker/current_referent, worker/allowed_worker,
@@ -521,7 +529,8 @@ mod tests {
             let open = action == Action::ViewOrganisation
                 || (role == Role::Worker && action == Action::CreateAccount(Role::Person))
                 || (matches!(role, Role::Worker | Role::Member)
-                    && action == Action::ViewProfessionalContacts);
+                    && action == Action::ViewProfessionalContacts)
+                || (role == Role::Worker && action == Action::ViewConfidentialAddresses);
             prop_assert_eq!(authorize(role, action, Relation::Unrelated).is_ok(), open);
         }
 

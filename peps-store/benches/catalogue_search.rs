@@ -160,6 +160,7 @@ fn shapes() -> Vec<Shape> {
                     vec!["ville-du-quotidien".into()]
                 },
                 limit: 20,
+                facets: true,
                 ..SearchQuery::default()
             }),
         ),

@@ -18,7 +18,9 @@ use crate::error::{corrupt, db_err, stale_or_missing};
 use peps_core::catalogue::offer::{Origin, Review, TemporaryChange};
 use peps_core::catalogue::{Offer, OfferContent, OfferStatus, OrganisationProfile};
 use peps_core::domain::*;
-use peps_core::ports::{OfferHistoryEntry, OfferRepository, StoreResult, StoredProfile};
+use peps_core::ports::{
+    OfferHistoryEntry, OfferRepository, OfferRewrite, StoreResult, StoredProfile,
+};
 use peps_core::{Conflict, StoreError};
 
 /// What the `document` column holds.
@@ -172,20 +174,7 @@ impl OfferRepository for SeaOrmStore {
         entry: &OfferHistoryEntry,
     ) -> StoreResult<()> {
         let txn = self.db.begin().await.map_err(db_err)?;
-        let seq = next_seq(&txn).await?;
-        // Every column is rewritten (the whole offer is the unit of change).
-        let model = to_model(o, seq)?.into_active_model().reset_all();
-        let updated = offer::Entity::update_many()
-            .set(model)
-            .filter(offer::Column::Id.eq(o.id.0))
-            .filter(offer::Column::Version.eq(expected_version))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if updated.rows_affected == 0 {
-            return Err(stale_or_missing::<offer::Entity>(&txn, o.id.0).await);
-        }
-        history_model(entry)?.insert(&txn).await.map_err(db_err)?;
+        rewrite_offer(&txn, o, expected_version, entry).await?;
         txn.commit().await.map_err(db_err)
     }
 
@@ -350,15 +339,50 @@ impl OfferRepository for SeaOrmStore {
         profile: &OrganisationProfile,
         expected_version: Option<i64>,
         at: DateTime<Utc>,
+        offers: &[OfferRewrite],
     ) -> StoreResult<i64> {
         let document = serde_json::to_string(profile).map_err(StoreError::unavailable)?;
         let txn = self.db.begin().await.map_err(db_err)?;
         let version = save_profile(&txn, organisation_id, document, expected_version, at).await?;
+        for rewrite in offers {
+            rewrite_offer(
+                &txn,
+                &rewrite.offer,
+                rewrite.expected_version,
+                &rewrite.entry,
+            )
+            .await?;
+        }
         // Profiles are part of the open data: its ETag follows the catalogue counter.
         next_seq(&txn).await?;
         txn.commit().await.map_err(db_err)?;
         Ok(version)
     }
+}
+
+/// Replaces the offer if still at `expected_version` and appends its history entry, within
+/// the caller's transaction.
+async fn rewrite_offer(
+    txn: &DatabaseTransaction,
+    o: &Offer,
+    expected_version: i64,
+    entry: &OfferHistoryEntry,
+) -> StoreResult<()> {
+    let seq = next_seq(txn).await?;
+    // Every column is rewritten (the whole offer is the unit of change).
+    let model = to_model(o, seq)?.into_active_model().reset_all();
+    let updated = offer::Entity::update_many()
+        .set(model)
+        .filter(offer::Column::Id.eq(o.id.0))
+        .filter(offer::Column::Version.eq(expected_version))
+        .exec(txn)
+        .await
+        .map_err(db_err)?;
+    if updated.rows_affected == 0 {
+        return Err(stale_or_missing::<offer::Entity>(txn, o.id.0).await);
+    }
+    history_model(entry)?.insert(txn).await.map_err(db_err)?;
+    Ok(())
 }
 
 /// Inserts (`expected_version` `None`) or updates a profile if still at `expected_version`.

@@ -135,6 +135,7 @@ prop_compose! {
             validity: None,
             update_frequency_months: 6,
             translations: BTreeMap::new(),
+            confidential_address: false,
         }
         .normalize(reference())
         .expect("generated offers are valid")
@@ -163,6 +164,7 @@ prop_compose! {
                 opening_hours: hours,
                 networks,
                 accessibility_url: None,
+                confidential_address: false,
             }
             .normalize(reference())
             .expect("generated profiles are valid"),
@@ -199,7 +201,7 @@ where
         };
         store.create_organisation(&org).await.unwrap();
         store
-            .save_organisation_profile(org.id, &g.profile, None, at)
+            .save_organisation_profile(org.id, &g.profile, None, at, &[])
             .await
             .unwrap();
         let mut offers = Vec::new();

@@ -39,6 +39,15 @@ impl Location {
     pub fn point(&self) -> Option<(f64, f64)> {
         Some((self.latitude?, self.longitude?))
     }
+
+    /// The place as the public may know it when its address is confidential: the commune and
+    /// its postcode, never the street nor the coordinates.
+    pub fn withhold_street(&mut self) {
+        self.address = None;
+        self.address_complement = None;
+        self.latitude = None;
+        self.longitude = None;
+    }
 }
 
 /// Public contact of the service, shown to everyone.
@@ -201,6 +210,24 @@ pub struct OfferContent {
     pub update_frequency_months: u8,
     #[serde(default, with = "stored_translations")]
     pub translations: BTreeMap<String, OfferTranslation>,
+    /// The places' streets and coordinates are known only to professionals (a shelter for
+    /// women victims of violence, for instance): the public sees the commune, nothing closer.
+    /// See [`OfferContent::withhold_confidential_places`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confidential_address: bool,
+}
+
+impl OfferContent {
+    /// Removes what a confidential address hides (streets and coordinates) from every place;
+    /// nothing when the address is public. Every public output (search, the offer's pages,
+    /// plans, open data, exports) goes through this.
+    pub fn withhold_confidential_places(&mut self) {
+        if self.confidential_address {
+            self.locations
+                .iter_mut()
+                .for_each(Location::withhold_street);
+        }
+    }
 }
 
 fn default_frequency() -> u8 {
@@ -750,9 +777,22 @@ pub struct OrganisationProfile {
     #[serde(default)]
     pub networks: Vec<String>,
     pub accessibility_url: Option<String>,
+    /// The organisation's address is known only to professionals (see
+    /// [`OfferContent::confidential_address`]); its offers are confidential too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confidential_address: bool,
 }
 
 impl OrganisationProfile {
+    /// Removes the street and coordinates when the address is confidential.
+    pub fn withhold_confidential_place(&mut self) {
+        if self.confidential_address
+            && let Some(address) = &mut self.address
+        {
+            address.withhold_street();
+        }
+    }
+
     pub fn normalize(
         mut self,
         reference: &ReferenceData,
@@ -1016,6 +1056,7 @@ mod tests {
             validity: None,
             update_frequency_months: 6,
             translations: BTreeMap::new(),
+            confidential_address: false,
         }
     }
 

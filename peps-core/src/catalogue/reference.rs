@@ -188,6 +188,9 @@ pub struct ReferenceData {
     /// The same, by language, list and code: looked up on every search result, without
     /// building a key.
     index: HashMap<String, HashMap<ListKind, HashMap<String, String>>>,
+    /// A collectivity's own search words (`vocabulary/<language>.yml`), added to the shipped
+    /// ones: (language, file content), checked on load.
+    vocabulary: Vec<(String, String)>,
 }
 
 impl ReferenceData {
@@ -211,9 +214,19 @@ impl ReferenceData {
         // Built-in label files may name codes an adopter's lists dropped: those labels are
         // skipped. The adopter's own label files must only name existing codes.
         let mut adopter_labels: Vec<(String, String)> = Vec::new();
+        let mut vocabulary: Vec<(String, String)> = Vec::new();
         for (name, content) in overrides {
             if name.starts_with("labels/") {
                 adopter_labels.push((name, content));
+            } else if let Some(file) = name.strip_prefix("vocabulary/") {
+                let language = file.trim_end_matches(".yml");
+                if Language::parse(language).is_err() {
+                    return Err(ReferenceError::UnknownLanguage {
+                        file: name.clone(),
+                        language: language.to_owned(),
+                    });
+                }
+                vocabulary.push((language.to_owned(), content));
             } else {
                 files.insert(name, content);
             }
@@ -293,7 +306,16 @@ impl ReferenceData {
             codes,
             labels,
             index: HashMap::new(),
+            vocabulary,
         };
+        for (language, content) in &data.vocabulary {
+            crate::catalogue::search::vocabulary::check(content, &data).map_err(|message| {
+                ReferenceError::Malformed {
+                    file: format!("vocabulary/{language}.yml"),
+                    message,
+                }
+            })?;
+        }
         for (name, content) in files.iter().filter(|(name, _)| name.starts_with("labels/")) {
             data.add_label_file(name, content, false)?;
         }
@@ -363,6 +385,11 @@ impl ReferenceData {
 
     pub fn themes(&self) -> &[Theme] {
         &self.themes
+    }
+
+    /// The collectivity's own search words, by language (see `vocabulary/README.md`).
+    pub fn vocabulary_files(&self) -> &[(String, String)] {
+        &self.vocabulary
     }
 
     pub fn codes(&self, kind: ListKind) -> &[String] {

@@ -43,6 +43,9 @@ struct OfferKind {
     service_types: Option<Vec<String>>,
     /// `payant` when the text says the service is paid for; free otherwise.
     cost: Option<String>,
+    /// A place whose address must stay hidden (a shelter for women victims of violence).
+    #[serde(default)]
+    confidential_address: bool,
 }
 
 /// A kind of offerer and what it may offer.
@@ -530,6 +533,7 @@ pub fn catalogue(
             }),
             update_frequency_months: *[3u8, 6, 6, 6, 12].choose(&mut rng).expect("frequencies"),
             translations: BTreeMap::new(),
+            confidential_address: kind.confidential_address,
         };
         let temporary_change = rng.gen_bool(0.05).then(|| {
             let template = t.temporary_changes.choose(&mut rng).expect("changes");

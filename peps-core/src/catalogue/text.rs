@@ -21,15 +21,35 @@ const STOP_WORDS: &[&str] = &[
 /// Lower case, accents removed, ligatures expanded: "Œuvre Hébergée" → "oeuvre hebergee".
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    // Marks are accents only on the alphabets (Latin, Greek, Cyrillic) and Arabic's vowel
+    // signs; in Bengali or Tamil they are vowels, and "বাসা" (home) is not "বাস" (bus).
+    let mut accents_are_marks = true;
     // Lower-casing first: some capitals lower-case to a letter plus a combining mark (İ).
     for c in text.to_lowercase().nfd() {
         if is_combining_mark(c) {
+            if !accents_are_marks {
+                out.push(c);
+            }
             continue;
         }
+        accents_are_marks = c < '\u{0900}' || ('\u{1e00}'..='\u{1fff}').contains(&c);
         match c {
             'œ' => out.push_str("oe"),
             'æ' => out.push_str("ae"),
             'ß' => out.push_str("ss"),
+            // Turkish dotless i, typed as i on most phones.
+            'ı' => out.push('i'),
+            // The Persian zero-width non-joiner sits inside a word ("می‌خواهم").
+            '\u{200c}' => {}
+            // Arabic script as people type it on any keyboard: Persian, Urdu and Pashto
+            // letter forms, hamza carriers and tā' marbūṭa meet the plain letter, the
+            // elongation stroke goes.
+            'ـ' => {}
+            'أ' | 'إ' | 'آ' | 'ٱ' => out.push('ا'),
+            'ى' | 'ی' | 'ې' | 'ۍ' | 'ئ' | 'ے' => out.push('ي'),
+            'ک' | 'ڪ' => out.push('ك'),
+            'ة' | 'ۀ' | 'ہ' | 'ە' => out.push('ه'),
+            'ؤ' => out.push('و'),
             _ => out.push(c),
         }
     }
@@ -39,11 +59,45 @@ pub fn fold(text: &str) -> String {
 /// The folded words of `text`, without stop words, in order. Digits are words too (a
 /// postcode, "RSA 2026"); an apostrophe splits ("l'emploi" → "emploi").
 pub fn words(text: &str) -> Vec<String> {
-    fold(text)
+    without_inner_apostrophes(&fold(text))
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w))
-        .map(str::to_owned)
+        .map(|w| without_arabic_article(w).to_owned())
         .collect()
+}
+
+/// An apostrophe between two Cyrillic letters is part of the word (Ukrainian "м'ясо", meat);
+/// elsewhere it splits ("l'emploi").
+fn without_inner_apostrophes(text: &str) -> std::borrow::Cow<'_, str> {
+    let cyrillic = |c: Option<char>| c.is_some_and(|c| ('\u{0400}'..='\u{04ff}').contains(&c));
+    if !text.contains(['\'', '’', 'ʼ']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in chars.iter().enumerate() {
+        let inner = matches!(c, '\'' | '’' | 'ʼ')
+            && i > 0
+            && cyrillic(Some(chars[i - 1]))
+            && cyrillic(chars.get(i + 1).copied());
+        if !inner {
+            out.push(*c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// "السكن" (the housing) and "سكن" (housing) are one word to a reader: the article, alone or
+/// after "and", "with", "for", is not part of it. Kept when too little would remain.
+fn without_arabic_article(word: &str) -> &str {
+    for prefix in ["وال", "بال", "فال", "كال", "لل", "ال"] {
+        if let Some(rest) = word.strip_prefix(prefix)
+            && rest.chars().count() >= 3
+        {
+            return rest;
+        }
+    }
+    word
 }
 
 /// The French stem of a folded word.
@@ -114,6 +168,28 @@ mod tests {
             stems("l'emploi des jeunes"),
             vec![stem("emploi"), stem("jeunes")]
         );
+    }
+
+    #[test]
+    fn arabic_script_meets_at_one_form() {
+        // Vowel marks, hamza carriers, Persian letter forms, the article.
+        assert_eq!(words("السَّكَن"), words("سكن"));
+        assert_eq!(words("مأوى"), words("ماوي"));
+        assert_eq!(words("کار"), words("كار"));
+        assert_eq!(words("والسكن"), vec!["سكن".to_owned()]);
+        // Too short to hold an article: "الم" (pain) stays whole.
+        assert_eq!(words("الم"), vec!["الم".to_owned()]);
+    }
+
+    #[test]
+    fn other_scripts_keep_their_vowels_and_words() {
+        assert_ne!(words("বাসা"), words("বাস"));
+        assert_ne!(words("வேலை"), words("வலி"));
+        assert_eq!(words("gıda yardımı"), words("gida yardimi"));
+        assert_eq!(words("می\u{200c}خواهم"), words("میخواهم"));
+        assert_eq!(words("м'ясо"), vec!["мясо".to_owned()]);
+        assert_eq!(words("м’ясо"), words("м'ясо"));
+        assert_eq!(words("l'emploi"), vec!["emploi".to_owned()]);
     }
 
     #[test]

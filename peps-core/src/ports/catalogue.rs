@@ -16,6 +16,15 @@ pub struct StoredProfile {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An offer rewritten together with its organisation's profile (see
+/// [`OfferRepository::save_organisation_profile`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferRewrite {
+    pub offer: Offer,
+    pub expected_version: i64,
+    pub entry: OfferHistoryEntry,
+}
+
 #[async_trait]
 pub trait OfferRepository: Send + Sync {
     /// Stores a new offer and its first history entry in one transaction; `Conflict` when the
@@ -68,14 +77,18 @@ pub trait OfferRepository: Send + Sync {
         &self,
         organisation: OrganisationId,
     ) -> StoreResult<Option<StoredProfile>>;
-    /// Creates (expected `None`) or replaces (expected = current version) the profile;
-    /// `Conflict` on a version mismatch. Returns the new version.
+    /// Creates (expected `None`) or replaces (expected = current version) the profile, and
+    /// rewrites `offers` as [`OfferRepository::update_offer`] would, all in one transaction:
+    /// an organisation whose address turns confidential never has a moment where its offers
+    /// still show theirs. `Stale` (nothing written) on any version mismatch. Returns the
+    /// profile's new version.
     async fn save_organisation_profile(
         &self,
         organisation: OrganisationId,
         profile: &OrganisationProfile,
         expected_version: Option<i64>,
         at: DateTime<Utc>,
+        offers: &[OfferRewrite],
     ) -> StoreResult<i64>;
 }
 

@@ -22,6 +22,7 @@ use crate::clock::Clock;
 use crate::domain::*;
 use crate::error::{CoreError, CoreResult, StoreError, ValidationError};
 use crate::i18n;
+use crate::places;
 use crate::policy::{Action, Actor, Relation, authorize};
 use crate::ports::*;
 
@@ -168,6 +169,7 @@ impl Catalogue {
         )
         .map_err(|_| CoreError::Denied)?;
         let content = self.validated(content)?;
+        let content = self.as_organisation_requires(organisation, content).await?;
         let now = self.now();
         let offer = Offer {
             id: OfferId::new(),
@@ -200,6 +202,7 @@ impl Catalogue {
     ) -> CoreResult<Offer> {
         let org = self.ports.organisations.organisation(organisation).await?;
         let content = self.validated(content)?;
+        let content = self.as_organisation_requires(organisation, content).await?;
         let now = self.now();
         let offer = Offer {
             id: OfferId::new(),
@@ -245,6 +248,9 @@ impl Catalogue {
         }
         check_version(&offer, expected_version)?;
         let content = self.validated(content)?;
+        let content = self
+            .as_organisation_requires(offer.organisation_id, content)
+            .await?;
         let fields = offer.content.changed_fields(&content);
         let now = self.now();
         offer.content = content;
@@ -487,6 +493,14 @@ impl Catalogue {
             })
         };
         let (offer, siblings) = match indexed {
+            // The index holds the public form: those who may see a confidential place read
+            // the offer itself.
+            Some((offer, siblings))
+                if offer.content.confidential_address
+                    && sees_confidential_places(viewer, offer.organisation_id) =>
+            {
+                (self.offer(viewer, id).await?, siblings)
+            }
             Some((offer, siblings)) => {
                 let mut offer = Offer::clone(&offer);
                 redact(viewer, &mut offer);
@@ -579,6 +593,7 @@ impl Catalogue {
 
     /// Searches the index as it is, at the collectivity's wall-clock time `now`.
     fn search_index(&self, query: &SearchQuery, now: NaiveDateTime) -> CoreResult<SearchResults> {
+        let query = &resolve_places(query)?;
         self.check_query(query)?;
         let index = self.index.read().unwrap_or_else(|e| e.into_inner());
         index
@@ -701,12 +716,20 @@ impl Catalogue {
 
     // ---- Organisation profiles -------------------------------------------------------------
 
+    /// An organisation and its public profile, as `viewer` may see it (a confidential
+    /// address shows only its commune to those who may not see it).
     pub async fn organisation_profile(
         &self,
+        viewer: Option<&Actor>,
         organisation: OrganisationId,
     ) -> CoreResult<(Organisation, Option<StoredProfile>)> {
         let org = self.ports.organisations.organisation(organisation).await?;
-        let profile = self.ports.offers.organisation_profile(organisation).await?;
+        let mut profile = self.ports.offers.organisation_profile(organisation).await?;
+        if let Some(stored) = &mut profile
+            && !sees_confidential_places(viewer, organisation)
+        {
+            stored.profile.withhold_confidential_place();
+        }
         Ok((org, profile))
     }
 
@@ -729,10 +752,37 @@ impl Catalogue {
             .normalize(&self.reference)
             .map_err(CoreError::invalid)?;
         let now = self.now();
+        // An organisation whose address is confidential has only confidential places: its
+        // offers turn confidential in the same write.
+        let mut rewrites = Vec::new();
+        if profile.confidential_address {
+            for offer in self.ports.offers.offers_of(organisation, &[]).await? {
+                if offer.content.confidential_address {
+                    continue;
+                }
+                let expected_version = offer.version;
+                let mut hidden = offer;
+                hidden.content.confidential_address = true;
+                hidden.version = expected_version + 1;
+                hidden.updated_at = now;
+                let entry = self.entry(
+                    &hidden,
+                    actor,
+                    OfferAction::Updated,
+                    vec!["confidential_address".into()],
+                    None,
+                );
+                rewrites.push(OfferRewrite {
+                    offer: hidden,
+                    expected_version,
+                    entry,
+                });
+            }
+        }
         let version = self
             .ports
             .offers
-            .save_organisation_profile(organisation, &profile, expected_version, now)
+            .save_organisation_profile(organisation, &profile, expected_version, now, &rewrites)
             .await
             .map_err(|e| match e {
                 StoreError::Stale => CoreError::Stale("organisation.profile.version_conflict"),
@@ -746,6 +796,21 @@ impl Catalogue {
                 updated_at: now,
             },
         ))
+    }
+
+    /// The content as its organisation requires it: an organisation whose address is
+    /// confidential publishes only confidential places.
+    async fn as_organisation_requires(
+        &self,
+        organisation: OrganisationId,
+        mut content: OfferContent,
+    ) -> CoreResult<OfferContent> {
+        if !content.confidential_address
+            && let Some(stored) = self.ports.offers.organisation_profile(organisation).await?
+        {
+            content.confidential_address = stored.profile.confidential_address;
+        }
+        Ok(content)
     }
 
     // ---- Freshness reminders ---------------------------------------------------------------
@@ -934,6 +999,81 @@ fn redact(viewer: Option<&Actor>, offer: &mut Offer) {
     if !professional {
         offer.content.professional_contact = None;
     }
+    if !sees_confidential_places(viewer, offer.organisation_id) {
+        offer.content.withhold_confidential_places();
+    }
+}
+
+/// The query with its communes as INSEE codes and its départements as codes: readers may
+/// name départements ("Yonne"), and communes ("Sens",
+/// "st florentin", "Sainte-Colombe (89)") or give a postcode (five digits are an INSEE code
+/// first here, as the API always took them; a well-formed code missing from the list is
+/// kept, for a commune created since the list was shipped); a name stands for all its
+/// homonyms in `commune` (most populous first) and for the most populous one in
+/// `eligible_commune`. A place that is no commune is `search.commune.unknown`.
+fn resolve_places(query: &SearchQuery) -> CoreResult<std::borrow::Cow<'_, SearchQuery>> {
+    use crate::catalogue::offer::is_commune_code;
+    use std::borrow::Cow;
+    let named_departement = |d: &String| DepartementCode::parse(d).is_err();
+    if query.communes.is_empty()
+        && query.eligible_commune.is_none()
+        && !query.departements.iter().any(named_departement)
+    {
+        return Ok(Cow::Borrowed(query));
+    }
+    let mut resolved = query.clone();
+    // Départements by name ("Yonne"); what is neither stays, for `check_query` to refuse.
+    resolved.departements = query
+        .departements
+        .iter()
+        .map(|d| match places::departement(d) {
+            Some(code) if named_departement(d) => code.to_owned(),
+            _ => d.clone(),
+        })
+        .collect();
+    let mut unknown = false;
+    let mut codes = Vec::new();
+    // The API's `commune` takes INSEE codes first (what it always took), then what people type.
+    let find = |value: &str| match places::communes().get(value) {
+        Some(c) if is_commune_code(value) => vec![c],
+        _ => places::communes().find(value),
+    };
+    for value in &query.communes {
+        let found = find(value);
+        if found.is_empty() {
+            if is_commune_code(value) {
+                codes.push(value.clone());
+            } else {
+                unknown = true;
+            }
+        }
+        codes.extend(found.into_iter().map(|c| c.code.clone()));
+    }
+    codes.dedup();
+    resolved.communes = codes;
+    if let Some(value) = &query.eligible_commune {
+        match find(value).first() {
+            Some(c) => resolved.eligible_commune = Some(c.code.clone()),
+            None if is_commune_code(value) => {}
+            None => unknown = true,
+        }
+    }
+    if unknown {
+        return Err(ValidationError::new("commune", "search.commune.unknown").into());
+    }
+    Ok(Cow::Owned(resolved))
+}
+
+/// May this viewer see the street and coordinates of the organisation's confidential places?
+pub fn sees_confidential_places(viewer: Option<&Actor>, organisation: OrganisationId) -> bool {
+    viewer.is_some_and(|a| {
+        authorize(
+            a.role,
+            Action::ViewConfidentialAddresses,
+            relation_to(a, organisation),
+        )
+        .is_ok()
+    })
 }
 
 fn reminder(email: &Email, language: &Language, offers: &[Offer]) -> Notification {

@@ -51,10 +51,13 @@ pub struct SearchPage {
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
     pub hits: Vec<OfferCard>,
-    /// Counts per value of each filter, over all matching offers.
+    /// Counts per value of each filter, over all matching offers, when asked for
+    /// (`facets=true`); empty otherwise.
     pub facets: Vec<FacetView>,
     /// The language of labels and texts.
     pub language: String,
+    /// Words of `q` that no offer answers in any way: they were left out of the search.
+    pub ignored_words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -125,7 +128,7 @@ fn search_page(state: &AppState, outcome: &SearchOutcome<'_>) -> SearchPage {
         hits: results
             .hits
             .iter()
-            .map(|hit| offer_card(&hit.offer, hit.distance_km, &ctx))
+            .map(|hit| offer_card(&hit.offer, hit.distance_km, &hit.matched, &ctx))
             .collect(),
         facets: outcome
             .facets
@@ -144,6 +147,7 @@ fn search_page(state: &AppState, outcome: &SearchOutcome<'_>) -> SearchPage {
             })
             .collect(),
         language: outcome.language.code().to_owned(),
+        ignored_words: results.ignored_words.clone(),
     }
 }
 
@@ -203,10 +207,12 @@ impl CatalogueApi {
         lon: Query<Option<f64>>,
         /// Default 10 km when `lat` and `lon` are given.
         radius_km: Query<Option<f64>>,
-        /// INSEE codes of communes where the offer has a location.
+        /// Communes where the offer has a location: INSEE codes, postcodes or names
+        /// (`Sens`, `st florentin`, `Sainte-Colombe (89)`).
         commune: Query<Option<Vec<String>>>,
+        /// Départements where the offer has a location: codes or names (`89`, `Yonne`).
         departement: Query<Option<Vec<String>>>,
-        /// Offers a resident of this commune (INSEE code) is eligible for.
+        /// Offers a resident of this commune (INSEE code, postcode or name) is eligible for.
         eligible_commune: Query<Option<String>>,
         /// Only offers open now (collectivity's time zone).
         open_now: Query<Option<bool>>,
@@ -219,6 +225,9 @@ impl CatalogueApi {
         limit: Query<Option<u32>>,
         /// Language of texts and labels (default: Accept-Language, then French).
         lang: Query<Option<String>>,
+        /// Count the matches per value of each filter (`facets` in the response); off by
+        /// default, as a list of results does not need them.
+        facets: Query<Option<bool>>,
     ) -> ApiResult<Json<SearchPage>> {
         let language = reader_language(req, lang.0.as_deref())?;
         let near = match (lat.0, lon.0) {
@@ -243,6 +252,7 @@ impl CatalogueApi {
         };
         let query = SearchQuery {
             text: q.0,
+            text_language: Some(language.code().to_owned()),
             themes: list(theme.0),
             topics: list(topic.0),
             audiences: list(audience.0),
@@ -261,6 +271,7 @@ impl CatalogueApi {
             sort,
             cursor: cursor.0,
             limit: limit.0.unwrap_or(20) as usize,
+            facets: facets.0.unwrap_or(false),
         };
         let page = state
             .catalogue
@@ -327,9 +338,10 @@ impl CatalogueApi {
         lang: Query<Option<String>>,
     ) -> ApiResult<MaybeTagged<ProfileView>> {
         let language = reader_language(req, lang.0.as_deref())?;
+        let viewer = optional_viewer(req, &state).await?;
         let (organisation, stored) = state
             .catalogue
-            .organisation_profile(OrganisationId(id.0))
+            .organisation_profile(viewer.as_ref().map(|v| &v.actor), OrganisationId(id.0))
             .await?;
         Ok(MaybeTagged::new(
             profile_view(&state, &organisation, stored.as_ref(), &language),

@@ -165,6 +165,11 @@ pub struct OfferContentBody {
     /// Translations of title, summary and description, by language code.
     #[oai(default)]
     pub translations: BTreeMap<String, Translation>,
+    /// The places' streets and coordinates are for professionals only (a shelter, for
+    /// instance): others see the commune, nothing closer. Forced on when the organisation's
+    /// address is confidential.
+    #[oai(default)]
+    pub confidential_address: bool,
 }
 
 fn location_in(l: Location) -> o::Location {
@@ -270,6 +275,7 @@ impl From<OfferContentBody> for OfferContent {
                     )
                 })
                 .collect(),
+            confidential_address: b.confidential_address,
         }
     }
 }
@@ -338,6 +344,7 @@ impl From<&OfferContent> for OfferContentBody {
                     )
                 })
                 .collect(),
+            confidential_address: c.confidential_address,
         }
     }
 }
@@ -658,15 +665,37 @@ pub struct OfferCard {
     pub service_type: Option<String>,
     pub reception_modes: Vec<String>,
     pub locations: Vec<Location>,
+    /// Streets and coordinates withheld: ask a professional for the address. A distance is
+    /// then to the commune's centre.
+    pub confidential_address: bool,
     /// To the nearest location, when the search gave a point.
     pub distance_km: Option<f64>,
+    /// How the query's words found this offer through its topics, when they did: a page can
+    /// say "found under «Hébergement» for «سكن»".
+    pub matched: Vec<TopicMatch>,
     pub open_now: Option<bool>,
     pub current_change: Option<TemporaryChangeView>,
     pub freshness: FreshnessView,
     pub imported_from: Option<String>,
 }
 
-pub fn offer_card(offer: &Offer, distance_km: Option<f64>, ctx: &ViewContext<'_>) -> OfferCard {
+/// A query's word that found an offer through one of its topics.
+#[derive(Debug, Clone, Object)]
+pub struct TopicMatch {
+    /// The word or phrase, as read (lower case, accents removed).
+    pub word: String,
+    /// A topic or topic category code.
+    pub topic: String,
+    /// Its label in the reader's language.
+    pub label: String,
+}
+
+pub fn offer_card(
+    offer: &Offer,
+    distance_km: Option<f64>,
+    matched: &[(String, String)],
+    ctx: &ViewContext<'_>,
+) -> OfferCard {
     let c = &offer.content;
     let full = display(offer, ctx);
     OfferCard {
@@ -694,7 +723,27 @@ pub fn offer_card(offer: &Offer, distance_km: Option<f64>, ctx: &ViewContext<'_>
         service_type: c.service_type.clone(),
         reception_modes: c.reception_modes.clone(),
         locations: c.locations.iter().map(location_out).collect(),
+        confidential_address: c.confidential_address,
         distance_km: distance_km.map(|d| (d * 100.0).round() / 100.0),
+        matched: matched
+            .iter()
+            .map(|(word, topic)| {
+                let kind = if topic.contains("--") {
+                    ListKind::Topics
+                } else {
+                    ListKind::TopicCategories
+                };
+                TopicMatch {
+                    word: word.clone(),
+                    label: ctx
+                        .reference
+                        .label(kind, topic, ctx.language.code())
+                        .text
+                        .to_owned(),
+                    topic: topic.clone(),
+                }
+            })
+            .collect(),
         open_now: offer.is_open_at(ctx.local_now),
         current_change: offer.change_on(ctx.local_now.date()).map(Into::into),
         freshness: freshness(offer, ctx),
@@ -715,6 +764,10 @@ pub struct ProfileBody {
     #[oai(default)]
     pub networks: Vec<String>,
     pub accessibility_url: Option<String>,
+    /// The address's street and coordinates are for professionals only; the organisation's
+    /// offers are then confidential too.
+    #[oai(default)]
+    pub confidential_address: bool,
 }
 
 impl From<ProfileBody> for OrganisationProfile {
@@ -727,6 +780,7 @@ impl From<ProfileBody> for OrganisationProfile {
             opening_hours: b.opening_hours,
             networks: b.networks,
             accessibility_url: b.accessibility_url,
+            confidential_address: b.confidential_address,
         }
     }
 }
@@ -741,6 +795,7 @@ impl From<&OrganisationProfile> for ProfileBody {
             opening_hours: p.opening_hours.clone(),
             networks: p.networks.clone(),
             accessibility_url: p.accessibility_url.clone(),
+            confidential_address: p.confidential_address,
         }
     }
 }

@@ -355,9 +355,9 @@ async fn search(
         }
     } else {
         match views::find_commune(&form.commune) {
-            Some(c) => Some(Near {
-                latitude: c.latitude,
-                longitude: c.longitude,
+            Some((latitude, longitude)) => Some(Near {
+                latitude,
+                longitude,
                 radius_km,
             }),
             None => {
@@ -382,6 +382,7 @@ async fn search(
     };
     let query = SearchQuery {
         text: Some(form.q.clone()).filter(|q| !q.is_empty()),
+        text_language: Some(lang.code().to_owned()),
         themes: one(&form.theme),
         topics: one(&form.topic),
         audiences: one(&form.audience),
@@ -401,6 +402,7 @@ async fn search(
         open: form.open_now.then_some(OpenAt::Now),
         cursor: p.cursor.filter(|c| !c.is_empty()),
         limit: 20,
+        facets: false,
     };
     let has_cursor = query.cursor.is_some();
     let mut page = ResultsPage {
@@ -420,7 +422,7 @@ async fn search(
                 page.cards = results
                     .hits
                     .iter()
-                    .map(|hit| views::card(&hit.offer, hit.distance_km, &ctx))
+                    .map(|hit| views::card(&hit.offer, hit.distance_km, &hit.matched, &ctx))
                     .collect();
                 page.next_url = results
                     .next_cursor
@@ -895,6 +897,7 @@ fn sample_card(lang: &Language) -> Card {
         }),
         change: Some("Fermé le 24 décembre".to_owned()),
         freshness: Some("Non vérifiée depuis le 01/01/2026".to_owned()),
+        matched: Some(("Alimentation".to_owned(), "أكل".to_owned())),
     }
 }
 
@@ -941,6 +944,7 @@ pub fn sample_offer(lang: &Language) -> OfferPage {
         cost: Some("Gratuit".to_owned()),
         cost_details: Some("Participation de 10 %".to_owned()),
         access_conditions: Some("Sur rendez-vous".to_owned()),
+        address_withheld: false,
         places: vec![PlaceView {
             lines: vec!["12 rue de Paris".to_owned(), "89000 Auxerre".to_owned()],
             osm_url: Some("https://www.openstreetmap.org/?mlat=47.8&mlon=3.57".to_owned()),

@@ -97,6 +97,9 @@ pub struct Card {
     pub open: Option<OpenState>,
     pub change: Option<String>,
     pub freshness: Option<String>,
+    /// How the reader's word found this offer when its text does not say it: (topic label,
+    /// the word as read).
+    pub matched: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -162,6 +165,8 @@ pub struct OfferPage {
     pub cost_details: Option<String>,
     pub access_conditions: Option<String>,
     pub places: Vec<PlaceView>,
+    /// The streets are withheld for this reader (see `OfferContent::confidential_address`).
+    pub address_withheld: bool,
     pub hours: Vec<HoursRow>,
     pub hours_notes: Vec<String>,
     pub open: Option<OpenState>,
@@ -333,7 +338,12 @@ fn change_notice(offer: &Offer, today: NaiveDate) -> Option<String> {
     offer.change_on(today).map(|c| c.message.clone())
 }
 
-pub fn card(offer: &Offer, distance_km: Option<f64>, ctx: &Context<'_>) -> Card {
+pub fn card(
+    offer: &Offer,
+    distance_km: Option<f64>,
+    matched: &[(String, String)],
+    ctx: &Context<'_>,
+) -> Card {
     let texts = offer.content.localized(ctx.lang());
     let place = offer
         .content
@@ -352,6 +362,17 @@ pub fn card(offer: &Offer, distance_km: Option<f64>, ctx: &Context<'_>) -> Card 
         open: open_state(offer, ctx.local_now, ctx.lang()),
         change: change_notice(offer, ctx.local_now.date()),
         freshness: freshness_notice(offer, ctx.now, ctx.grace, ctx.lang()),
+        matched: matched.first().map(|(word, topic)| {
+            let kind = if topic.contains("--") {
+                peps_core::catalogue::ListKind::Topics
+            } else {
+                peps_core::catalogue::ListKind::TopicCategories
+            };
+            (
+                ctx.reference.label(kind, topic, ctx.lang()).text.to_owned(),
+                word.clone(),
+            )
+        }),
     }
 }
 
@@ -437,6 +458,7 @@ pub fn offer_page(offer: &Offer, others: &[Offer], ctx: &Context<'_>) -> OfferPa
         cost: c.cost.as_deref().map(|k| ctx.label(ListKind::Costs, k)),
         cost_details: c.cost_details.clone(),
         access_conditions: c.access_conditions.clone(),
+        address_withheld: c.confidential_address && c.locations.iter().all(|l| l.address.is_none()),
         places,
         hours: hours_table(offer, today, lang),
         hours_notes,
@@ -500,8 +522,6 @@ pub fn communes() -> &'static [Commune] {
     &COMMUNES
 }
 
-/// Accent- and case-insensitive match of a commune's name ("saint-florentin" finds
-/// "Saint-Florentin", "auxere" does not).
 /// "latitude,longitude" in decimal degrees, as the "around me" script sends it.
 pub fn parse_point(text: &str) -> Option<(f64, f64)> {
     let (lat, lon) = text.split_once(',')?;
@@ -516,9 +536,12 @@ pub fn format_point(latitude: f64, longitude: f64) -> String {
     format!("{latitude:.3},{longitude:.3}")
 }
 
-pub fn find_commune(name: &str) -> Option<&'static Commune> {
-    let wanted = peps_core::catalogue::text::fold(name.trim());
-    communes()
+/// The centre of the commune the reader typed, as people write it ("saint-florentin",
+/// "St Florentin", "89100"), anywhere in France; among homonyms, the most populous one that
+/// can be placed.
+pub fn find_commune(name: &str) -> Option<(f64, f64)> {
+    peps_core::places::communes()
+        .find(name)
         .iter()
-        .find(|c| peps_core::catalogue::text::fold(&c.name) == wanted)
+        .find_map(|c| c.centre)
 }

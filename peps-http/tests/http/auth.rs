@@ -445,7 +445,9 @@ async fn wrong_passwords_from_strangers_never_lock_the_owner_out() {
             assert_eq!(status, 200, "{from}: {body}");
         }
         // A forged or stale token is no way round it.
-        let forged = format!("{}A", &device[..device.len() - 1]);
+        // (Another last character: the token's own could be an "A", one time in 64.)
+        let other = if device.ends_with('A') { 'B' } else { 'A' };
+        let forged = format!("{}{other}", &device[..device.len() - 1]);
         assert_eq!(
             login("192.0.2.11", PASSWORD, Some(&forged))
                 .await

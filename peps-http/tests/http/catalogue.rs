@@ -884,3 +884,93 @@ async fn readers_get_current_translations_with_provenance_and_the_original() {
         assert_eq!(stale["display"]["title"], "Aide au logement");
     }
 }
+
+/// Places as people name them: communes by name or postcode anywhere in France, départements
+/// by name, and an offer reserved to an EPCI's inhabitants found from a commune of that EPCI.
+#[tokio::test]
+async fn communes_and_departements_by_name_and_epci_eligibility() {
+    let communes = peps_core::places::communes();
+    let auxerre_epci = communes
+        .epci_of("89024")
+        .expect("Auxerre belongs to an EPCI");
+    // Another commune of the same EPCI, and one outside it.
+    let neighbour = ["89068", "89013", "89295", "89388"]
+        .into_iter()
+        .find(|c| communes.epci_of(c) == Some(auxerre_epci))
+        .map(|c| communes.get(c).unwrap().name.clone())
+        .expect("a neighbour in Auxerre's EPCI");
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let cast = Cast::new(&app).await;
+        let member = &cast.member_x.1;
+        let mut body = offer_body("Permanence de l'agglomération");
+        body["eligibility_zone"] = json!([auxerre_epci]);
+        let resp = app
+            .client
+            .post(format!("/api/v1/organisations/{}/offers", cast.org_x.0))
+            .header("authorization", format!("Bearer {member}"))
+            .body_json(&body)
+            .send()
+            .await;
+        let (status, created) = status_json(resp).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap();
+        let (status, _) = post(
+            &app,
+            Some(member),
+            &format!("/api/v1/offers/{id}/publish"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+
+        let total = |query: String| {
+            let app = &app;
+            async move {
+                let (key, value) = query.split_once('=').unwrap();
+                let resp = app
+                    .client
+                    .get("/api/v1/offers")
+                    .query(key, &value)
+                    .send()
+                    .await;
+                let (status, body) = status_json(resp).await;
+                (status, body["total"].as_u64().unwrap_or(0), body)
+            }
+        };
+        for place in ["Auxerre", "auxerre", "89000", "89024", "Auxerre (89)"] {
+            let (status, n, body) = total(format!("commune={place}")).await;
+            assert_eq!((status, n), (200, 1), "{backend:?} commune={place}: {body}");
+        }
+        for place in ["Sens", "st florentin", "89100"] {
+            let (status, n, _) = total(format!("commune={place}")).await;
+            assert_eq!((status, n), (200, 0), "commune={place}");
+        }
+        for departement in ["89", "Yonne", "yonne"] {
+            let (status, n, _) = total(format!("departement={departement}")).await;
+            assert_eq!((status, n), (200, 1), "departement={departement}");
+        }
+        // Eligibility: the EPCI's communes, by code or by name; not Sens.
+        for (commune, eligible) in [("89024", 1), (neighbour.as_str(), 1), ("Sens", 0)] {
+            let (status, n, body) = total(format!("eligible_commune={commune}")).await;
+            assert_eq!(
+                (status, n),
+                (200, eligible),
+                "eligible_commune={commune}: {body}"
+            );
+        }
+        // What is no place says so, by field.
+        let (status, _, problem) = total("commune=Atlantide".to_owned()).await;
+        assert_eq!(status, 422, "{problem}");
+        assert!(
+            problem.to_string().contains("search.commune.unknown"),
+            "{problem}"
+        );
+        let (status, _, problem) = total("departement=Gondwana".to_owned()).await;
+        assert_eq!(status, 422, "{problem}");
+        assert!(
+            problem.to_string().contains("search.departement.invalid"),
+            "{problem}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ mod browser;
 mod catalogue;
 mod data_inclusion;
 mod end_to_end;
+mod hidden_places;
 mod openapi;
 mod plans;
 mod side_doors;

@@ -37,6 +37,7 @@ fn content(title: &str) -> OfferContent {
         validity: None,
         update_frequency_months: 6,
         translations: BTreeMap::new(),
+        confidential_address: false,
     }
 }
 
@@ -346,14 +347,21 @@ async fn a_search_page_labels_facets_in_the_readers_language_at_the_service_cloc
         let english = Language::parse("en").unwrap();
         let (now, cost) = &*o
             .catalogue
-            .search_page(&query("colis"), &english, |outcome| {
-                let cost = outcome
-                    .facets
-                    .iter()
-                    .find(|f| f.facet.as_str() == "cost")
-                    .and_then(|f| f.values.first().cloned());
-                (outcome.now, cost)
-            })
+            .search_page(
+                &SearchQuery {
+                    facets: true,
+                    ..query("colis")
+                },
+                &english,
+                |outcome| {
+                    let cost = outcome
+                        .facets
+                        .iter()
+                        .find(|f| f.facet.as_str() == "cost")
+                        .and_then(|f| f.values.first().cloned());
+                    (outcome.now, cost)
+                },
+            )
             .await
             .unwrap();
         assert_eq!(*now, o.world.clock_now(), "{backend:?}");

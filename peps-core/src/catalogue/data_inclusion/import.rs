@@ -233,6 +233,7 @@ pub fn structure(
         opening_hours: record.horaires_accueil.clone(),
         networks: record.reseaux_porteurs.clone().unwrap_or_default(),
         accessibility_url: record.accessibilite_lieu.clone(),
+        confidential_address: false,
     };
     let (profile, more) = normalize_dropping(
         profile,
@@ -337,6 +338,7 @@ pub fn service(
         validity: None,
         update_frequency_months: UpdateFrequency::DEFAULT_MONTHS,
         translations: Default::default(),
+        confidential_address: false,
     };
     let (content, dropped) = normalize_dropping(
         content,

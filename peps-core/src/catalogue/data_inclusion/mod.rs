@@ -137,7 +137,14 @@ pub fn structure(
 ) -> V1Structure {
     let default = OrganisationProfile::default();
     let p = profile.unwrap_or(&default);
-    let address = p.address.as_ref();
+    // Open data is public: a confidential address leaves only its commune.
+    let address = p.address.clone().map(|mut a| {
+        if p.confidential_address {
+            a.withhold_street();
+        }
+        a
+    });
+    let address = address.as_ref();
     V1Structure {
         source: source.to_owned(),
         id: organisation.id.to_string(),
@@ -171,7 +178,14 @@ pub fn structure(
 /// personal data and never exported.
 pub fn service(offer: &Offer, source: &str, public_url: &str) -> V1Service {
     let c = &offer.content;
-    let place = c.locations.first();
+    // Open data is public: a confidential place leaves only its commune.
+    let place = c.locations.first().cloned().map(|mut l| {
+        if c.confidential_address {
+            l.withhold_street();
+        }
+        l
+    });
+    let place = place.as_ref();
     let description = match &c.summary {
         Some(summary) if !c.description.starts_with(summary.as_str()) => {
             format!("{summary}\n\n{}", c.description)

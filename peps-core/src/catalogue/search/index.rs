@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::cursor::{Cursor, fingerprint};
 use super::geo::{BoundingBox, LocalDistance};
+use super::vocabulary::{Meaning, Unit, Vocabulary};
 use super::{
     CursorError, Facet, FacetCounts, Near, OpenAt, SearchHit, SearchQuery, SearchResults, Sort,
 };
@@ -16,6 +17,7 @@ use crate::catalogue::reference::{ListKind, ReferenceData, topic_category};
 use crate::catalogue::text;
 use crate::domain::DepartementCode;
 use crate::domain::{Language, OfferId};
+use crate::places;
 
 /// Which fields of an offer a word occurs in, packed under the slot number in a posting.
 const TITLE: u32 = 1;
@@ -168,6 +170,7 @@ impl Doc {
                 z == "france"
                     || z == commune
                     || DepartementCode::of_commune(commune).is_some_and(|d| d == z.as_str())
+                    || places::communes().epci_of(commune) == Some(z.as_str())
             })
     }
 }
@@ -233,18 +236,6 @@ struct Filters {
     cold: bool,
 }
 
-impl Filters {
-    fn pass(&self, hot: &Hot) -> bool {
-        self.facets
-            .iter()
-            .all(|(facet, wanted)| hot.masks.get(*facet) & wanted != 0)
-            && self.topics.is_none_or(|(topics, categories)| {
-                hot.masks.get(Facet::Topic) & topics != 0
-                    || hot.masks.get(Facet::Category) & categories != 0
-            })
-    }
-}
-
 /// The published offers, searchable. Not thread-safe by itself: the catalogue service holds it
 /// behind a lock and feeds it the store's changes.
 pub struct SearchIndex {
@@ -266,11 +257,14 @@ pub struct SearchIndex {
     words: BTreeMap<String, String>,
     dead: usize,
     seq: i64,
+    /// People's words → topics and French words; `None` searches the offers' words only.
+    vocabulary: Option<Arc<Vocabulary>>,
 }
 
 impl SearchIndex {
     pub fn new(reference: Arc<ReferenceData>) -> Self {
         Self {
+            vocabulary: Some(Arc::new(Vocabulary::shipped(&reference))),
             facets: FacetCodes::new(&reference),
             reference,
             hot: Vec::new(),
@@ -284,6 +278,11 @@ impl SearchIndex {
             dead: 0,
             seq: 0,
         }
+    }
+
+    /// Searches with another vocabulary, or none (to measure what it brings).
+    pub fn set_vocabulary(&mut self, vocabulary: Option<Arc<Vocabulary>>) {
+        self.vocabulary = vocabulary;
     }
 
     /// The store sequence number of the last change applied.
@@ -389,8 +388,12 @@ impl SearchIndex {
         }
     }
 
-    fn insert(&mut self, offer: Offer) {
+    fn insert(&mut self, mut offer: Offer) {
         let slot = self.docs.len() as u32;
+        // The index is the public catalogue: a confidential place is kept as its commune, and
+        // found by distance to the commune's centre, so no result, distance or sort order
+        // gives its street away.
+        offer.content.withhold_confidential_places();
         let content = &offer.content;
 
         let mut fields: HashMap<String, u32> = HashMap::new();
@@ -409,6 +412,17 @@ impl SearchIndex {
         }
         add(&content.description, DESCRIPTION, &mut self.words);
         add(&offer.organisation_name, ORGANISATION, &mut self.words);
+        // Offers translated by their offerer are found in those languages too.
+        for translation in content.translations.values() {
+            let t = &translation.value;
+            add(&t.title, TITLE, &mut self.words);
+            if let Some(summary) = &t.summary {
+                add(summary, SUMMARY, &mut self.words);
+            }
+            if let Some(description) = &t.description {
+                add(description, DESCRIPTION, &mut self.words);
+            }
+        }
         for topic in &content.topics {
             let category = topic_category(topic);
             let labels = [
@@ -455,7 +469,15 @@ impl SearchIndex {
             push(Facet::Language, language);
         }
 
-        let points: Vec<(f64, f64)> = content.locations.iter().filter_map(|l| l.point()).collect();
+        let points: Vec<(f64, f64)> = if content.confidential_address {
+            content
+                .locations
+                .iter()
+                .filter_map(|l| places::communes().centre(l.commune_code.as_deref()?))
+                .collect()
+        } else {
+            content.locations.iter().filter_map(|l| l.point()).collect()
+        };
         // f32 keeps positions to about half a metre: plenty for "within 10 km".
         let bbox = points.iter().fold(None, |acc: Option<[f32; 4]>, p| {
             let (lat, lon) = (p.0 as f32, p.1 as f32);
@@ -534,6 +556,8 @@ impl SearchIndex {
             let mut q = query.clone();
             q.cursor = None;
             q.limit = 0;
+            // Counts or not, the pages are the same.
+            q.facets = false;
             format!("{q:?}")
         };
         let print = fingerprint(&canonical);
@@ -545,6 +569,17 @@ impl SearchIndex {
 
         let has_text = query.text.as_deref().is_some_and(|t| !t.trim().is_empty());
         let words = query.text.as_deref().map(text::words).unwrap_or_default();
+        let units = match &self.vocabulary {
+            Some(v) => v.read(&words, query.text_language.as_deref()),
+            None => words
+                .iter()
+                .map(|w| Unit {
+                    words: vec![w.clone()],
+                    meanings: Vec::new(),
+                })
+                .collect(),
+        };
+        let mut ignored_words = Vec::new();
         let sort = match query.sort {
             Sort::Relevance if !words.is_empty() => Sort::Relevance,
             Sort::Relevance | Sort::Distance if query.near.is_some() => Sort::Distance,
@@ -554,7 +589,7 @@ impl SearchIndex {
         let text_hits: Option<Vec<(u32, f32)>> = if words.is_empty() {
             has_text.then(Vec::new) // only stop words ("de la"): nothing matches
         } else {
-            Some(self.text_matches(&words))
+            Some(self.text_matches(&units, &mut ignored_words))
         };
 
         let filters = self.compile_filters(query);
@@ -575,17 +610,29 @@ impl SearchIndex {
             LocalDistance::around(query.near.map_or((0.0, 0.0), |n| (n.latitude, n.longitude)));
         let today = now.date();
 
-        let mut matched = vec![0u64; self.hot.len().div_ceil(64)];
+        // Facet filters as one bitset (values ORed within a filter, filters ANDed): most
+        // candidates are then turned away by a bit test, before their record is read.
+        let allowed = self.allowed_slots(&filters);
+        let mut matched = if query.facets {
+            vec![0u64; self.hot.len().div_ceil(64)]
+        } else {
+            Vec::new()
+        };
         let mut total = 0usize;
         let limit = query.limit.clamp(1, 100);
         // The `limit + 1` best (sort key, id) after the cursor: a bounded max-heap, so a query
         // matching 40,000 offers does not sort 40,000 entries.
         let mut best: BinaryHeap<Ranked> = BinaryHeap::with_capacity(limit + 2);
         let mut consider = |slot: u32, score: f32| {
+            if let Some(allowed) = &allowed
+                && allowed[(slot / 64) as usize] & (1u64 << (slot % 64)) == 0
+            {
+                return;
+            }
             let Some(hot) = self.hot[slot as usize].as_ref() else {
                 return;
             };
-            if hot.ends_on.is_some_and(|end| end < today) || !filters.pass(hot) {
+            if hot.ends_on.is_some_and(|end| end < today) {
                 return;
             }
             if filters.cold && !self.passes_cold(slot, query) {
@@ -622,7 +669,9 @@ impl SearchIndex {
                 return;
             }
             total += 1;
-            matched[(slot / 64) as usize] |= 1u64 << (slot % 64);
+            if let Some(word) = matched.get_mut((slot / 64) as usize) {
+                *word |= 1u64 << (slot % 64);
+            }
             let key = match sort {
                 Sort::Relevance => -((score * 1000.0).round() as i64),
                 Sort::Distance => (distance.unwrap_or(0.0) * 1000.0).round() as i64,
@@ -649,7 +698,20 @@ impl SearchIndex {
             Some(hits) => hits
                 .into_iter()
                 .for_each(|(slot, score)| consider(slot, score)),
-            None => (0..self.hot.len() as u32).for_each(|slot| consider(slot, 0.0)),
+            None => match allowed.clone() {
+                // Only the slots the filters allow.
+                Some(allowed) => {
+                    for (w, bits) in allowed.into_iter().enumerate() {
+                        let mut bits = bits;
+                        while bits != 0 {
+                            let slot = (w * 64) as u32 + bits.trailing_zeros();
+                            bits &= bits - 1;
+                            consider(slot, 0.0);
+                        }
+                    }
+                }
+                None => (0..self.hot.len() as u32).for_each(|slot| consider(slot, 0.0)),
+            },
         }
 
         let mut page = best.into_sorted_vec();
@@ -671,13 +733,31 @@ impl SearchIndex {
             .into_iter()
             .filter_map(|r| {
                 self.docs[r.slot as usize].as_ref().map(|doc| SearchHit {
+                    matched: matched_topics(&doc.offer, &units),
                     offer: Arc::clone(&doc.offer),
                     score: r.score,
                     distance_km: r.distance,
                 })
             })
             .collect();
-        let facets = Facet::ALL
+        let facets = if !query.facets {
+            Vec::new()
+        } else {
+            self.facet_counts(&matched)
+        };
+        Ok(SearchResults {
+            hits,
+            total,
+            facets,
+            next_cursor,
+            sort,
+            ignored_words,
+        })
+    }
+
+    /// The counts of every facet value among the `matched` slots: popcounts of bitsets.
+    fn facet_counts(&self, matched: &[u64]) -> Vec<FacetCounts> {
+        Facet::ALL
             .iter()
             .map(|facet| {
                 let mut values: Vec<(String, usize)> = self.value_slots[*facet as usize]
@@ -686,7 +766,7 @@ impl SearchIndex {
                     .map(|(id, slots)| {
                         let n: u32 = slots
                             .iter()
-                            .zip(&matched)
+                            .zip(matched)
                             .map(|(a, b)| (a & b).count_ones())
                             .sum();
                         (id, n as usize)
@@ -700,14 +780,46 @@ impl SearchIndex {
                     values,
                 }
             })
+            .collect()
+    }
+
+    /// The slots the facet filters allow, or `None` without facet filters.
+    fn allowed_slots(&self, filters: &Filters) -> Option<Vec<u64>> {
+        let words = self.hot.len().div_ceil(64);
+        let union = |facet: Facet, wanted: u128| -> Vec<u64> {
+            let mut set = vec![0u64; words];
+            let mut bits = wanted;
+            while bits != 0 {
+                let value = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(slots) = self.value_slots[facet as usize].get(value) {
+                    for (a, b) in set.iter_mut().zip(slots) {
+                        *a |= b;
+                    }
+                }
+            }
+            set
+        };
+        let mut sets: Vec<Vec<u64>> = filters
+            .facets
+            .iter()
+            .map(|(facet, wanted)| union(*facet, *wanted))
             .collect();
-        Ok(SearchResults {
-            hits,
-            total,
-            facets,
-            next_cursor,
-            sort,
-        })
+        if let Some((topics, categories)) = filters.topics {
+            let mut either = union(Facet::Topic, topics);
+            for (a, b) in either.iter_mut().zip(union(Facet::Category, categories)) {
+                *a |= b;
+            }
+            sets.push(either);
+        }
+        let mut sets = sets.into_iter();
+        let mut allowed = sets.next()?;
+        for set in sets {
+            for (a, b) in allowed.iter_mut().zip(set) {
+                *a &= b;
+            }
+        }
+        Some(allowed)
     }
 
     fn compile_filters(&self, query: &SearchQuery) -> Filters {
@@ -778,45 +890,66 @@ impl SearchIndex {
                 .is_none_or(|c| doc.eligible_in(c))
     }
 
-    /// Offers containing every query word (exactly, by stem, by prefix for the last word, or
-    /// with a typo), with their scores, in slot order.
-    fn text_matches(&self, words: &[String]) -> Vec<(u32, f32)> {
+    /// Offers answering every unit of the query (a word or a known phrase): by their own
+    /// words (exactly, by stem, by prefix for the last word, or with a typo), by a topic the
+    /// unit names, or by the French words it stands for; with their scores, in slot order. A
+    /// unit nothing in the catalogue answers is left out (and reported) rather than emptying
+    /// the results, unless nothing answers at all.
+    fn text_matches(&self, units: &[Unit], ignored: &mut Vec<String>) -> Vec<(u32, f32)> {
+        let mut answered: Vec<Vec<(u32, f32)>> = Vec::with_capacity(units.len());
+        for (i, unit) in units.iter().enumerate() {
+            let hits = self.unit_hits(unit, i + 1 == units.len());
+            if hits.is_empty() {
+                ignored.push(unit.text());
+            } else {
+                answered.push(hits);
+            }
+        }
         let mut result: Option<Vec<(u32, f32)>> = None;
-        for (i, word) in words.iter().enumerate() {
-            let expansions = self.expand(word, i + 1 == words.len());
-            let postings_count = expansions
-                .iter()
-                .filter_map(|(stem, _)| self.postings.get(stem.as_str()))
-                .map(Vec::len)
-                .sum();
-            let mut hits: Vec<(u32, f32)> = Vec::with_capacity(postings_count);
-            for (stem, quality) in &expansions {
-                if let Some(postings) = self.postings.get(stem.as_str()) {
-                    hits.extend(
-                        postings
-                            .iter()
-                            .map(|p| (p >> FIELD_BITS, quality * field_weight(p & FIELD_MASK))),
-                    );
+        for hits in &answered {
+            result = Some(match result {
+                None => hits.clone(),
+                Some(previous) => intersect(&previous, hits),
+            });
+            if result.as_ref().is_some_and(Vec::is_empty) {
+                break;
+            }
+        }
+        match result {
+            // No offer answers every word ("un toit ce soir"): those answering most of them,
+            // rather than nothing.
+            Some(all) if all.is_empty() && answered.len() > 1 => union_sum(&answered),
+            other => other.unwrap_or_default(),
+        }
+    }
+
+    fn unit_hits(&self, unit: &Unit, is_last: bool) -> Vec<(u32, f32)> {
+        let own = self.words_hits(&unit.words, is_last, 1.0);
+        if unit.meanings.is_empty() {
+            return own;
+        }
+        let mut all = own;
+        for meaning in &unit.meanings {
+            match meaning {
+                Meaning::Topic(code) => all.extend(self.topic_hits(code)),
+                // A phrase scores as one word would: its words' mean, not their sum.
+                Meaning::French(words) => {
+                    all.extend(self.words_hits(words, false, SYNONYM / words.len() as f32))
                 }
             }
-            if expansions.len() > 1 {
-                if hits.len() > 4_096 {
-                    // Many postings: one pass over a dense score table beats sorting them.
-                    let mut best = vec![0f32; self.hot.len()];
-                    for (slot, score) in &hits {
-                        let cell = &mut best[*slot as usize];
-                        *cell = cell.max(*score);
-                    }
-                    hits = best
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, score)| **score > 0.0)
-                        .map(|(slot, score)| (slot as u32, *score))
-                        .collect();
-                } else {
-                    hits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
-                    hits.dedup_by_key(|h| h.0);
-                }
+        }
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        all.dedup_by_key(|h| h.0);
+        all
+    }
+
+    /// Offers holding every one of `words`, their scores scaled by `quality`.
+    fn words_hits(&self, words: &[String], last_is_open: bool, quality: f32) -> Vec<(u32, f32)> {
+        let mut result: Option<Vec<(u32, f32)>> = None;
+        for (i, word) in words.iter().enumerate() {
+            let mut hits = self.word_hits(word, last_is_open && i + 1 == words.len());
+            if quality != 1.0 {
+                hits.iter_mut().for_each(|h| h.1 *= quality);
             }
             result = Some(match result {
                 None => hits,
@@ -827,6 +960,72 @@ impl SearchIndex {
             }
         }
         result.unwrap_or_default()
+    }
+
+    /// Offers carrying a topic, or any topic of a category.
+    fn topic_hits(&self, code: &str) -> Vec<(u32, f32)> {
+        let (facet, score) = if code.contains("--") {
+            (Facet::Topic, BY_TOPIC)
+        } else {
+            (Facet::Category, BY_CATEGORY)
+        };
+        let slots = self
+            .facets
+            .id(facet, code)
+            .and_then(|id| self.value_slots[facet as usize].get(usize::from(id)));
+        let Some(slots) = slots else {
+            return Vec::new();
+        };
+        let mut hits = Vec::new();
+        for (w, bits) in slots.iter().enumerate() {
+            let mut bits = *bits;
+            while bits != 0 {
+                let slot = (w * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                hits.push((slot, score));
+            }
+        }
+        hits
+    }
+
+    /// Offers holding one query word, in slot order.
+    fn word_hits(&self, word: &str, is_last: bool) -> Vec<(u32, f32)> {
+        let expansions = self.expand(word, is_last);
+        let postings_count = expansions
+            .iter()
+            .filter_map(|(stem, _)| self.postings.get(stem.as_str()))
+            .map(Vec::len)
+            .sum();
+        let mut hits: Vec<(u32, f32)> = Vec::with_capacity(postings_count);
+        for (stem, quality) in &expansions {
+            if let Some(postings) = self.postings.get(stem.as_str()) {
+                hits.extend(
+                    postings
+                        .iter()
+                        .map(|p| (p >> FIELD_BITS, quality * field_weight(p & FIELD_MASK))),
+                );
+            }
+        }
+        if expansions.len() > 1 {
+            if hits.len() > 4_096 {
+                // Many postings: one pass over a dense score table beats sorting them.
+                let mut best = vec![0f32; self.hot.len()];
+                for (slot, score) in &hits {
+                    let cell = &mut best[*slot as usize];
+                    *cell = cell.max(*score);
+                }
+                hits = best
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, score)| **score > 0.0)
+                    .map(|(slot, score)| (slot as u32, *score))
+                    .collect();
+            } else {
+                hits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+                hits.dedup_by_key(|h| h.0);
+            }
+        }
+        hits
     }
 
     /// The index stems a query word stands for, with how well each matches.
@@ -872,6 +1071,20 @@ impl SearchIndex {
     }
 }
 
+/// Every slot of the lists, scores added: an offer answering more of the lists ranks higher.
+fn union_sum(lists: &[Vec<(u32, f32)>]) -> Vec<(u32, f32)> {
+    let mut all: Vec<(u32, f32)> = lists.iter().flatten().copied().collect();
+    all.sort_unstable_by_key(|h| h.0);
+    let mut out: Vec<(u32, f32)> = Vec::with_capacity(all.len());
+    for (slot, score) in all {
+        match out.last_mut() {
+            Some(last) if last.0 == slot => last.1 += score,
+            _ => out.push((slot, score)),
+        }
+    }
+    out
+}
+
 /// Sorted-merge intersection of two slot-ordered lists, adding the scores.
 fn intersect(a: &[(u32, f32)], b: &[(u32, f32)]) -> Vec<(u32, f32)> {
     let mut out = Vec::with_capacity(a.len().min(b.len()));
@@ -888,6 +1101,36 @@ fn intersect(a: &[(u32, f32)], b: &[(u32, f32)]) -> Vec<(u32, f32)> {
         }
     }
     out
+}
+
+/// A word that names the offer's topic (through the vocabulary): the offerer chose the topic,
+/// so it says more than a word in the description or summary (or a synonym there), less
+/// than the word in the title.
+const BY_TOPIC: f32 = 3.0;
+/// A whole category is a broader answer than one of its topics.
+const BY_CATEGORY: f32 = 2.5;
+/// The French words a word stands for count a little less than the word itself.
+const SYNONYM: f32 = 0.8;
+
+/// For a page's offers: which of the query's words found them through a topic, and which.
+fn matched_topics(offer: &Offer, units: &[Unit]) -> Vec<(String, String)> {
+    units
+        .iter()
+        .filter_map(|unit| {
+            unit.meanings.iter().find_map(|m| match m {
+                Meaning::Topic(code)
+                    if offer
+                        .content
+                        .topics
+                        .iter()
+                        .any(|t| t == code || topic_category(t) == code) =>
+                {
+                    Some((unit.text(), code.clone()))
+                }
+                _ => None,
+            })
+        })
+        .collect()
 }
 
 /// Up to this many letters, a query word that the catalogue holds is not also read as the

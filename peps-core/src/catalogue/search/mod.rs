@@ -11,6 +11,7 @@
 mod cursor;
 pub mod geo;
 mod index;
+pub mod vocabulary;
 
 pub use cursor::CursorError;
 pub use index::SearchIndex;
@@ -123,6 +124,9 @@ pub struct Near {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchQuery {
     pub text: Option<String>,
+    /// The language the words are in (the reader's), to prefer its meaning of a word that
+    /// means different things in different languages; any language's words are read anyway.
+    pub text_language: Option<String>,
     pub themes: Vec<String>,
     /// Topic codes, or whole categories (`logement-hebergement`).
     pub topics: Vec<String>,
@@ -136,15 +140,17 @@ pub struct SearchQuery {
     pub communes: Vec<String>,
     /// Offers with a location in one of these départements.
     pub departements: Vec<String>,
-    /// Offers whose eligibility zone covers this commune (by commune, its département, or
-    /// France; an offer without a zone is open to all). EPCI zones cannot be resolved without
-    /// a commune-to-EPCI table and do not match.
+    /// Offers whose eligibility zone covers this commune (by commune, its EPCI, its
+    /// département, or France; an offer without a zone is open to all).
     pub eligible_commune: Option<String>,
     /// Only offers open now, or at a given Europe/Paris wall-clock time.
     pub open: Option<OpenAt>,
     pub sort: Sort,
     pub cursor: Option<String>,
     pub limit: usize,
+    /// Count the matches per facet value (`SearchResults::facets`): asked for by a page that
+    /// shows the counts, not by one that only lists results.
+    pub facets: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +160,9 @@ pub struct SearchHit {
     pub score: f32,
     /// To the nearest location of the offer, when the query gave a point.
     pub distance_km: Option<f64>,
+    /// (the query's word or phrase, the topic or category code it found the offer by): why a
+    /// "سكن" found an offer titled "Hébergement d'urgence".
+    pub matched: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,11 +177,14 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     /// How many offers match, over all pages.
     pub total: usize,
+    /// Empty unless the query asked for them.
     pub facets: Vec<FacetCounts>,
     /// Pass back as `cursor` for the next page; `None` on the last page.
     pub next_cursor: Option<String>,
     /// The sort actually applied (relevance without text becomes distance or freshness).
     pub sort: Sort,
+    /// Query words no offer answers in any way, left out of the search.
+    pub ignored_words: Vec<String>,
 }
 
 #[cfg(test)]

@@ -66,6 +66,7 @@ fn offer(spec: &Spec, verified_days_ago: i64) -> Offer {
         validity: None,
         update_frequency_months: 6,
         translations: BTreeMap::new(),
+        confidential_address: false,
     }
     .normalize(&reference)
     .unwrap();
@@ -180,9 +181,10 @@ fn accents_case_plurals_and_typos_match() {
             titles(&found)
         );
     }
-    // Every word must match; the title outweighs the description.
+    // Every word must match; the title outweighs the description, and both outweigh an offer
+    // found through the vocabulary (housing offers for "logement").
     let found = index.search(&query("logement social"), now).unwrap();
-    assert_eq!(titles(&found), ["Permanence logement du CCAS"]);
+    assert_eq!(titles(&found)[0], "Permanence logement du CCAS");
     let found = index.search(&query("hébergement"), now).unwrap();
     assert_eq!(titles(&found)[0], "Hébergement d’urgence pour familles");
     // Topic labels are searchable too ("Rechercher une solution d'hébergement temporaire").
@@ -216,7 +218,7 @@ fn short_words_match_only_as_typed() {
             title,
             description,
             theme: "ville-du-quotidien",
-            topics: HOUSING,
+            topics: JOBS,
             commune: ("89024", AUXERRE),
             hours: None,
             cost: "gratuit",
@@ -228,8 +230,15 @@ fn short_words_match_only_as_typed() {
     // "CAF" is a word of the catalogue: not also the start of "cafétéria".
     let found = index.search(&query("CAF"), now).unwrap();
     assert_eq!(titles(&found), ["Permanence CAF"]);
-    // "toit" is one letter from "tout" ("toutes"), which is no reason to offer outings.
-    assert_eq!(index.search(&query("toit"), now).unwrap().total, 0);
+    // "toit" is one letter from "tout" ("toutes"), which is no reason to offer outings; it
+    // means a roof, and finds the housing offers.
+    let found = index.search(&query("toit"), now).unwrap();
+    assert!(!titles(&found).contains(&"Sorties culturelles"));
+    assert!(titles(&found).contains(&"Hébergement d’urgence pour familles"));
+    assert!(
+        found.hits.iter().all(|h| !h.matched.is_empty()),
+        "each says why"
+    );
     // Typed in full, the short words still match, and longer words keep their tolerance.
     let found = index.search(&query("cafét"), now).unwrap();
     assert_eq!(titles(&found), ["Cafétéria solidaire"]);
@@ -370,7 +379,19 @@ fn open_now_follows_hours_holidays_and_temporary_closures() {
 #[test]
 fn facets_count_the_matching_offers() {
     let (_, index) = catalogue();
-    let found = index.search(&query("hébergement"), monday_10am()).unwrap();
+    let counted = SearchQuery {
+        facets: true,
+        ..query("hébergement")
+    };
+    assert!(
+        index
+            .search(&query("hébergement"), monday_10am())
+            .unwrap()
+            .facets
+            .is_empty(),
+        "no counts unless asked"
+    );
+    let found = index.search(&counted, monday_10am()).unwrap();
     let facet = |f: Facet| {
         found
             .facets
@@ -393,6 +414,7 @@ fn facets_count_the_matching_offers() {
     );
     let all = SearchQuery {
         limit: 1,
+        facets: true,
         ..SearchQuery::default()
     };
     let found = index.search(&all, monday_10am()).unwrap();
@@ -497,4 +519,157 @@ fn removed_and_unpublished_offers_leave_the_index() {
         ..SearchQuery::default()
     };
     assert!(index.search(&wrong, monday_10am()).is_err());
+}
+
+/// The four needs asked in Arabic, Ukrainian, English, Pashto and Tigrinya find the offers
+/// their French counterpart finds: every offer of the need's category or topic, the text's own
+/// matches first, and each says which word found it under which topic.
+#[test]
+fn five_languages_find_what_french_finds() {
+    let reference = Arc::new(ReferenceData::builtin());
+    let today = Utc::now().date_naive();
+    let generated = crate::catalogue::synthetic::catalogue(11, 40, 2_000, &reference, today);
+    let now = Utc::now();
+    let offers: Vec<Offer> = generated
+        .offers
+        .into_iter()
+        .map(|o| Offer {
+            id: OfferId::new(),
+            organisation_id: OrganisationId::new(),
+            organisation_name: generated.organisations[o.organisation].name.clone(),
+            status: OfferStatus::Published,
+            content: o.content,
+            temporary_changes: Vec::new(),
+            origin: None,
+            review: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            last_verified_at: now,
+            published_at: Some(now),
+        })
+        .collect();
+    let mut index = SearchIndex::new(reference);
+    index.apply(offers, 1);
+    let at = monday_10am();
+    let all = |text: &str, language: &str| -> HashSet<OfferId> {
+        let mut found = HashSet::new();
+        let mut cursor = None;
+        loop {
+            let page = index
+                .search(
+                    &SearchQuery {
+                        text: Some(text.into()),
+                        text_language: Some(language.into()),
+                        limit: 100,
+                        cursor,
+                        ..SearchQuery::default()
+                    },
+                    at,
+                )
+                .unwrap();
+            found.extend(page.hits.iter().map(|h| h.offer.id));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return found,
+            }
+        }
+    };
+    let of_category = |category: &str| -> HashSet<OfferId> {
+        let mut found = HashSet::new();
+        let mut cursor = None;
+        loop {
+            let page = index
+                .search(
+                    &SearchQuery {
+                        topics: vec![category.into()],
+                        limit: 100,
+                        cursor,
+                        ..SearchQuery::default()
+                    },
+                    at,
+                )
+                .unwrap();
+            found.extend(page.hits.iter().map(|h| h.offer.id));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return found,
+            }
+        }
+    };
+    let needs = [
+        (
+            "logement-hebergement",
+            "logement",
+            ["سكن", "житло", "housing", "کور", "መንበሪ"],
+        ),
+        (
+            "equipement-et-alimentation--alimentation",
+            "alimentation",
+            ["أكل", "їжа", "food", "خواړه", "መግቢ"],
+        ),
+        (
+            "sante--acces-aux-soins",
+            "médecin",
+            ["طبيب", "лікар", "doctor", "ډاکټر", "ሓኪም"],
+        ),
+        (
+            "trouver-un-emploi",
+            "emploi",
+            ["عمل", "робота", "job", "کار", "ስራሕ"],
+        ),
+    ];
+    let languages = ["ar", "uk", "en", "ps", "ti"];
+    for (category, french, words) in needs {
+        let expected = of_category(category);
+        assert!(expected.len() > 20, "{category}: {}", expected.len());
+        let in_french = all(french, "fr");
+        assert!(in_french.is_superset(&expected), "fr «{french}»");
+        for (word, language) in words.iter().zip(languages) {
+            let found = all(word, language);
+            assert!(
+                found.is_superset(&expected),
+                "{language} «{word}» misses {} of {} {category} offers",
+                expected.difference(&found).count(),
+                expected.len()
+            );
+            let first = index
+                .search(
+                    &SearchQuery {
+                        text: Some((*word).into()),
+                        text_language: Some(language.into()),
+                        limit: 20,
+                        ..SearchQuery::default()
+                    },
+                    at,
+                )
+                .unwrap();
+            // The first page is about the need (a synonym's French words may bring in a
+            // neighbouring topic: "job" → "emploi" → a job-search workshop).
+            let about = first
+                .hits
+                .iter()
+                .filter(|h| {
+                    h.offer
+                        .content
+                        .topics
+                        .iter()
+                        .any(|t| t.starts_with(category))
+                })
+                .count();
+            assert!(
+                about * 4 >= first.hits.len() * 3,
+                "{language} «{word}»: {about} of {} first results about {category}",
+                first.hits.len()
+            );
+            assert!(
+                first.hits[0]
+                    .matched
+                    .iter()
+                    .any(|(w, _)| w.contains(&crate::catalogue::text::words(word)[0])),
+                "{language} «{word}»: says how it matched: {:?}",
+                first.hits[0].matched
+            );
+        }
+    }
 }

@@ -213,6 +213,7 @@ fn merge(existing: &OfferContent, incoming: OfferContent) -> OfferContent {
     merged.validity = existing.validity;
     merged.update_frequency_months = existing.update_frequency_months;
     merged.translations = existing.translations.clone();
+    merged.confidential_address = existing.confidential_address;
     merged
         .locations
         .extend(existing.locations.iter().skip(1).cloned());
@@ -497,8 +498,21 @@ impl Exchange {
             .iter()
             .map(|(r, s, _)| (s.id.clone(), (s.source.clone(), r.position, r.line)))
             .collect();
+        let known: Vec<OrganisationId> = held
+            .values()
+            .map(|h| OrganisationId(h.record.local_id))
+            .collect();
+        // A confidential address stays confidential when the source updates the structure.
+        let confidential: std::collections::HashSet<OrganisationId> = self
+            .store
+            .profiles_of(&known)
+            .await?
+            .into_iter()
+            .filter(|(_, p)| p.profile.confidential_address)
+            .map(|(id, _)| id)
+            .collect();
         let mut batch = ImportBatch::default();
-        for (record, structure, m) in mapped {
+        for (record, structure, mut m) in mapped {
             let key = (structure.source.clone(), structure.id.clone());
             let hash = mapping::content_hash(&(
                 m.name.as_str(),
@@ -519,6 +533,7 @@ impl Exchange {
                     continue;
                 }
             };
+            m.profile.confidential_address |= confidential.contains(&organisation_id);
             if run.options.dry_run {
                 run.planned.insert(
                     fingerprint(KIND, &structure.source, &structure.id),
@@ -682,10 +697,15 @@ impl Exchange {
             .values()
             .map(|h| OrganisationId(h.record.local_id))
             .collect();
-        let addresses: HashMap<OrganisationId, Option<Location>> = self
-            .store
-            .profiles_of(&organisation_ids)
-            .await?
+        let profiles = self.store.profiles_of(&organisation_ids).await?;
+        // An organisation PEPS keeps confidential stays so, and so do its imported offers,
+        // whatever the source says (data·inclusion v1 has no such notion).
+        let confidential: std::collections::HashSet<OrganisationId> = profiles
+            .iter()
+            .filter(|(_, p)| p.profile.confidential_address)
+            .map(|(id, _)| *id)
+            .collect();
+        let addresses: HashMap<OrganisationId, Option<Location>> = profiles
             .into_iter()
             .map(|(id, p)| (id, p.profile.address))
             .collect();
@@ -757,9 +777,10 @@ impl Exchange {
             })
             .collect();
         let mut batch = ImportBatch::default();
-        for (record, organisation_id, m) in mapped {
+        for (record, organisation_id, mut m) in mapped {
             let key = (m.origin.source.clone(), m.origin.id.clone());
             let hash = mapping::content_hash(&(organisation_id, &m.content, &m.origin));
+            m.content.confidential_address |= confidential.contains(&organisation_id);
             let h = held.get(&key);
             let decision = decide(h, &hash, m.date_maj);
             let verified_at = day_start(m.date_maj).min(run.now);

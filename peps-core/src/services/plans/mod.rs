@@ -270,9 +270,12 @@ fn metadata(plan: &Plan, steps: usize) -> PlanMetadata {
     }
 }
 
-/// A person reads an offer like the public does: no professional-only contact.
+/// A plan shows an offer as the public sees it: no professional-only contact, and no street
+/// or coordinates of a confidential place (the plan is read by the person and their helpers;
+/// the referent gives such an address by hand, when it is time).
 fn redact_contact(mut offer: Offer) -> Offer {
     offer.content.professional_contact = None;
+    offer.content.withhold_confidential_places();
     offer
 }
 

@@ -32,6 +32,7 @@ super::checks!(CatalogueStore;
     due_offers_and_reminders,
     origins_are_unique,
     profiles_are_versioned,
+    profiles_rewrite_offers_together,
 );
 
 pub async fn run_all<S, F, Fut>(fresh: F)
@@ -85,6 +86,7 @@ pub(super) fn content(title: &str) -> OfferContent {
         validity: None,
         update_frequency_months: 6,
         translations: BTreeMap::new(),
+        confidential_address: false,
     }
 }
 
@@ -329,28 +331,28 @@ async fn profiles_are_versioned<S: CatalogueStore>(store: &S) {
     };
     assert_eq!(
         store
-            .save_organisation_profile(org, &profile, None, t0())
+            .save_organisation_profile(org, &profile, None, t0(), &[])
             .await
             .unwrap(),
         1
     );
     assert!(matches!(
         store
-            .save_organisation_profile(org, &profile, None, t0())
+            .save_organisation_profile(org, &profile, None, t0(), &[])
             .await,
         Err(StoreError::Stale)
     ));
     profile.website = Some("https://centre.example.fr".into());
     assert_eq!(
         store
-            .save_organisation_profile(org, &profile, Some(1), t0())
+            .save_organisation_profile(org, &profile, Some(1), t0(), &[])
             .await
             .unwrap(),
         2
     );
     assert!(matches!(
         store
-            .save_organisation_profile(org, &profile, Some(1), t0())
+            .save_organisation_profile(org, &profile, Some(1), t0(), &[])
             .await,
         Err(StoreError::Stale)
     ));
@@ -360,8 +362,68 @@ async fn profiles_are_versioned<S: CatalogueStore>(store: &S) {
     assert_eq!(stored.updated_at, t0());
     assert!(
         store
-            .save_organisation_profile(OrganisationId::new(), &profile, None, t0())
+            .save_organisation_profile(OrganisationId::new(), &profile, None, t0(), &[])
             .await
             .is_err()
     );
+}
+
+/// A profile saved with offer rewrites writes all of them or nothing.
+async fn profiles_rewrite_offers_together<S: CatalogueStore>(store: &S) {
+    let org = organisation(store, "Accueil de jour").await;
+    let a = offer(org, "Hébergement", OfferStatus::Published, t0());
+    let b = offer(org, "Écoute", OfferStatus::Draft, t0());
+    for o in [&a, &b] {
+        store.create_offer(o, &entry(o, "created")).await.unwrap();
+    }
+    let rewrite = |o: &Offer, expected_version: i64| {
+        let mut hidden = o.clone();
+        hidden.content.confidential_address = true;
+        hidden.version = expected_version + 1;
+        OfferRewrite {
+            entry: entry(&hidden, "updated"),
+            offer: hidden,
+            expected_version,
+        }
+    };
+    let profile = OrganisationProfile {
+        confidential_address: true,
+        ..OrganisationProfile::default()
+    };
+    let seq = store.catalogue_seq().await.unwrap();
+
+    // One offer at a stale version: nothing is written, the profile neither.
+    assert!(matches!(
+        store
+            .save_organisation_profile(org, &profile, None, t0(), &[rewrite(&a, 1), rewrite(&b, 7)])
+            .await,
+        Err(StoreError::Stale)
+    ));
+    assert!(store.organisation_profile(org).await.unwrap().is_none());
+    assert!(
+        !store
+            .offer(a.id)
+            .await
+            .unwrap()
+            .content
+            .confidential_address
+    );
+    assert_eq!(store.catalogue_seq().await.unwrap(), seq);
+
+    assert_eq!(
+        store
+            .save_organisation_profile(org, &profile, None, t0(), &[rewrite(&a, 1), rewrite(&b, 1)])
+            .await
+            .unwrap(),
+        1
+    );
+    for id in [a.id, b.id] {
+        let stored = store.offer(id).await.unwrap();
+        assert!(stored.content.confidential_address);
+        assert_eq!(stored.version, 2);
+        assert_eq!(store.offer_history(id).await.unwrap().len(), 2);
+    }
+    let changed = store.offers_changed_since(seq, 10).await.unwrap();
+    let ids: Vec<OfferId> = changed.iter().map(|(_, o)| o.id).collect();
+    assert!(ids.contains(&a.id) && ids.contains(&b.id), "{ids:?}");
 }

@@ -354,7 +354,13 @@ async fn export_pages_in_id_order<S: CatalogueStore>(store: &S) {
     let _without = organisation(store, "Sans offre ni profil").await;
     let with_profile = organisation(store, "Avec profil").await;
     store
-        .save_organisation_profile(with_profile, &OrganisationProfile::default(), None, t0())
+        .save_organisation_profile(
+            with_profile,
+            &OrganisationProfile::default(),
+            None,
+            t0(),
+            &[],
+        )
         .await
         .unwrap();
     let mut published = Vec::new();

@@ -184,6 +184,7 @@ impl OfferRepository for MemoryStore {
         profile: &OrganisationProfile,
         expected_version: Option<i64>,
         at: DateTime<Utc>,
+        offers: &[OfferRewrite],
     ) -> StoreResult<i64> {
         let mut s = self.lock();
         if !s.organisations.contains_key(&organisation) {
@@ -192,6 +193,22 @@ impl OfferRepository for MemoryStore {
         let current = s.profiles.get(&organisation).map(|p| p.version);
         if current != expected_version {
             return Err(StoreError::Stale);
+        }
+        for rewrite in offers {
+            match s.offers.get(&rewrite.offer.id) {
+                None => return Err(StoreError::NotFound),
+                Some((stored, _)) if stored.version != rewrite.expected_version => {
+                    return Err(StoreError::Stale);
+                }
+                Some(_) => {}
+            }
+        }
+        for rewrite in offers {
+            s.catalogue_seq += 1;
+            let seq = s.catalogue_seq;
+            s.offers
+                .insert(rewrite.offer.id, (rewrite.offer.clone(), seq));
+            s.offer_history.push(rewrite.entry.clone());
         }
         let version = current.unwrap_or(0) + 1;
         s.catalogue_seq += 1;
