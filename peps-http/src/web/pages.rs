@@ -410,6 +410,7 @@ async fn search(
         form,
         errors,
         total: None,
+        ignored: Vec::new(),
         cards: Vec::new(),
         next_url: None,
         first_url: None,
@@ -419,6 +420,7 @@ async fn search(
             Ok(results) => {
                 let ctx = context(&state, &lang);
                 page.total = Some(results.total);
+                page.ignored = results.ignored_words.clone();
                 page.cards = results
                     .hits
                     .iter()
@@ -917,6 +919,7 @@ pub fn sample_results(lang: &Language) -> ResultsPage {
             message: "Commune inconnue".to_owned(),
         }],
         total: Some(1),
+        ignored: vec!["zqxw".to_owned()],
         cards: vec![sample_card(lang)],
         next_url: Some(format!("/{}/search?cursor=x", lang.code())),
         first_url: Some(format!("/{}/search", lang.code())),

@@ -108,6 +108,8 @@ pub struct ResultsPage {
     pub options: SearchOptions,
     pub errors: Vec<FieldError>,
     pub total: Option<usize>,
+    /// Words of the reader's query no offer answers, left out of the search.
+    pub ignored: Vec<String>,
     pub cards: Vec<Card>,
     pub next_url: Option<String>,
     pub first_url: Option<String>,

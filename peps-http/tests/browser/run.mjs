@@ -35,6 +35,9 @@ function pages(lang) {
     `/${lang}/`,
     `/${lang}/search?q=&commune=Auxerre&radius=10`,
     `/${lang}/search?commune=Nulle-part`,
+    // Words in another language than the page's, found through a topic, and a word no offer
+    // holds: the page says both.
+    `/${lang}/search?q=${encodeURIComponent("أكل zqxw")}`,
     `/${lang}/offers/${offerId}`,
     `/${lang}/sign-in`,
     `/${lang}/activate`,
@@ -164,7 +167,7 @@ if (shots) {
   for (const [name, width, height] of [["desktop", 1280, 900], ["phone", 360, 780]]) {
     const ctx = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
     for (const lang of ["fr", "ar"]) {
-      for (const [label, path] of [["home", `/${lang}/`], ["results", `/${lang}/search?q=&commune=Auxerre&radius=10`], ["offer", `/${lang}/offers/${offerId}`], ["activate", `/${lang}/activate`]]) {
+      for (const [label, path] of [["home", `/${lang}/`], ["results", `/${lang}/search?q=&commune=Auxerre&radius=10`], ["words", `/${lang}/search?q=${encodeURIComponent("أكل zqxw")}`], ["offer", `/${lang}/offers/${offerId}`], ["activate", `/${lang}/activate`]]) {
         const p = await ctx.newPage();
         await p.goto(base + path);
         await p.screenshot({ path: join(shots, `${label}-${lang}-${name}.png`), fullPage: true });

@@ -101,7 +101,7 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
         "browser checks failed:\n{stdout}\n{stderr}"
     );
     assert!(
-        stdout.contains("\"pages_checked_with_axe\": 54"),
+        stdout.contains("\"pages_checked_with_axe\": 60"),
         "{stdout}"
     );
 }

@@ -53,6 +53,17 @@ pub(crate) async fn create(
     (body["id"].as_str().unwrap().to_owned(), body)
 }
 
+async fn publish(app: &TestApp, member: &str, id: &str) {
+    let (status, body) = post(
+        app,
+        Some(member),
+        &format!("/api/v1/offers/{id}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 pub(crate) async fn post(
     app: &TestApp,
     token: Option<&str>,
@@ -914,15 +925,7 @@ async fn communes_and_departements_by_name_and_epci_eligibility() {
             .await;
         let (status, created) = status_json(resp).await;
         assert_eq!(status, 201, "{created}");
-        let id = created["id"].as_str().unwrap();
-        let (status, _) = post(
-            &app,
-            Some(member),
-            &format!("/api/v1/offers/{id}/publish"),
-            None,
-        )
-        .await;
-        assert_eq!(status, 200);
+        publish(&app, member, created["id"].as_str().unwrap()).await;
 
         let total = |query: String| {
             let app = &app;
@@ -972,5 +975,62 @@ async fn communes_and_departements_by_name_and_epci_eligibility() {
             problem.to_string().contains("search.departement.invalid"),
             "{problem}"
         );
+    }
+}
+
+/// A person types "housing" in their own language: the French offer is found through its
+/// topic, the JSON says so, and the page says so in the reader's language; a word no offer
+/// holds is left out and named.
+#[tokio::test]
+async fn words_in_other_languages_find_french_offers_and_say_how() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let cast = Cast::new(&app).await;
+        let member = &cast.member_x.1;
+        let (id, _) = create(&app, member, cast.org_x.0, "Permanence du CCAS").await;
+        publish(&app, member, &id).await;
+        for (lang, word) in [
+            ("ar", "سكن"),
+            ("uk", "житло"),
+            ("en", "housing"),
+            ("ps", "کور"),
+        ] {
+            let resp = app
+                .client
+                .get("/api/v1/offers")
+                .query("q", &format!("{word} zqxwv"))
+                .query("lang", &lang)
+                .send()
+                .await;
+            let (status, body) = status_json(resp).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["total"], 1, "{backend:?} {lang} «{word}»: {body}");
+            let matched = &body["hits"][0]["matched"][0];
+            assert!(
+                matched["topic"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("logement-hebergement")),
+                "{body}"
+            );
+            assert!(!matched["label"].as_str().unwrap_or("").is_empty());
+            assert_eq!(body["ignored_words"], json!(["zqxwv"]));
+
+            let resp = app
+                .client
+                .get(format!("/{lang}/search"))
+                .query("q", &format!("{word} zqxwv"))
+                .send()
+                .await;
+            let (status, _, html) = super::web::text(resp).await;
+            assert_eq!(status, 200);
+            assert!(html.contains("Permanence du CCAS"), "{lang}");
+            let says = peps_core::i18n::text("web.results.matched", lang);
+            let says = says.split("%{").next().unwrap();
+            assert!(html.contains(says), "{lang}: the page says how it matched");
+            assert!(
+                html.contains("<bdi>zqxwv</bdi>"),
+                "{lang}: the ignored word is named"
+            );
+        }
     }
 }

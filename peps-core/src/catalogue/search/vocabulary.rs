@@ -422,11 +422,18 @@ mod tests {
                 .any(|m| matches!(m, Meaning::French(w) if w.contains(&"allocations".to_owned()))),
             "{units:?}"
         );
+        // "toit" (roof) is housing, through the French words and the topics alike.
+        let toit = &v.read(&text::words("toit"), Some("fr"))[0].meanings;
         assert!(
-            !topics_of(&v, "toit", "fr").is_empty()
-                || !v.read(&text::words("toit"), Some("fr"))[0]
-                    .meanings
-                    .is_empty()
+            toit.iter()
+                .any(|m| matches!(m, Meaning::French(w) if w.contains(&"hebergement".to_owned()))),
+            "{toit:?}"
+        );
+        assert!(
+            topics_of(&v, "toit", "fr")
+                .iter()
+                .any(|t| t.starts_with("logement-hebergement")),
+            "{toit:?}"
         );
     }
 
