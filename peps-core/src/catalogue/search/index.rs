@@ -415,6 +415,11 @@ impl SearchIndex {
                     .entry(word.clone())
                     .or_insert_with(|| text::stem(&word))
                     .clone();
+                // A short word also under its exact form: "CAF" is an acronym, not the stem
+                // of "café" (see `exact_form`).
+                if word.chars().count() <= SHORT_WORD && word.chars().all(char::is_alphabetic) {
+                    *fields.entry(exact_form(&word)).or_default() |= field;
+                }
                 *fields.entry(stem).or_default() |= field;
             }
         };
@@ -978,7 +983,26 @@ impl SearchIndex {
     }
 
     fn unit_hits(&self, unit: &Unit, is_last: bool) -> Vec<(u32, f32)> {
-        let own = self.words_hits(&unit.words, is_last, 1.0);
+        // A short word the vocabulary reads as a synonym or an acronym ("caf", "rsa", "toit")
+        // is that word exactly: no stem, no prefix, no typo ("CAF" is not "café").
+        let acronym = matches!(&unit.words[..], [word] if word.chars().count() <= SHORT_WORD)
+            && unit
+                .meanings
+                .iter()
+                .any(|m| matches!(m, Meaning::French(_)));
+        let own = if acronym {
+            self.postings
+                .get(&exact_form(&unit.words[0]))
+                .map(|postings| {
+                    postings
+                        .iter()
+                        .map(|p| (p >> FIELD_BITS, EXACT * field_weight(p & FIELD_MASK)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            self.words_hits(&unit.words, is_last, 1.0)
+        };
         if unit.meanings.is_empty() {
             return own;
         }
@@ -1211,6 +1235,12 @@ fn matched_topics(offer: &Offer, units: &[Unit]) -> Vec<(String, String)> {
             })
         })
         .collect()
+}
+
+/// The posting key of a short word's exact form, apart from the stems (which never start
+/// with "=").
+fn exact_form(word: &str) -> String {
+    format!("={word}")
 }
 
 /// Up to this many letters, a query word that the catalogue holds is not also read as the
