@@ -50,6 +50,8 @@ fn field_weight(fields: u32) -> f32 {
 
 /// Match quality of a query word against an index word.
 const EXACT: f32 = 1.0;
+/// Another form of a short word (same stem, other letters).
+const OTHER_FORM: f32 = 0.9;
 const PREFIX: f32 = 0.7;
 const ONE_TYPO: f32 = 0.6;
 const TWO_TYPOS: f32 = 0.4;
@@ -1114,8 +1116,15 @@ impl SearchIndex {
             None => out.push((stem.to_owned(), quality)),
         };
         let exact = self.postings.contains_key(&stem);
+        // A short word as written outranks its other forms: "café" finds the "Repair café"
+        // before "CAF" (one French stem), "aide" the "aide" before the "aides".
+        let as_written = exact_form(word);
+        let written = word.chars().count() <= SHORT_WORD && self.postings.contains_key(&as_written);
         if exact {
-            add(&stem, EXACT);
+            add(&stem, if written { OTHER_FORM } else { EXACT });
+        }
+        if written {
+            add(&as_written, EXACT);
         }
         // Search as you type: the last word may be unfinished ("héberg"). A short word that
         // is itself a word of the catalogue stands for itself: "CAF" is not the start of "cafétéria".
