@@ -173,6 +173,8 @@ pub struct Auth {
     pub throttle_window_minutes: i64,
     pub login_slowdown_after: u32,
     pub login_slowdown_seconds: i64,
+    pub second_factor_workers: peps_core::services::SecondFactorRule,
+    pub second_factor_members: peps_core::services::SecondFactorRule,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -542,6 +544,11 @@ impl Config {
             throttle_window: Duration::minutes(a.throttle_window_minutes),
             login_slowdown_after: a.login_slowdown_after,
             login_slowdown_interval: Duration::seconds(a.login_slowdown_seconds),
+            second_factor: peps_core::services::SecondFactorRules {
+                worker: a.second_factor_workers,
+                member: a.second_factor_members,
+            },
+            totp_issuer: self.web.name.clone(),
         }
     }
 }

@@ -115,6 +115,13 @@ pub enum CoreError {
     InvalidCredentials,
     #[error("authentication required")]
     Unauthenticated,
+    /// The session's holder must pass their second factor (or, with `enrolled` false, set one
+    /// up) before anything else; the session itself is valid.
+    #[error("second factor required")]
+    SecondFactorRequired { enrolled: bool },
+    /// A wrong, reused or expired one-time code.
+    #[error("second factor code invalid")]
+    InvalidSecondFactor,
     #[error("too many attempts, retry after {retry_after:?}")]
     Throttled { retry_after: Duration },
     #[error("activation code invalid or expired")]
@@ -156,6 +163,11 @@ impl CoreError {
             CoreError::Conflict(code) | CoreError::Stale(code) => code,
             CoreError::InvalidCredentials => "auth.invalid_credentials",
             CoreError::Unauthenticated => "auth.required",
+            CoreError::SecondFactorRequired { enrolled: true } => "auth.second_factor_required",
+            CoreError::SecondFactorRequired { enrolled: false } => {
+                "auth.second_factor_enrolment_required"
+            }
+            CoreError::InvalidSecondFactor => "auth.second_factor_invalid",
             CoreError::Throttled { .. } => "auth.too_many_attempts",
             CoreError::InvalidActivationCode => "auth.activation_code_invalid",
             CoreError::TooLarge(code)

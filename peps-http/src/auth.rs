@@ -7,7 +7,7 @@ use poem_openapi::auth::Bearer;
 use crate::language::AccountLanguage;
 use crate::problem::ApiError;
 use crate::state::AppState;
-use peps_core::services::{Authenticated, ClientInfo};
+use peps_core::services::{Authenticated, ClientInfo, SessionHolder};
 
 /// A session token from `POST /api/v1/auth/login` or `/api/v1/auth/activate`.
 #[derive(SecurityScheme)]
@@ -23,6 +23,23 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Authenticat
         .map_err(ApiError::from)?;
     AccountLanguage::remember(req, &authenticated.account.language);
     Ok(authenticated)
+}
+
+/// A session token whatever its assurance: only the second-factor operations take it, so a
+/// session still awaiting its second factor reaches nothing else.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "opaque", checker = "check_holder")]
+pub struct SessionHolderAuth(pub SessionHolder);
+
+async fn check_holder(req: &Request, bearer: Bearer) -> poem::Result<SessionHolder> {
+    let state = req.data::<AppState>().expect("routes() attaches the state");
+    let holder = state
+        .identity
+        .authenticate_holder(&bearer.token)
+        .await
+        .map_err(ApiError::from)?;
+    AccountLanguage::remember(req, &holder.account.language);
+    Ok(holder)
 }
 
 /// The client's address for rate limiting: the peer, or `X-Forwarded-For` behind a trusted

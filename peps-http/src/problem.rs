@@ -99,7 +99,10 @@ impl From<CoreError> for ApiError {
             CoreError::Conflict(_) | CoreError::Store(StoreError::Conflict(_)) => {
                 StatusCode::CONFLICT
             }
-            CoreError::InvalidCredentials | CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            CoreError::InvalidCredentials
+            | CoreError::Unauthenticated
+            | CoreError::SecondFactorRequired { .. }
+            | CoreError::InvalidSecondFactor => StatusCode::UNAUTHORIZED,
             CoreError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             CoreError::InvalidActivationCode => StatusCode::BAD_REQUEST,
             CoreError::Store(_) => {

@@ -26,6 +26,7 @@ mod organisations;
 mod plan_read;
 mod plans;
 mod relations;
+mod second_factors;
 mod sessions;
 mod throttle;
 pub mod translate;

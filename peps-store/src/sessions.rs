@@ -11,20 +11,25 @@ use sea_orm::{
 use crate::SeaOrmStore;
 use crate::accounts::{activation_model, found};
 use crate::entities::{account, activation_code, credential, session};
-use crate::error::db_err;
+use crate::error::{corrupt, db_err};
 use peps_core::domain::*;
 use peps_core::ports::{SessionRepository, StoreResult};
 use peps_core::{Conflict, StoreError};
 
-fn session_to_domain(m: session::Model) -> Session {
-    Session {
+fn session_to_domain(m: session::Model) -> StoreResult<Session> {
+    Ok(Session {
         id: SessionId(m.id),
         account: AccountId(m.account_id),
         token_hash: m.token_hash,
         created_at: m.created_at,
         last_seen_at: m.last_seen_at,
         expires_at: m.expires_at,
-    }
+        assurance: m
+            .assurance
+            .parse()
+            .map_err(|_| corrupt("session assurance", &m.assurance))?,
+        method: m.method,
+    })
 }
 
 fn activation_to_domain(m: activation_code::Model) -> ActivationCode {
@@ -50,6 +55,8 @@ impl SessionRepository for SeaOrmStore {
             created_at: s.created_at,
             last_seen_at: s.last_seen_at,
             expires_at: s.expires_at,
+            method: s.method.clone(),
+            assurance: s.assurance.as_str().to_owned(),
         }
         .into_active_model()
         .insert(&self.db)
@@ -64,7 +71,24 @@ impl SessionRepository for SeaOrmStore {
             .one(&self.db)
             .await
             .map_err(db_err)?
-            .map(session_to_domain))
+            .map(session_to_domain)
+            .transpose()?)
+    }
+
+    async fn set_session_assurance(
+        &self,
+        id: SessionId,
+        assurance: Assurance,
+        method: &str,
+    ) -> StoreResult<()> {
+        let updated = session::Entity::update_many()
+            .col_expr(session::Column::Assurance, assurance.as_str().into())
+            .col_expr(session::Column::Method, method.into())
+            .filter(session::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        found(updated.rows_affected)
     }
 
     async fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()> {

@@ -434,6 +434,71 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// How the session was opened, for the holder's trail and the admin: `password`,
+    /// `paper_code`, `password+totp`, `password+recovery_code`, `oidc:proconnect`…
+    pub method: String,
+    pub assurance: Assurance,
+}
+
+/// How strongly a session's holder proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assurance {
+    /// The password was right; the second factor is still awaited. Such a session opens
+    /// nothing but the second-factor pages and endpoints.
+    AwaitingSecondFactor,
+    /// One factor.
+    Single,
+    /// Two factors, or a provider's assurance level that the configuration counts as strong.
+    Strong,
+}
+
+impl Assurance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Assurance::AwaitingSecondFactor => "awaiting_second_factor",
+            Assurance::Single => "single",
+            Assurance::Strong => "strong",
+        }
+    }
+}
+
+impl FromStr for Assurance {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "awaiting_second_factor" => Ok(Self::AwaitingSecondFactor),
+            "single" => Ok(Self::Single),
+            "strong" => Ok(Self::Strong),
+            _ => Err(ValidationError::new("assurance", "session.assurance.unknown")),
+        }
+    }
+}
+
+/// An account's second factor: a TOTP secret and the hashes of its unused recovery codes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecondFactor {
+    pub account: AccountId,
+    /// The shared TOTP secret (20 random bytes).
+    pub secret: Vec<u8>,
+    /// `None` while enrolment awaits its first code: an unconfirmed factor is not required
+    /// at sign-in, so a half-done enrolment never locks anyone out.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The last TOTP step accepted: a code is never accepted twice.
+    pub last_step: i64,
+    pub recovery_hashes: Vec<String>,
+}
+
+impl std::fmt::Debug for SecondFactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecondFactor")
+            .field("account", &self.account)
+            .field("secret", &"<redacted>")
+            .field("confirmed_at", &self.confirmed_at)
+            .field("last_step", &self.last_step)
+            .field("recovery_codes_left", &self.recovery_hashes.len())
+            .finish()
+    }
 }
 
 /// A one-time code a worker or admin hands over (on paper) so the holder chooses a password.
@@ -464,6 +529,14 @@ super::codes::stable_codes! {
         Login = "auth.login",
         LoginFailed = "auth.login_failed",
         LogoutAll = "auth.logout_all",
+        /// A second factor was confirmed (detail: `recovery_codes=10`).
+        SecondFactorEnrolled = "auth.second_factor_enrolled",
+        /// A session was raised to strong; detail says how (`totp`, `recovery_code`).
+        SecondFactorPassed = "auth.second_factor_passed",
+        SecondFactorFailed = "auth.second_factor_failed",
+        /// By the holder, or by an admin for someone who lost their phone.
+        SecondFactorRemoved = "auth.second_factor_removed",
+        RecoveryCodesRenewed = "auth.recovery_codes_renewed",
         MandateGranted = "mandate.granted",
         MandateRevoked = "mandate.revoked",
         /// A helper acted under a mandate.

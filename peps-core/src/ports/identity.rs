@@ -85,6 +85,13 @@ pub trait SessionRepository: Send + Sync {
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
     async fn session_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Session>>;
     async fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Raises (or records) how the session was proved, after a second factor.
+    async fn set_session_assurance(
+        &self,
+        id: SessionId,
+        assurance: Assurance,
+        method: &str,
+    ) -> StoreResult<()>;
     async fn delete_session(&self, id: SessionId) -> StoreResult<()>;
     /// Returns how many sessions were ended.
     async fn delete_sessions_of(&self, account: AccountId) -> StoreResult<u64>;
@@ -153,12 +160,29 @@ pub trait StoreHealth: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
 }
 
+/// Second factors (TOTP secrets and recovery codes). Accepting a code is a compare-and-set in
+/// the store, so two requests racing with the same code cannot both succeed.
+#[async_trait]
+pub trait SecondFactorRepository: Send + Sync {
+    async fn second_factor(&self, account: AccountId) -> StoreResult<Option<SecondFactor>>;
+    /// Creates or replaces the account's factor and its recovery codes, in one transaction.
+    async fn save_second_factor(&self, factor: &SecondFactor) -> StoreResult<()>;
+    /// `NotFound` when there is none.
+    async fn delete_second_factor(&self, account: AccountId) -> StoreResult<()>;
+    /// Records `step` as used if it is later than the last one used; `false` (nothing
+    /// written) when it is not, which is how a replayed code is refused.
+    async fn accept_totp_step(&self, account: AccountId, step: i64) -> StoreResult<bool>;
+    /// Removes the recovery code with this hash; `false` when there is no such unused code.
+    async fn use_recovery_code(&self, account: AccountId, hash: &str) -> StoreResult<bool>;
+}
+
 /// A store that implements every identity port, like `peps_store::SeaOrmStore`.
 pub trait IdentityStore:
     AccountRepository
     + OrganisationRepository
     + RelationRepository
     + SessionRepository
+    + SecondFactorRepository
     + ThrottleRepository
     + AuditLog
     + StoreHealth
@@ -170,6 +194,7 @@ impl<T> IdentityStore for T where
         + OrganisationRepository
         + RelationRepository
         + SessionRepository
+        + SecondFactorRepository
         + ThrottleRepository
         + AuditLog
         + StoreHealth

@@ -33,6 +33,7 @@ pub use catalogue::{
     Transition,
 };
 pub use identity::{
+    Enrolment, SecondFactorRule, SecondFactorRules, SecondFactorStatus, SessionHolder,
     Authenticated, ClientInfo, Identity, IdentityPorts, IdentitySettings, IssuedActivation,
     LoginOutcome, NewMandate, NewOrganisation, NewPerson, NewStaffAccount, ProvisionAccount,
 };

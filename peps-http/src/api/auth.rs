@@ -7,10 +7,12 @@ use poem_openapi::{Object, OpenApi};
 
 use super::Tag;
 use super::views::{Account, Done, Mandate, Me, Session};
-use crate::auth::{BearerAuth, client_info};
+use crate::auth::{BearerAuth, SessionHolderAuth, client_info};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-use peps_core::services::{ClientInfo, LoginOutcome};
+use peps_core::domain::AccountId;
+use peps_core::services::{ClientInfo, LoginOutcome, SecondFactorStatus};
+use poem_openapi::param::Path;
 
 pub struct AuthApi;
 
@@ -48,6 +50,51 @@ pub struct SetLanguage {
 }
 
 #[derive(Debug, Object)]
+pub struct SecondFactorCode {
+    /// The six digits the authenticator shows (spaces allowed), or one of the recovery codes.
+    pub code: String,
+}
+
+#[derive(Debug, Object)]
+pub struct SecondFactorState {
+    /// Whether this account's role may use a second factor (staff).
+    pub offered: bool,
+    /// Whether this account's role must (admins always; workers and members by configuration).
+    pub required: bool,
+    pub enrolled: bool,
+    pub recovery_codes_left: u32,
+    /// This session's assurance: `awaiting_second_factor`, `single` or `strong`.
+    pub session: String,
+}
+
+impl From<SecondFactorStatus> for SecondFactorState {
+    fn from(s: SecondFactorStatus) -> Self {
+        Self {
+            offered: s.offered,
+            required: s.required,
+            enrolled: s.enrolled,
+            recovery_codes_left: u32::try_from(s.recovery_codes_left).unwrap_or(u32::MAX),
+            session: s.session.as_str().to_owned(),
+        }
+    }
+}
+
+/// What an authenticator app needs. Shown once; not stored anywhere but in PEPS's database.
+#[derive(Debug, Object)]
+pub struct EnrolmentStart {
+    /// `otpauth://totp/…`, for a QR code.
+    pub otpauth_uri: String,
+    /// The same secret in base32, to type by hand.
+    pub secret: String,
+}
+
+#[derive(Debug, Object)]
+pub struct RecoveryCodes {
+    /// Ten one-time codes, shown once: each opens a session when the phone is lost.
+    pub recovery_codes: Vec<String>,
+}
+
+#[derive(Debug, Object)]
 pub struct LoggedOut {
     /// How many sessions were ended.
     pub ended: u64,
@@ -58,6 +105,7 @@ fn session(outcome: LoginOutcome) -> Json<Session> {
         token: outcome.token.expose().to_owned(),
         token_type: "Bearer".to_owned(),
         expires_at: outcome.session.expires_at,
+        assurance: outcome.session.assurance.as_str().to_owned(),
         account: outcome.account.into(),
         device_token: outcome.device_token,
     })
@@ -182,5 +230,99 @@ impl AuthApi {
                 .map(|m| Mandate::from_domain(m, now))
                 .collect(),
         ))
+    }
+
+    /// This session's second factor: whether it is required, set up, and passed.
+    #[oai(path = "/api/v1/auth/second-factor", method = "get")]
+    async fn second_factor(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionHolderAuth,
+    ) -> ApiResult<Json<SecondFactorState>> {
+        let status = state.identity.second_factor_status(&auth.0).await?;
+        Ok(Json(status.into()))
+    }
+
+    /// Pass the second factor with a code from the authenticator or a recovery code: the
+    /// session becomes strong. A code is accepted once; wrong codes are rate-limited like
+    /// passwords.
+    #[oai(path = "/api/v1/auth/second-factor", method = "post")]
+    async fn pass_second_factor(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionHolderAuth,
+        body: Json<SecondFactorCode>,
+    ) -> ApiResult<Json<SecondFactorState>> {
+        state
+            .identity
+            .pass_second_factor(&auth.0, &body.code)
+            .await?;
+        let holder = peps_core::services::SessionHolder {
+            session: peps_core::domain::Session {
+                assurance: peps_core::domain::Assurance::Strong,
+                ..auth.0.session
+            },
+            account: auth.0.account,
+        };
+        let status = state.identity.second_factor_status(&holder).await?;
+        Ok(Json(status.into()))
+    }
+
+    /// Start setting up an authenticator app or TOTP card (staff only). Replacing one that is
+    /// already set up needs a strong session.
+    #[oai(path = "/api/v1/auth/second-factor/enrolment", method = "post")]
+    async fn begin_enrolment(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionHolderAuth,
+    ) -> ApiResult<Json<EnrolmentStart>> {
+        let enrolment = state.identity.begin_enrolment(&auth.0).await?;
+        Ok(Json(EnrolmentStart {
+            otpauth_uri: enrolment.otpauth_uri,
+            secret: enrolment.secret,
+        }))
+    }
+
+    /// Confirm the authenticator with its first code: from now on it is asked at every
+    /// sign-in, this session is strong, and the recovery codes are returned, once.
+    #[oai(path = "/api/v1/auth/second-factor/enrolment/confirm", method = "post")]
+    async fn confirm_enrolment(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionHolderAuth,
+        body: Json<SecondFactorCode>,
+    ) -> ApiResult<Json<RecoveryCodes>> {
+        let recovery_codes = state
+            .identity
+            .confirm_enrolment(&auth.0, &body.code)
+            .await?;
+        Ok(Json(RecoveryCodes { recovery_codes }))
+    }
+
+    /// New recovery codes; the old ones stop working. Needs a strong session.
+    #[oai(path = "/api/v1/auth/second-factor/recovery-codes", method = "post")]
+    async fn renew_recovery_codes(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionHolderAuth,
+    ) -> ApiResult<Json<RecoveryCodes>> {
+        let recovery_codes = state.identity.renew_recovery_codes(&auth.0).await?;
+        Ok(Json(RecoveryCodes { recovery_codes }))
+    }
+
+    /// Remove an account's second factor: its holder (where the role does not require one)
+    /// or an admin, for someone who lost their phone. Every session of that account ends.
+    #[oai(path = "/api/v1/accounts/:id/second-factor", method = "delete")]
+    async fn remove_second_factor(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<uuid::Uuid>,
+    ) -> ApiResult<Done> {
+        state
+            .identity
+            .remove_second_factor(&auth.0.actor, AccountId(id.0))
+            .await?;
+        Ok(Done::Done)
     }
 }

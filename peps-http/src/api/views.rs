@@ -335,6 +335,10 @@ pub struct Session {
     pub token_type: String,
     /// The session ends at this time at the latest, or earlier when unused for a while.
     pub expires_at: DateTime<Utc>,
+    /// `awaiting_second_factor`: pass the second factor (`POST /api/v1/auth/second-factor`)
+    /// or set one up (`/api/v1/auth/second-factor/enrolment`) before anything else; `single`
+    /// or `strong`.
+    pub assurance: String,
     pub account: Account,
     /// Keep it on this device and send it as `device_token` at the next login: failed
     /// attempts by others on this login then never slow this device down. Void once the

@@ -11,6 +11,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    pub method: String,
+    pub assurance: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod m2026_11_22_000004_plans;
 mod m2026_11_23_000005_wallet;
 mod m2026_12_02_000006_paths_to_papers;
 mod m2026_12_02_000007_lean_step_texts;
+mod m2026_12_03_000008_second_factor;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m2026_11_23_000005_wallet::Migration),
             Box::new(m2026_12_02_000006_paths_to_papers::Migration),
             Box::new(m2026_12_02_000007_lean_step_texts::Migration),
+            Box::new(m2026_12_03_000008_second_factor::Migration),
         ]
     }
 

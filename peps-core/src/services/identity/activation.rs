@@ -154,7 +154,7 @@ impl Identity {
         };
         self.audit(None, None, action, Some(account.id), detail)
             .await?;
-        let (token, session) = self.open_session(&account).await?;
+        let (token, session) = self.open_session(&account, "paper_code").await?;
         Ok(LoginOutcome {
             device_token: Some(crate::auth::device::issue(account.id, &hash)),
             token,

@@ -29,7 +29,10 @@ mod activation;
 mod mandates;
 mod organisations;
 mod referents;
+mod second_factor;
 mod session;
+
+pub use second_factor::{Enrolment, SecondFactorStatus, SessionHolder};
 
 /// Tunables, with the defaults documented in `peps config default`.
 #[derive(Debug, Clone)]
@@ -49,6 +52,43 @@ pub struct IdentitySettings {
     /// down to one per `login_slowdown_interval` (except from a known device).
     pub login_slowdown_after: u32,
     pub login_slowdown_interval: Duration,
+    /// Whether workers and members must pass a second factor; admins always must.
+    pub second_factor: SecondFactorRules,
+    /// The name an authenticator app shows next to the code (the instance's name).
+    pub totp_issuer: String,
+}
+
+/// Whether a role must use a second factor. A role where it is optional still passes it at
+/// every sign-in once its holder set one up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorRule {
+    Optional,
+    Required,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecondFactorRules {
+    pub worker: SecondFactorRule,
+    pub member: SecondFactorRule,
+}
+
+impl SecondFactorRules {
+    /// Whether every session of this role must be strong. Admins' always must: they reach
+    /// every account.
+    pub fn required(&self, role: Role) -> bool {
+        match role {
+            Role::Admin => true,
+            Role::Worker => self.worker == SecondFactorRule::Required,
+            Role::Member => self.member == SecondFactorRule::Required,
+            Role::Person | Role::Helper => false,
+        }
+    }
+
+    /// Who may set up a second factor: staff, who reach other people's papers and plans.
+    pub fn offered(role: Role) -> bool {
+        matches!(role, Role::Worker | Role::Member | Role::Admin)
+    }
 }
 
 impl Default for IdentitySettings {
@@ -63,6 +103,11 @@ impl Default for IdentitySettings {
             throttle_window: Duration::minutes(15),
             login_slowdown_after: 20,
             login_slowdown_interval: Duration::seconds(30),
+            second_factor: SecondFactorRules {
+                worker: SecondFactorRule::Optional,
+                member: SecondFactorRule::Optional,
+            },
+            totp_issuer: "PEPS".to_owned(),
         }
     }
 }
@@ -74,6 +119,7 @@ pub struct IdentityPorts {
     pub organisations: Arc<dyn OrganisationRepository>,
     pub relations: Arc<dyn RelationRepository>,
     pub sessions: Arc<dyn SessionRepository>,
+    pub second_factors: Arc<dyn SecondFactorRepository>,
     pub throttle: Arc<dyn ThrottleRepository>,
     pub audit: Arc<dyn AuditLog>,
 }
@@ -86,6 +132,7 @@ impl IdentityPorts {
             organisations: store.clone(),
             relations: store.clone(),
             sessions: store.clone(),
+            second_factors: store.clone(),
             throttle: store.clone(),
             audit: store,
         }

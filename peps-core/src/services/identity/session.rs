@@ -78,7 +78,7 @@ impl Identity {
             }
         };
         throttle.clear_throttle(&pair_key).await?;
-        let (token, session) = self.open_session(&account).await?;
+        let (token, session) = self.open_session(&account, "password").await?;
         // A password someone else may know: the person's trail says so at every login.
         let detail = match self.ports.accounts.password_reset_by(account.id).await? {
             Some(issuer) => format!("password_reset_by={issuer}"),
@@ -97,9 +97,37 @@ impl Identity {
         })
     }
 
-    /// Opens a session for an account whose holder has proved who they are (password here,
-    /// or an OpenID Connect adapter). Refuses accounts that are not active.
-    pub async fn open_session(&self, account: &Account) -> CoreResult<(SessionToken, Session)> {
+    /// Opens a session for an account whose holder proved who they are with one factor (a
+    /// password, a paper code): it awaits the second factor when the holder has one or their
+    /// role requires one. Refuses accounts that are not active.
+    pub async fn open_session(
+        &self,
+        account: &Account,
+        method: &str,
+    ) -> CoreResult<(SessionToken, Session)> {
+        let awaits = self.settings.second_factor.required(account.role)
+            || self
+                .ports
+                .second_factors
+                .second_factor(account.id)
+                .await?
+                .is_some_and(|f| f.confirmed_at.is_some());
+        let assurance = if awaits {
+            Assurance::AwaitingSecondFactor
+        } else {
+            Assurance::Single
+        };
+        self.open_session_as(account, method, assurance).await
+    }
+
+    /// Opens a session of the given assurance (an OpenID Connect sign-in whose assurance level
+    /// the configuration counts as strong opens a strong one).
+    pub async fn open_session_as(
+        &self,
+        account: &Account,
+        method: &str,
+        assurance: Assurance,
+    ) -> CoreResult<(SessionToken, Session)> {
         if account.status != AccountStatus::Active {
             return Err(CoreError::InvalidCredentials);
         }
@@ -112,13 +140,48 @@ impl Identity {
             created_at: now,
             last_seen_at: now,
             expires_at: now + self.settings.session_absolute,
+            method: method.to_owned(),
+            assurance,
         };
         self.ports.sessions.create_session(&session).await?;
         Ok((token, session))
     }
 
-    /// Resolves a bearer token to the acting account, or `Unauthenticated`.
+    /// Resolves a bearer token to the acting account, or `Unauthenticated`; a session still
+    /// awaiting its second factor, or one factor where the role requires two, gives
+    /// `SecondFactorRequired` and acts for nobody.
     pub async fn authenticate(&self, token: &str) -> CoreResult<Authenticated> {
+        let holder = self.authenticate_holder(token).await?;
+        let strong_needed = self.settings.second_factor.required(holder.account.role);
+        if holder.session.assurance == Assurance::AwaitingSecondFactor
+            || (strong_needed && holder.session.assurance != Assurance::Strong)
+        {
+            let enrolled = self
+                .ports
+                .second_factors
+                .second_factor(holder.account.id)
+                .await?
+                .is_some_and(|f| f.confirmed_at.is_some());
+            return Err(CoreError::SecondFactorRequired { enrolled });
+        }
+        let organisations = self
+            .ports
+            .organisations
+            .memberships(holder.account.id)
+            .await?;
+        Ok(Authenticated {
+            actor: Actor {
+                account: holder.account.id,
+                role: holder.account.role,
+                organisations,
+            },
+            session: holder.session.id,
+            account: holder.account,
+        })
+    }
+
+    /// The session behind a token whatever its assurance: for the second-factor steps only.
+    pub async fn authenticate_holder(&self, token: &str) -> CoreResult<SessionHolder> {
         let now = self.now();
         let sessions = &self.ports.sessions;
         let Some(session) = sessions.session_by_token_hash(&hash_token(token)).await? else {
@@ -141,16 +204,7 @@ impl Identity {
         if now - session.last_seen_at > Duration::minutes(1) {
             sessions.touch_session(session.id, now).await?;
         }
-        let organisations = self.ports.organisations.memberships(account.id).await?;
-        Ok(Authenticated {
-            actor: Actor {
-                account: account.id,
-                role: account.role,
-                organisations,
-            },
-            session: session.id,
-            account,
-        })
+        Ok(SessionHolder { session, account })
     }
 
     /// Deletes sessions that can no longer be used and rate-limit counters whose window is

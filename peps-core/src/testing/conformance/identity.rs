@@ -28,6 +28,7 @@ super::checks!(IdentityStore;
     referent_relations,
     mandates,
     sessions,
+    second_factors,
     activation_codes,
     throttle_windows,
     audit_log,
@@ -435,6 +436,8 @@ async fn sessions<S: IdentityStore>(store: &S) {
         created_at: t0(),
         last_seen_at: t0(),
         expires_at: t0() + Duration::hours(12),
+        method: "password".to_owned(),
+        assurance: Assurance::AwaitingSecondFactor,
     };
     let s1 = make("aaaa");
     let s2 = make("bbbb");
@@ -458,8 +461,27 @@ async fn sessions<S: IdentityStore>(store: &S) {
             .last_seen_at,
         t0() + Duration::minutes(5)
     );
+    store
+        .set_session_assurance(s1.id, Assurance::Strong, "password+totp")
+        .await
+        .unwrap();
+    let raised = store.session_by_token_hash("aaaa").await.unwrap().unwrap();
+    assert_eq!(
+        (raised.assurance, raised.method.as_str()),
+        (Assurance::Strong, "password+totp")
+    );
+    assert_eq!(
+        store.session_by_token_hash("bbbb").await.unwrap().unwrap().assurance,
+        Assurance::AwaitingSecondFactor
+    );
     store.delete_session(s1.id).await.unwrap();
     assert_eq!(store.session_by_token_hash("aaaa").await.unwrap(), None);
+    assert!(matches!(
+        store
+            .set_session_assurance(s1.id, Assurance::Strong, "password+totp")
+            .await,
+        Err(StoreError::NotFound)
+    ));
     assert!(matches!(
         store.delete_session(s1.id).await,
         Err(StoreError::NotFound)
@@ -494,6 +516,63 @@ async fn sessions<S: IdentityStore>(store: &S) {
     store.delete_sessions_of(a.id).await.unwrap();
     assert_eq!(store.session_by_token_hash("bbbb").await.unwrap(), None);
     assert_eq!(store.delete_sessions_of(a.id).await.unwrap(), 0);
+}
+
+async fn second_factors<S: IdentityStore>(store: &S) {
+    let a = staff(Role::Worker, "w@example.fr");
+    let b = staff(Role::Worker, "v@example.fr");
+    store.create_account(&plain(&a)).await.unwrap();
+    store.create_account(&plain(&b)).await.unwrap();
+    assert_eq!(store.second_factor(a.id).await.unwrap(), None);
+    let factor = SecondFactor {
+        account: a.id,
+        secret: vec![7; 20],
+        confirmed_at: None,
+        last_step: 0,
+        recovery_hashes: vec!["h1".into(), "h2".into()],
+    };
+    store.save_second_factor(&factor).await.unwrap();
+    assert_eq!(store.second_factor(a.id).await.unwrap(), Some(factor.clone()));
+    assert_eq!(store.second_factor(b.id).await.unwrap(), None);
+
+    // Replacing (a new enrolment) keeps one factor and only the new codes.
+    let confirmed = SecondFactor {
+        secret: vec![9; 20],
+        confirmed_at: Some(t0()),
+        recovery_hashes: vec!["h3".into(), "h4".into()],
+        ..factor.clone()
+    };
+    store.save_second_factor(&confirmed).await.unwrap();
+    assert_eq!(store.second_factor(a.id).await.unwrap(), Some(confirmed.clone()));
+    assert!(!store.use_recovery_code(a.id, "h1").await.unwrap());
+
+    // A step is accepted once, and never an earlier one.
+    assert!(store.accept_totp_step(a.id, 100).await.unwrap());
+    assert!(!store.accept_totp_step(a.id, 100).await.unwrap());
+    assert!(!store.accept_totp_step(a.id, 99).await.unwrap());
+    assert!(store.accept_totp_step(a.id, 101).await.unwrap());
+    assert_eq!(store.second_factor(a.id).await.unwrap().unwrap().last_step, 101);
+
+    // A recovery code works once, and only for its account.
+    assert!(!store.use_recovery_code(b.id, "h3").await.unwrap());
+    assert!(store.use_recovery_code(a.id, "h3").await.unwrap());
+    assert!(!store.use_recovery_code(a.id, "h3").await.unwrap());
+    assert_eq!(
+        store.second_factor(a.id).await.unwrap().unwrap().recovery_hashes,
+        vec!["h4".to_owned()]
+    );
+
+    store.delete_second_factor(a.id).await.unwrap();
+    assert_eq!(store.second_factor(a.id).await.unwrap(), None);
+    assert!(matches!(
+        store.delete_second_factor(a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let orphan = SecondFactor {
+        account: AccountId::new(),
+        ..factor
+    };
+    assert!(store.save_second_factor(&orphan).await.is_err());
 }
 
 async fn activation_codes<S: IdentityStore>(store: &S) {

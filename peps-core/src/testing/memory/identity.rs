@@ -340,6 +340,19 @@ impl SessionRepository for MemoryStore {
         Ok(())
     }
 
+    async fn set_session_assurance(
+        &self,
+        id: SessionId,
+        assurance: Assurance,
+        method: &str,
+    ) -> StoreResult<()> {
+        let mut s = self.lock();
+        let session = s.sessions.get_mut(&id).ok_or(StoreError::NotFound)?;
+        session.assurance = assurance;
+        session.method = method.to_owned();
+        Ok(())
+    }
+
     async fn delete_session(&self, id: SessionId) -> StoreResult<()> {
         self.lock()
             .sessions
@@ -494,5 +507,52 @@ impl AuditLog for MemoryStore {
 impl StoreHealth for MemoryStore {
     async fn ping(&self) -> StoreResult<()> {
         Ok(())
+    }
+}
+
+#[async_trait]
+impl SecondFactorRepository for MemoryStore {
+    async fn second_factor(&self, account: AccountId) -> StoreResult<Option<SecondFactor>> {
+        Ok(self.lock().second_factors.get(&account).cloned())
+    }
+
+    async fn save_second_factor(&self, factor: &SecondFactor) -> StoreResult<()> {
+        let mut s = self.lock();
+        if !s.accounts.contains_key(&factor.account) {
+            return Err(conflict(Conflict::MissingReference));
+        }
+        s.second_factors.insert(factor.account, factor.clone());
+        Ok(())
+    }
+
+    async fn delete_second_factor(&self, account: AccountId) -> StoreResult<()> {
+        self.lock()
+            .second_factors
+            .remove(&account)
+            .map(|_| ())
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn accept_totp_step(&self, account: AccountId, step: i64) -> StoreResult<bool> {
+        let mut s = self.lock();
+        let factor = s
+            .second_factors
+            .get_mut(&account)
+            .ok_or(StoreError::NotFound)?;
+        if factor.last_step >= step {
+            return Ok(false);
+        }
+        factor.last_step = step;
+        Ok(true)
+    }
+
+    async fn use_recovery_code(&self, account: AccountId, hash: &str) -> StoreResult<bool> {
+        let mut s = self.lock();
+        let Some(factor) = s.second_factors.get_mut(&account) else {
+            return Ok(false);
+        };
+        let before = factor.recovery_hashes.len();
+        factor.recovery_hashes.retain(|h| h != hash);
+        Ok(factor.recovery_hashes.len() < before)
     }
 }

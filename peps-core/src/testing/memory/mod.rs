@@ -29,6 +29,7 @@ pub(super) struct State {
     referents: Vec<Referent>,
     mandates: Vec<Mandate>,
     sessions: HashMap<SessionId, Session>,
+    second_factors: HashMap<AccountId, SecondFactor>,
     activations: Vec<ActivationCode>,
     throttle: HashMap<String, ThrottleState>,
     audit: Vec<AuditEvent>,
