@@ -13,6 +13,7 @@ pub mod exchange;
 pub mod identity;
 pub mod notices;
 pub mod plans;
+pub mod sign_in;
 pub mod translation;
 pub mod wallet;
 
@@ -21,6 +22,7 @@ pub use exchange::*;
 pub use identity::*;
 pub use notices::*;
 pub use plans::*;
+pub use sign_in::*;
 pub use translation::*;
 pub use wallet::*;
 
