@@ -10,6 +10,7 @@ pub mod data_inclusion;
 mod language;
 mod malformed;
 mod middleware;
+pub mod oidc;
 mod plan_print;
 mod problem;
 mod state;
