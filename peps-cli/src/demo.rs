@@ -111,6 +111,9 @@ fn print_welcome(config: &Config, password: &str) {
             account.email
         ));
     }
+    text.push_str(
+        "  (the admin sets up a second factor with an authenticator app at the first sign-in)\n",
+    );
     text.push_str(&format!(
         "\nLog in:  curl -s {url}/api/v1/auth/login -H 'content-type: application/json' \\\n           \
          -d '{{\"email\":\"worker@demo.peps\",\"password\":\"{password}\"}}'\n\
@@ -130,7 +133,11 @@ async fn ensure_account(
     organisations: Vec<peps_core::domain::OrganisationId>,
 ) -> Result<Account, peps_core::CoreError> {
     match identity.find_by_login(demo.email).await? {
-        Some(_) => identity.operator_set_password(demo.email, password).await,
+        Some(_) => {
+            // A new run gives new credentials: the admin sets up a second factor again.
+            identity.operator_remove_second_factor(demo.email).await?;
+            identity.operator_set_password(demo.email, password).await
+        }
         None => {
             identity
                 .provision_account(ProvisionAccount {

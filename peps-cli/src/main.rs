@@ -156,6 +156,13 @@ enum AdminCommand {
         #[arg(long, default_value = "Administrateur PEPS")]
         name: String,
     },
+    /// Remove the second factor of an account whose holder lost their phone and recovery
+    /// codes (for the last admin: no one else can). Every session of that account ends; a
+    /// role that requires a second factor sets up a new one at the next sign-in.
+    ResetSecondFactor {
+        #[arg(long)]
+        login: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -219,6 +226,23 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                 account.login.as_str(),
                 account.id
             );
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::ResetSecondFactor { login },
+        } => {
+            let app = app::App::start(&config).await?;
+            let removed = app
+                .state
+                .identity
+                .operator_remove_second_factor(&login)
+                .await
+                .map_err(|e| anyhow::anyhow!("{login}: {}", e.code()))?;
+            if removed {
+                println!("Second factor of {login} removed; its sessions ended.");
+            } else {
+                println!("{login} had no second factor; its sessions ended.");
+            }
             Ok(())
         }
         Command::Catalogue {

@@ -216,6 +216,25 @@ fn demo_runs_on_loopback_twice_without_duplicating() {
         .next()
         .unwrap()
         .to_owned();
+    // The demo admin sets up a second factor at the first sign-in, as any admin does.
+    let (status, start) = http_as(
+        &format!("{}/api/v1/auth/second-factor/enrolment", second.url),
+        "POST",
+        &token,
+    );
+    assert_eq!(status, 200, "{start}");
+    let secret = peps_core::auth::totp::from_base32(field(&start, "secret")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = peps_core::auth::totp::code_for_step(&secret, (now / 30) as i64);
+    let (status, body) = http_with(
+        &format!("{}/api/v1/auth/second-factor/enrolment/confirm", second.url),
+        &token,
+        &format!(r#"{{"code":"{code}"}}"#),
+    );
+    assert_eq!(status, 200, "{body}");
     let rest = second.url.strip_prefix("http://").unwrap().to_owned();
     let mut stream = std::net::TcpStream::connect(&rest).unwrap();
     write!(stream, "GET /api/v1/accounts?limit=200 HTTP/1.1\r\nHost: {rest}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
@@ -238,6 +257,30 @@ fn http_as(url: &str, method: &str, token: &str) -> (u16, String) {
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A JSON POST with a bearer token; returns status and body.
+fn http_with(url: &str, token: &str, body: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .unwrap();
     let mut response = String::new();

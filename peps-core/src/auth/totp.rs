@@ -86,6 +86,27 @@ pub fn base32(bytes: &[u8]) -> String {
     out
 }
 
+/// Reads base32 as [`base32`] writes it (case, spaces and padding ignored); `None` for any
+/// other character.
+pub fn from_base32(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.chars().filter(|c| !c.is_whitespace() && *c != '=') {
+        let value = match c.to_ascii_uppercase() {
+            c @ 'A'..='Z' => c as u32 - 'A' as u32,
+            c @ '2'..='7' => c as u32 - '2' as u32 + 26,
+            _ => return None,
+        };
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((buffer >> bits) & 0xff) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// The `otpauth://` address an authenticator app reads from the QR code.
 pub fn provisioning_uri(issuer: &str, account_label: &str, secret: &[u8]) -> String {
     let enc = |s: &str| -> String {
@@ -188,6 +209,14 @@ mod tests {
         assert_eq!(base32(b"foob"), "MZXW6YQ");
         assert_eq!(base32(b"fooba"), "MZXW6YTB");
         assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
+        for bytes in [&b""[..], b"f", b"foob", b"foobar", &new_secret()] {
+            assert_eq!(from_base32(&base32(bytes)).as_deref(), Some(bytes));
+        }
+        assert_eq!(
+            from_base32("mzxw 6ytb oi==").as_deref(),
+            Some(&b"foobar"[..])
+        );
+        assert_eq!(from_base32("MZ1"), None);
     }
 
     #[test]

@@ -470,7 +470,10 @@ impl FromStr for Assurance {
             "awaiting_second_factor" => Ok(Self::AwaitingSecondFactor),
             "single" => Ok(Self::Single),
             "strong" => Ok(Self::Strong),
-            _ => Err(ValidationError::new("assurance", "session.assurance.unknown")),
+            _ => Err(ValidationError::new(
+                "assurance",
+                "session.assurance.unknown",
+            )),
         }
     }
 }

@@ -33,9 +33,9 @@ pub use catalogue::{
     Transition,
 };
 pub use identity::{
-    Enrolment, SecondFactorRule, SecondFactorRules, SecondFactorStatus, SessionHolder,
-    Authenticated, ClientInfo, Identity, IdentityPorts, IdentitySettings, IssuedActivation,
-    LoginOutcome, NewMandate, NewOrganisation, NewPerson, NewStaffAccount, ProvisionAccount,
+    Authenticated, ClientInfo, Enrolment, Identity, IdentityPorts, IdentitySettings,
+    IssuedActivation, LoginOutcome, NewMandate, NewOrganisation, NewPerson, NewStaffAccount,
+    ProvisionAccount, SecondFactorRule, SecondFactorRules, SecondFactorStatus, SessionHolder,
 };
 pub use plan_notices::{Alert, AlertOutcome, Delivery, PersonNotice, PlanChannels};
 pub use plans::{

@@ -14,6 +14,7 @@ mod openapi;
 mod plans;
 mod side_doors;
 mod step_templates;
+mod strong_sign_in;
 mod support;
 mod wallet;
 mod web;

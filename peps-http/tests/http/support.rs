@@ -325,7 +325,83 @@ impl TestApp {
             .send()
             .await;
         resp.assert_status_is_ok();
-        json(resp).await["token"].as_str().unwrap().to_owned()
+        let body = json(resp).await;
+        let token = body["token"].as_str().unwrap().to_owned();
+        if body["assurance"] == "awaiting_second_factor" {
+            let account = body["account"]["id"].as_str().unwrap().parse().unwrap();
+            self.pass_second_factor(&token, AccountId(account)).await;
+        }
+        token
+    }
+
+    /// Passes (or first sets up) the second factor of a fresh session, over the API, with a
+    /// code computed from the secret as an authenticator app would. Where every code of the
+    /// current window was already used (the tests' clock stands still), the session is raised
+    /// in the store instead: `second_factor.rs` tests the real refusals.
+    pub async fn pass_second_factor(&self, token: &str, account: AccountId) {
+        use peps_core::auth::totp::{code_for_step, step_at};
+        use peps_core::ports::{SecondFactorRepository, SessionRepository};
+        let bearer = format!("Bearer {token}");
+        let now = step_at(peps_core::clock::Clock::now(self.clock.as_ref()));
+        let status = json(
+            self.client
+                .get("/api/v1/auth/second-factor")
+                .header("authorization", &bearer)
+                .send()
+                .await,
+        )
+        .await;
+        if status["enrolled"] == false {
+            let resp = self
+                .client
+                .post("/api/v1/auth/second-factor/enrolment")
+                .header("authorization", &bearer)
+                .send()
+                .await;
+            resp.assert_status_is_ok();
+            let secret = self
+                .shared
+                .second_factor(account)
+                .await
+                .unwrap()
+                .unwrap()
+                .secret;
+            let resp = self
+                .client
+                .post("/api/v1/auth/second-factor/enrolment/confirm")
+                .header("authorization", &bearer)
+                .body_json(&serde_json::json!({"code": code_for_step(&secret, now)}))
+                .send()
+                .await;
+            resp.assert_status_is_ok();
+            return;
+        }
+        let factor = self.shared.second_factor(account).await.unwrap().unwrap();
+        if let Some(step) = (now - 1..=now + 1).find(|s| *s > factor.last_step) {
+            let resp = self
+                .client
+                .post("/api/v1/auth/second-factor")
+                .header("authorization", &bearer)
+                .body_json(&serde_json::json!({"code": code_for_step(&factor.secret, step)}))
+                .send()
+                .await;
+            resp.assert_status_is_ok();
+            return;
+        }
+        let session = self
+            .shared
+            .session_by_token_hash(&peps_core::auth::token::hash_token(token))
+            .await
+            .unwrap()
+            .unwrap();
+        self.shared
+            .set_session_assurance(
+                session.id,
+                peps_core::domain::Assurance::Strong,
+                "password+test",
+            )
+            .await
+            .unwrap();
     }
 }
 

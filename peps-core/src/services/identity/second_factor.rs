@@ -49,7 +49,10 @@ impl Identity {
         }
     }
 
-    pub async fn second_factor_status(&self, holder: &SessionHolder) -> CoreResult<SecondFactorStatus> {
+    pub async fn second_factor_status(
+        &self,
+        holder: &SessionHolder,
+    ) -> CoreResult<SecondFactorStatus> {
         let factor = self
             .ports
             .second_factors
@@ -239,7 +242,10 @@ impl Identity {
         if !allowed {
             return Err(CoreError::Denied);
         }
-        self.ports.second_factors.delete_second_factor(account).await?;
+        self.ports
+            .second_factors
+            .delete_second_factor(account)
+            .await?;
         self.ports.sessions.delete_sessions_of(account).await?;
         self.audit(
             Some(actor),
@@ -251,6 +257,41 @@ impl Identity {
         .await
     }
 
+    /// For the operator at the server's console (`peps admin reset-second-factor`): the only
+    /// way back in for an admin who lost both their phone and their recovery codes when no
+    /// other admin can help. Every session of that account ends. Returns whether there was a
+    /// factor to remove.
+    pub async fn operator_remove_second_factor(&self, login: &str) -> CoreResult<bool> {
+        let account = self
+            .ports
+            .accounts
+            .account_by_login(&Login::normalise(login))
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let removed = match self
+            .ports
+            .second_factors
+            .delete_second_factor(account.id)
+            .await
+        {
+            Ok(()) => true,
+            Err(StoreError::NotFound) => false,
+            Err(e) => return Err(e.into()),
+        };
+        self.ports.sessions.delete_sessions_of(account.id).await?;
+        if removed {
+            self.audit(
+                None,
+                None,
+                AuditAction::SecondFactorRemoved,
+                Some(account.id),
+                "by=operator".to_owned(),
+            )
+            .await?;
+        }
+        Ok(removed)
+    }
+
     async fn raise_session(&self, holder: &SessionHolder, how: &str) -> CoreResult<()> {
         let first = holder
             .session
@@ -260,7 +301,11 @@ impl Identity {
             .unwrap_or("password");
         self.ports
             .sessions
-            .set_session_assurance(holder.session.id, Assurance::Strong, &format!("{first}+{how}"))
+            .set_session_assurance(
+                holder.session.id,
+                Assurance::Strong,
+                &format!("{first}+{how}"),
+            )
             .await?;
         Ok(())
     }

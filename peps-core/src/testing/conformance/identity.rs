@@ -471,7 +471,12 @@ async fn sessions<S: IdentityStore>(store: &S) {
         (Assurance::Strong, "password+totp")
     );
     assert_eq!(
-        store.session_by_token_hash("bbbb").await.unwrap().unwrap().assurance,
+        store
+            .session_by_token_hash("bbbb")
+            .await
+            .unwrap()
+            .unwrap()
+            .assurance,
         Assurance::AwaitingSecondFactor
     );
     store.delete_session(s1.id).await.unwrap();
@@ -532,7 +537,10 @@ async fn second_factors<S: IdentityStore>(store: &S) {
         recovery_hashes: vec!["h1".into(), "h2".into()],
     };
     store.save_second_factor(&factor).await.unwrap();
-    assert_eq!(store.second_factor(a.id).await.unwrap(), Some(factor.clone()));
+    assert_eq!(
+        store.second_factor(a.id).await.unwrap(),
+        Some(factor.clone())
+    );
     assert_eq!(store.second_factor(b.id).await.unwrap(), None);
 
     // Replacing (a new enrolment) keeps one factor and only the new codes.
@@ -543,7 +551,10 @@ async fn second_factors<S: IdentityStore>(store: &S) {
         ..factor.clone()
     };
     store.save_second_factor(&confirmed).await.unwrap();
-    assert_eq!(store.second_factor(a.id).await.unwrap(), Some(confirmed.clone()));
+    assert_eq!(
+        store.second_factor(a.id).await.unwrap(),
+        Some(confirmed.clone())
+    );
     assert!(!store.use_recovery_code(a.id, "h1").await.unwrap());
 
     // A step is accepted once, and never an earlier one.
@@ -551,14 +562,22 @@ async fn second_factors<S: IdentityStore>(store: &S) {
     assert!(!store.accept_totp_step(a.id, 100).await.unwrap());
     assert!(!store.accept_totp_step(a.id, 99).await.unwrap());
     assert!(store.accept_totp_step(a.id, 101).await.unwrap());
-    assert_eq!(store.second_factor(a.id).await.unwrap().unwrap().last_step, 101);
+    assert_eq!(
+        store.second_factor(a.id).await.unwrap().unwrap().last_step,
+        101
+    );
 
     // A recovery code works once, and only for its account.
     assert!(!store.use_recovery_code(b.id, "h3").await.unwrap());
     assert!(store.use_recovery_code(a.id, "h3").await.unwrap());
     assert!(!store.use_recovery_code(a.id, "h3").await.unwrap());
     assert_eq!(
-        store.second_factor(a.id).await.unwrap().unwrap().recovery_hashes,
+        store
+            .second_factor(a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .recovery_hashes,
         vec!["h4".to_owned()]
     );
 
