@@ -197,6 +197,32 @@ impl Site {
                 &views::AccountPage {
                     name: "Marie Dupont".into(),
                     login: "marie.dupont.0042".into(),
+                    second_factor: Some(views::SecondFactorView {
+                        enabled: false,
+                        required: false,
+                        recovery_codes_left: 0,
+                        setup_url: Some(format!("/{}/second-factor", lang.code())),
+                    }),
+                },
+            ),
+            "second_factor.html" => self.render(
+                name,
+                lang,
+                "/second-factor",
+                "PEPS",
+                None,
+                csrf,
+                &pages::sample_second_factor(true),
+            ),
+            "recovery_codes.html" => self.render(
+                name,
+                lang,
+                "/second-factor",
+                "PEPS",
+                user,
+                csrf,
+                &views::RecoveryCodesPage {
+                    codes: vec!["k7m3-q9xh".into(), "2wza-8b4c".into()],
                 },
             ),
             "languages.html" => self.render(

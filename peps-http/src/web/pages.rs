@@ -13,8 +13,9 @@ use crate::state::AppState;
 use peps_core::CoreError;
 use peps_core::catalogue::ListKind;
 use peps_core::catalogue::search::{Near, OpenAt, SearchQuery, Sort};
-use peps_core::domain::{Language, OfferId};
+use peps_core::domain::{Assurance, Language, OfferId};
 use peps_core::i18n;
+use peps_core::services::{SecondFactorRules, SessionHolder};
 
 pub fn language_routes() -> Route {
     Route::new()
@@ -24,6 +25,10 @@ pub fn language_routes() -> Route {
         .at("/sign-in", get(sign_in_form).post(sign_in))
         .at("/activate", get(activate_form).post(activate))
         .at("/account", get(account))
+        .at(
+            "/second-factor",
+            get(second_factor_form).post(second_factor_submit),
+        )
         .at("/sign-out", poem::post(sign_out))
         .at("/sign-out-everywhere", poem::post(sign_out_everywhere))
         .at("/languages", get(languages))
@@ -607,7 +612,15 @@ async fn signed_in(
     if let Some(old) = &visit.viewer {
         let _ = state.identity.logout(old.session).await;
     }
-    let mut resp = redirect(&format!("/{}/account", lang.code()));
+    if let Some(old) = &visit.holder {
+        let _ = state.identity.logout(old.session.id).await;
+    }
+    let next = if outcome.session.assurance == Assurance::AwaitingSecondFactor {
+        "second-factor"
+    } else {
+        "account"
+    };
+    let mut resp = redirect(&format!("/{}/{next}", lang.code()));
     let site = site(state);
     site.set_cookie(&mut resp, visit::SESSION_COOKIE, outcome.token.expose());
     site.set_cookie(&mut resp, visit::CSRF_COOKIE, &visit::random_token());
@@ -690,11 +703,32 @@ async fn activate(
 async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
     let visit = Visit::of(req, &state).await;
     let Some(viewer) = &visit.viewer else {
+        if visit.holder.is_some() {
+            return redirect(&format!("/{}/second-factor", lang.code()));
+        }
         return redirect(&format!("/{}/sign-in", lang.code()));
     };
+    let mut second_factor = None;
+    if SecondFactorRules::offered(viewer.account.role)
+        && let Some(holder) = visit.any_holder(&state).await
+    {
+        match state.identity.second_factor_status(&holder).await {
+            Ok(status) => {
+                second_factor = Some(SecondFactorView {
+                    enabled: status.enrolled,
+                    required: status.required,
+                    recovery_codes_left: status.recovery_codes_left,
+                    setup_url: (!status.enrolled)
+                        .then(|| format!("/{}/second-factor", lang.code())),
+                })
+            }
+            Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+        }
+    }
     let page = AccountPage {
         name: viewer.account.display_name.as_str().to_owned(),
         login: viewer.account.login.as_str().to_owned(),
+        second_factor,
     };
     site(&state).page(
         StatusCode::OK,
@@ -705,6 +739,195 @@ async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -
         &visit,
         &page,
     )
+}
+
+// ---------------------------------------------------------------- second factor
+
+#[derive(Debug, Deserialize)]
+struct SecondFactorForm {
+    #[serde(default)]
+    code: String,
+    csrf: Option<String>,
+}
+
+/// The QR code of an `otpauth://` address as inline SVG (no file, no script: the strict CSP
+/// allows it), black on white with its quiet zone.
+pub fn qr_svg(data: &str) -> String {
+    let Ok(code) = qrcode::QrCode::new(data.as_bytes()) else {
+        return String::new();
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    // Inline in HTML: without the XML declaration.
+    match svg.find("<svg") {
+        Some(at) => svg[at..].to_owned(),
+        None => String::new(),
+    }
+}
+
+/// The key in groups of four characters, easier to copy by hand.
+pub fn groups_of_four(secret: &str) -> Vec<String> {
+    secret
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
+fn second_factor_page(
+    state: &AppState,
+    req: &Request,
+    lang: &Language,
+    visit: &Visit,
+    page: &SecondFactorPage,
+) -> Response {
+    let key = if page.enrolling {
+        "web.second_factor.setup_title"
+    } else {
+        "web.second_factor.title"
+    };
+    let (status, title) = if page.errors.is_empty() {
+        (StatusCode::OK, t(key, lang))
+    } else {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("{} {}", t("web.form.error_prefix", lang), t(key, lang)),
+        )
+    };
+    site(state).page(
+        status,
+        "second_factor.html",
+        lang,
+        &here(req, lang),
+        &title,
+        visit,
+        page,
+    )
+}
+
+/// What the page shows a session: `None` when it has nothing to do there (no second factor for
+/// this role, or already passed), with whether an authenticator is set up otherwise.
+async fn second_factor_step(
+    state: &AppState,
+    holder: &SessionHolder,
+) -> Result<Option<bool>, CoreError> {
+    let status = state.identity.second_factor_status(holder).await?;
+    if !status.offered || (status.enrolled && status.session == Assurance::Strong) {
+        return Ok(None);
+    }
+    Ok(Some(status.enrolled))
+}
+
+#[handler]
+async fn second_factor_form(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let Some(holder) = visit.any_holder(&state).await else {
+        return redirect(&format!("/{}/sign-in", lang.code()));
+    };
+    let enrolled = match second_factor_step(&state, &holder).await {
+        Ok(Some(enrolled)) => enrolled,
+        Ok(None) => return redirect(&format!("/{}/account", lang.code())),
+        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    };
+    let mut page = SecondFactorPage {
+        enrolling: !enrolled,
+        ..SecondFactorPage::default()
+    };
+    if !enrolled {
+        match state.identity.begin_enrolment(&holder).await {
+            Ok(enrolment) => {
+                page.qr_svg = qr_svg(&enrolment.otpauth_uri);
+                page.secret_groups = groups_of_four(&enrolment.secret);
+            }
+            Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+        }
+    }
+    second_factor_page(&state, req, &lang, &visit, &page)
+}
+
+#[handler]
+async fn second_factor_submit(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    form: Form<SecondFactorForm>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let form = form.0;
+    if !visit.csrf_ok(form.csrf.as_deref()) {
+        return csrf_refused(&state, req, &lang, &visit);
+    }
+    let Some(holder) = visit.any_holder(&state).await else {
+        return redirect(&format!("/{}/sign-in", lang.code()));
+    };
+    let enrolled = match second_factor_step(&state, &holder).await {
+        Ok(Some(enrolled)) => enrolled,
+        Ok(None) => return redirect(&format!("/{}/account", lang.code())),
+        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    };
+    let mut page = SecondFactorPage {
+        enrolling: !enrolled,
+        ..SecondFactorPage::default()
+    };
+    let code = form.code.trim();
+    if code.is_empty() {
+        page.errors.push(FieldError {
+            field: "code".to_owned(),
+            message: t("web.second_factor.code_required", &lang),
+        });
+        return second_factor_page(&state, req, &lang, &visit, &page);
+    }
+    let result = if enrolled {
+        state
+            .identity
+            .pass_second_factor(&holder, code)
+            .await
+            .map(|()| None)
+    } else {
+        state
+            .identity
+            .confirm_enrolment(&holder, code)
+            .await
+            .map(Some)
+    };
+    match result {
+        Ok(None) => redirect(&format!("/{}/account", lang.code())),
+        Ok(Some(codes)) => {
+            // The session is now strong: the page shows the person as signed in.
+            let visit = Visit::of(req, &state).await;
+            site(&state).page(
+                StatusCode::OK,
+                "recovery_codes.html",
+                &lang,
+                &here(req, &lang),
+                &t("web.recovery_codes.title", &lang),
+                &visit,
+                &RecoveryCodesPage { codes },
+            )
+        }
+        // The set-up began elsewhere or was replaced: start again with a new key.
+        Err(CoreError::Conflict(_)) => redirect(&format!("/{}/second-factor", lang.code())),
+        Err(
+            err @ (CoreError::InvalidSecondFactor
+            | CoreError::Throttled { .. }
+            | CoreError::Invalid(_)),
+        ) => {
+            page.errors.push(FieldError {
+                field: "code".to_owned(),
+                message: i18n::error_message(err.code(), lang.code()),
+            });
+            second_factor_page(&state, req, &lang, &visit, &page)
+        }
+        Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -734,6 +957,11 @@ async fn end_sessions(
             state.identity.logout(viewer.session).await
         };
         if let Err(err) = ended {
+            return core_error_page(state, req, lang, &visit, &err);
+        }
+    } else if let Some(holder) = &visit.holder {
+        // A session still awaiting its second factor ends the same way.
+        if let Err(err) = state.identity.logout(holder.session.id).await {
             return core_error_page(state, req, lang, &visit, &err);
         }
     }
@@ -986,6 +1214,26 @@ pub fn sample_offer(lang: &Language) -> OfferPage {
         others: vec![link("/fr/offers/2", "Aide alimentaire")],
         freshness: Some("Non vérifiée".to_owned()),
         verified_on: "01/01/2026".to_owned(),
+    }
+}
+
+pub fn sample_second_factor(enrolling: bool) -> SecondFactorPage {
+    SecondFactorPage {
+        enrolling,
+        qr_svg: if enrolling {
+            qr_svg("otpauth://totp/PEPS:marie%40example.org?secret=JBSWY3DPEHPK3PXP&issuer=PEPS")
+        } else {
+            String::new()
+        },
+        secret_groups: if enrolling {
+            groups_of_four("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+        } else {
+            Vec::new()
+        },
+        errors: vec![FieldError {
+            field: "code".to_owned(),
+            message: "Code incorrect".to_owned(),
+        }],
     }
 }
 

@@ -19,6 +19,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("sign_in.html", include_str!("templates/sign_in.html")),
     ("activate.html", include_str!("templates/activate.html")),
     ("account.html", include_str!("templates/account.html")),
+    (
+        "second_factor.html",
+        include_str!("templates/second_factor.html"),
+    ),
+    (
+        "recovery_codes.html",
+        include_str!("templates/recovery_codes.html"),
+    ),
     ("languages.html", include_str!("templates/languages.html")),
     ("legal.html", include_str!("templates/legal.html")),
     (
@@ -36,6 +44,8 @@ pub const PAGES: &[&str] = &[
     "sign_in.html",
     "activate.html",
     "account.html",
+    "second_factor.html",
+    "recovery_codes.html",
     "languages.html",
     "legal.html",
     "accessibility.html",

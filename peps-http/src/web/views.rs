@@ -195,6 +195,36 @@ pub struct SignInPage {
 pub struct AccountPage {
     pub name: String,
     pub login: String,
+    /// For staff only: their second factor.
+    pub second_factor: Option<SecondFactorView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecondFactorView {
+    pub enabled: bool,
+    pub required: bool,
+    pub recovery_codes_left: usize,
+    /// Where to set one up, when it is not yet.
+    pub setup_url: Option<String>,
+}
+
+/// The second-factor page: the code asked at sign-in, or the set-up of an authenticator.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SecondFactorPage {
+    /// Setting up (else: asking the code of an authenticator already set up).
+    pub enrolling: bool,
+    /// The QR code of the `otpauth://` address, inline SVG drawn here (empty when a wrong
+    /// first code is shown again: the key is not repeated).
+    pub qr_svg: String,
+    /// The key to type by hand, in groups of four characters.
+    pub secret_groups: Vec<String>,
+    pub errors: Vec<FieldError>,
+}
+
+/// The recovery codes, shown once after setting up.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecoveryCodesPage {
+    pub codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -11,7 +11,8 @@ use poem::http::header;
 use sha2::{Digest, Sha256};
 
 use crate::state::AppState;
-use peps_core::services::Authenticated;
+use peps_core::CoreError;
+use peps_core::services::{Authenticated, SessionHolder};
 
 pub const SESSION_COOKIE: &str = "peps_session";
 pub const CSRF_COOKIE: &str = "peps_csrf";
@@ -62,6 +63,9 @@ fn same(a: &str, b: &str) -> bool {
 pub struct Visit {
     pub session_token: Option<String>,
     pub viewer: Option<Authenticated>,
+    /// A session that awaits its second factor (or needs a stronger one): it signs nobody in
+    /// and opens only the second-factor page; its token still binds the forms' CSRF field.
+    pub holder: Option<SessionHolder>,
     /// The CSRF cookie's value; `new_csrf` when it must be set with this response.
     pub csrf_cookie: String,
     pub new_csrf: bool,
@@ -71,9 +75,15 @@ impl Visit {
     /// Reads the cookies; a session cookie that no longer opens a session counts as none.
     pub async fn of(req: &Request, state: &AppState) -> Self {
         let session_token = cookie(req, SESSION_COOKIE).map(str::to_owned);
-        let viewer = match &session_token {
-            Some(token) => state.identity.authenticate(token).await.ok(),
-            None => None,
+        let (viewer, holder) = match &session_token {
+            Some(token) => match state.identity.authenticate(token).await {
+                Ok(viewer) => (Some(viewer), None),
+                Err(CoreError::SecondFactorRequired { .. }) => {
+                    (None, state.identity.authenticate_holder(token).await.ok())
+                }
+                Err(_) => (None, None),
+            },
+            None => (None, None),
         };
         let (csrf_cookie, new_csrf) = match cookie(req, CSRF_COOKIE) {
             Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -81,12 +91,27 @@ impl Visit {
             }
             _ => (random_token(), true),
         };
+        let live = viewer.is_some() || holder.is_some();
         Self {
-            session_token: viewer.as_ref().and(session_token),
+            session_token: session_token.filter(|_| live),
             viewer,
+            holder,
             csrf_cookie,
             new_csrf,
         }
+    }
+
+    /// The session whatever its assurance (a pending one, or a signed-in visitor's), for the
+    /// second-factor steps.
+    pub async fn any_holder(&self, state: &AppState) -> Option<SessionHolder> {
+        if let Some(holder) = &self.holder {
+            return Some(holder.clone());
+        }
+        let token = self
+            .session_token
+            .as_deref()
+            .filter(|_| self.viewer.is_some())?;
+        state.identity.authenticate_holder(token).await.ok()
     }
 
     /// The value of the hidden `csrf` field of this visit's forms.

@@ -12,6 +12,7 @@ mod end_to_end;
 mod hidden_places;
 mod openapi;
 mod plans;
+mod second_factor;
 mod side_doors;
 mod step_templates;
 mod strong_sign_in;

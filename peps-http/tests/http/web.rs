@@ -26,14 +26,14 @@ fn set_cookies(headers: &poem::http::HeaderMap) -> Vec<String> {
 }
 
 /// The value a `Set-Cookie` gives to `name`.
-fn cookie_value(headers: &poem::http::HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie_value(headers: &poem::http::HeaderMap, name: &str) -> Option<String> {
     set_cookies(headers).iter().find_map(|c| {
         c.strip_prefix(&format!("{name}="))
             .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
     })
 }
 
-fn hidden_csrf(html: &str) -> String {
+pub(super) fn hidden_csrf(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field");
     let rest = &html[at + "name=\"csrf\" value=\"".len()..];
     rest[..rest.find('"').unwrap()].to_owned()
@@ -41,9 +41,9 @@ fn hidden_csrf(html: &str) -> String {
 
 /// A browser's cookie jar, reduced to what the tests need.
 #[derive(Default, Clone)]
-struct Jar {
-    csrf: Option<String>,
-    session: Option<String>,
+pub(super) struct Jar {
+    pub(super) csrf: Option<String>,
+    pub(super) session: Option<String>,
 }
 
 impl Jar {
@@ -68,7 +68,7 @@ impl Jar {
     }
 }
 
-async fn get_page(
+pub(super) async fn get_page(
     app: &TestApp,
     jar: &mut Jar,
     path: &str,
@@ -85,7 +85,7 @@ async fn get_page(
     (status, headers, body)
 }
 
-async fn post_form(
+pub(super) async fn post_form(
     app: &TestApp,
     jar: &mut Jar,
     path: &str,
