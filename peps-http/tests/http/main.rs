@@ -10,6 +10,7 @@ mod catalogue;
 mod data_inclusion;
 mod end_to_end;
 mod hidden_places;
+mod oidc_provider;
 mod openapi;
 mod plans;
 mod second_factor;

@@ -243,7 +243,10 @@ function buildProvider(issuer) {
     },
     jwks: { keys: signingKeys },
     cookies: { keys: cookieKeys },
-    claims: profile.claims,
+    // `acr` rides with `openid`: otherwise oidc-provider puts it in the ID token only when
+    // the client requested acr values, while FranceConnect and ProConnect always send it
+    // (`eidas1` when nothing was requested).
+    claims: { ...profile.claims, openid: [...profile.claims.openid, 'acr'] },
     scopes: Object.keys(profile.claims),
     acrValues: profile.acrValues,
     responseTypes: ['code'],
