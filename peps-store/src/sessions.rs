@@ -24,10 +24,8 @@ fn session_to_domain(m: session::Model) -> StoreResult<Session> {
         created_at: m.created_at,
         last_seen_at: m.last_seen_at,
         expires_at: m.expires_at,
-        assurance: m
-            .assurance
-            .parse()
-            .map_err(|_| corrupt("session assurance", &m.assurance))?,
+        assurance: Assurance::parse_stored(&m.assurance)
+            .ok_or_else(|| corrupt("session assurance", &m.assurance))?,
         method: m.method,
     })
 }

@@ -463,17 +463,14 @@ impl Assurance {
     }
 }
 
-impl FromStr for Assurance {
-    type Err = ValidationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+impl Assurance {
+    /// Reads what [`Self::as_str`] wrote; only ever stored values, never user input.
+    pub fn parse_stored(s: &str) -> Option<Self> {
         match s {
-            "awaiting_second_factor" => Ok(Self::AwaitingSecondFactor),
-            "single" => Ok(Self::Single),
-            "strong" => Ok(Self::Strong),
-            _ => Err(ValidationError::new(
-                "assurance",
-                "session.assurance.unknown",
-            )),
+            "awaiting_second_factor" => Some(Self::AwaitingSecondFactor),
+            "single" => Some(Self::Single),
+            "strong" => Some(Self::Strong),
+            _ => None,
         }
     }
 }

@@ -14,6 +14,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 const require = createRequire(import.meta.url);
+const { createHmac } = require("node:crypto");
 const axePath = require.resolve("axe-core/axe.min.js");
 const [base, offerId, login, password, shots] = process.argv.slice(2);
 const LANGS = ["fr", "fr-x-falc", "en", "ar", "uk", "ps"];
@@ -50,24 +51,29 @@ function pages(lang) {
 // axe: injected past the page's CSP (bypassCSP), which the pages themselves never need.
 const axeContext = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
 let checked = 0;
+async function axeCheck(page, label) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  for (const v of result.violations) {
+    fail(`axe ${label}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+  }
+  checked++;
+}
+
 for (const lang of LANGS) {
   for (const path of pages(lang)) {
     const page = await axeContext.newPage();
     const resp = await page.goto(base + path);
     if (!resp || resp.status() >= 500) fail(`${path}: status ${resp && resp.status()}`);
-    await page.addScriptTag({ path: axePath });
-    const result = await page.evaluate(async () =>
-      // eslint-disable-next-line no-undef
-      axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
-    );
-    for (const v of result.violations) {
-      fail(`axe ${path}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
-    }
-    checked++;
+    await axeCheck(page, path);
     await page.close();
   }
 }
 await axeContext.close();
+
 
 // Keyboard only, from the home page to an offer's phone number.
 const kb = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -121,6 +127,57 @@ await p2.fill("#password", password);
 await Promise.all([p2.waitForNavigation(), p2.click("main button[type=submit]")]);
 if (!p2.url().endsWith("/fr/account")) fail(`no-JS sign-in landed on ${p2.url()}`);
 await nojs.close();
+
+// Signed in as a member: the account page and the second factor's set-up (QR code, key,
+// code field), in French and Arabic; then the set-up is finished with a code computed from
+// the key shown, as an authenticator app would, and the recovery codes page is checked too.
+// The server's clock is the test's (a fixed Monday morning), given in PEPS_CLOCK_MS.
+function totp(base32Key, at = Number(process.env.PEPS_CLOCK_MS || Date.now())) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of base32Key.replace(/\s/g, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+const signedIn = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+const member = await signedIn.newPage();
+await member.goto(`${base}/fr/sign-in`);
+await member.fill("#login", login);
+await member.fill("#password", password);
+await Promise.all([member.waitForNavigation(), member.click("main button[type=submit]")]);
+for (const lang of ["fr", "ar"]) {
+  for (const path of [`/${lang}/account`, `/${lang}/second-factor`]) {
+    const resp = await member.goto(base + path);
+    if (!resp || resp.status() !== 200) fail(`${path}: status ${resp && resp.status()}`);
+    await axeCheck(member, path);
+  }
+}
+if (shots) {
+  for (const [name, width, height] of [["desktop", 1280, 900], ["phone", 360, 780]]) {
+    await member.setViewportSize({ width, height });
+    for (const lang of ["fr", "ar"]) {
+      await member.goto(`${base}/${lang}/second-factor`);
+      await member.screenshot({ path: join(shots, `second-factor-${lang}-${name}.png`), fullPage: true });
+    }
+  }
+  await member.setViewportSize({ width: 1280, height: 900 });
+}
+if ((await member.locator(".qr svg").count()) !== 1) fail("second-factor set-up: no QR code");
+const key = await member.locator("code.secret").textContent();
+await member.fill("#code", totp(key || ""));
+await Promise.all([member.waitForNavigation(), member.click("main form button[type=submit]")]);
+const recovery = await member.locator("ol.recovery-codes li").count();
+if (recovery !== 10) fail(`recovery codes page shows ${recovery} codes`);
+await axeCheck(member, "/ar/second-factor (recovery codes)");
+if (shots) {
+  await member.setViewportSize({ width: 360, height: 780 });
+  await member.screenshot({ path: join(shots, "recovery-codes-ar-phone.png"), fullPage: true });
+}
+await signedIn.close();
 
 // 320 CSS px (a 640 px window at 200 % zoom): nothing scrolls sideways.
 const narrow = await browser.newContext({ viewport: { width: 320, height: 640 }, deviceScaleFactor: 2 });

@@ -80,12 +80,14 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
         std::fs::create_dir_all(&shots).unwrap();
         args.push(shots.to_string_lossy().into_owned());
     }
+    let clock_ms = peps_core::clock::Clock::now(app.clock.as_ref()).timestamp_millis();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .args(&args)
             .env("PEPS_PRINT_PATH", print_path)
             .env("PEPS_PRINT_TOKEN", token)
             .env("PEPS_PRINT_EXPECT", PRINT_EXPECT.join("\n"))
+            .env("PEPS_CLOCK_MS", clock_ms.to_string())
             .current_dir(&dir)
             .output()
             .unwrap()
@@ -101,7 +103,7 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
         "browser checks failed:\n{stdout}\n{stderr}"
     );
     assert!(
-        stdout.contains("\"pages_checked_with_axe\": 60"),
+        stdout.contains("\"pages_checked_with_axe\": 65"),
         "{stdout}"
     );
 }
