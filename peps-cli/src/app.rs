@@ -226,6 +226,7 @@ impl App {
             Arc::new(SystemClock),
             config.identity_settings(),
         )
+        .with_providers(config.identity_providers()?)
         .with_channels(PlanChannels {
             email: notifier.clone(),
             sms: peps_store::notify::sms_from_setting(&config.notifications.sms)

@@ -20,6 +20,52 @@ pub struct Config {
     pub notifications: Notifications,
     pub wallet: WalletConfig,
     pub web: WebConfig,
+    pub oidc: OidcConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    pub providers: Vec<ProviderConfig>,
+}
+
+/// One identity provider. `preset` fills the protocol settings of FranceConnect v2 or
+/// ProConnect; the rest is what the provider gave the collectivity at registration.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// `franceconnect` or `proconnect`.
+    pub preset: String,
+    /// The key in the callback address (`/oidc/<key>/callback`) and in account links.
+    pub key: String,
+    /// The sign-in button's label.
+    pub label: String,
+    pub issuer: String,
+    pub client_id: String,
+    /// Read from this file (one line), never written in the configuration itself.
+    pub client_secret_file: PathBuf,
+    /// Roles allowed to sign in through it: `person` for FranceConnect, `worker`, `member`
+    /// (and `admin`) for ProConnect.
+    pub roles: Vec<String>,
+    /// `acr` values that make a session strong (no TOTP asked on top).
+    #[serde(default)]
+    pub strong_acr: Vec<String>,
+    /// Sent as `acr_values`; the preset's when absent.
+    #[serde(default)]
+    pub acr_values: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("preset", &self.preset)
+            .field("key", &self.key)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret_file", &self.client_secret_file)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -529,6 +575,69 @@ impl Config {
         peps_core::services::PlanSettings {
             due_reminder_days: self.plans.due_reminder_days,
         }
+    }
+
+    /// The configured identity providers, ready to sign in with. Reads each client secret
+    /// from its file; any mistake is reported with the provider's key.
+    pub fn identity_providers(&self) -> anyhow::Result<Vec<peps_core::services::ExternalProvider>> {
+        use peps_http::oidc::{OpenIdClient, OpenIdSettings};
+        let base = self.server.public_url.trim_end_matches('/');
+        let mut providers = Vec::new();
+        for p in &self.oidc.providers {
+            let secret = std::fs::read_to_string(&p.client_secret_file).with_context(|| {
+                format!(
+                    "oidc provider {}: reading client_secret_file {}",
+                    p.key,
+                    p.client_secret_file.display()
+                )
+            })?;
+            let (secret, redirect, logout) = (
+                secret.trim().to_owned(),
+                format!("{base}/oidc/{}/callback", p.key),
+                format!("{base}/"),
+            );
+            let mut settings = match p.preset.as_str() {
+                "franceconnect" => OpenIdSettings::franceconnect_v2(
+                    &p.issuer,
+                    &p.client_id,
+                    &secret,
+                    &redirect,
+                    &logout,
+                ),
+                "proconnect" => {
+                    OpenIdSettings::proconnect(&p.issuer, &p.client_id, &secret, &redirect, &logout)
+                }
+                other => bail!(
+                    "oidc provider {}: preset must be franceconnect or proconnect, not {other:?}",
+                    p.key
+                ),
+            };
+            settings.key = p.key.clone();
+            settings.roles = p.roles.clone();
+            if let Some(acr) = &p.acr_values {
+                settings.acr_values = acr.clone();
+            }
+            let roles = p
+                .roles
+                .iter()
+                .map(|r| {
+                    r.parse::<peps_core::domain::Role>()
+                        .map_err(|_| anyhow::anyhow!("oidc provider {}: unknown role {r:?}", p.key))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if roles.is_empty() {
+                bail!("oidc provider {}: roles must name at least one role", p.key);
+            }
+            let client = OpenIdClient::new(settings)
+                .map_err(|e| anyhow::anyhow!("oidc provider {}: {e}", p.key))?;
+            providers.push(peps_core::services::ExternalProvider {
+                provider: std::sync::Arc::new(client),
+                label: p.label.clone(),
+                roles,
+                strong_acr: p.strong_acr.clone(),
+            });
+        }
+        Ok(providers)
     }
 
     pub fn identity_settings(&self) -> peps_core::services::IdentitySettings {

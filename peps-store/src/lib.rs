@@ -18,6 +18,7 @@ mod connect;
 mod entities;
 mod error;
 mod exchange;
+mod external_identities;
 pub mod keys;
 pub mod migration;
 pub mod notify;

@@ -173,9 +173,9 @@ mod wallet {
         for backend in backends() {
             let store = fresh(backend).await;
             let db = store.connection();
-            // The wallet migration and the two that came after it (paths to papers, lean
-            // step texts).
-            peps_store::migration::Migrator::down(db, Some(3))
+            // The wallet migration and the three that came after it (paths to papers, lean
+            // step texts, strong sign-in).
+            peps_store::migration::Migrator::down(db, Some(4))
                 .await
                 .unwrap_or_else(|e| panic!("{backend:?}: down: {e}"));
             assert!(

@@ -475,6 +475,38 @@ impl Assurance {
     }
 }
 
+/// An account linked to an identity provider's subject. The pair (provider, subject) is the
+/// only key an external sign-in finds an account by: never the email alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalLink {
+    /// The configured provider's key (`franceconnect`, `proconnect`, …).
+    pub provider: String,
+    pub subject: String,
+    pub account: AccountId,
+    pub linked_at: DateTime<Utc>,
+}
+
+/// A value that can be taken once, bound to one browser: an OpenID sign-in in flight (keyed by
+/// its `state`), an identity waiting to be linked, a provider session to end at sign-out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OneTimeValue {
+    /// SHA-256 (hex) of the key: a stolen database holds no usable `state`.
+    pub key_hash: String,
+    /// SHA-256 (hex) of the browser's binding secret; empty when not bound to a browser.
+    pub browser_hash: String,
+    pub payload: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for OneTimeValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneTimeValue")
+            .field("key_hash", &self.key_hash)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An account's second factor: a TOTP secret and the hashes of its unused recovery codes.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecondFactor {
@@ -537,6 +569,9 @@ super::codes::stable_codes! {
         /// By the holder, or by an admin for someone who lost their phone.
         SecondFactorRemoved = "auth.second_factor_removed",
         RecoveryCodesRenewed = "auth.recovery_codes_renewed",
+        /// An identity provider's subject was linked to the account (detail: the provider).
+        ExternalLinked = "auth.external_linked",
+        ExternalUnlinked = "auth.external_unlinked",
         MandateGranted = "mandate.granted",
         MandateRevoked = "mandate.revoked",
         /// A helper acted under a mandate.

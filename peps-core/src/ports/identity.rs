@@ -176,6 +176,29 @@ pub trait SecondFactorRepository: Send + Sync {
     async fn use_recovery_code(&self, account: AccountId, hash: &str) -> StoreResult<bool>;
 }
 
+/// Accounts linked to identity providers, and one-time values bound to a browser.
+#[async_trait]
+pub trait ExternalIdentityRepository: Send + Sync {
+    async fn external_link(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> StoreResult<Option<ExternalLink>>;
+    async fn external_links_of(&self, account: AccountId) -> StoreResult<Vec<ExternalLink>>;
+    /// `Conflict(Duplicate)` when the subject is linked already, or the account already has a
+    /// link with this provider; nothing written then.
+    async fn create_external_link(&self, link: &ExternalLink) -> StoreResult<()>;
+    /// `NotFound` when there is none.
+    async fn delete_external_link(&self, account: AccountId, provider: &str) -> StoreResult<()>;
+    /// `Conflict(Duplicate)` when the key is taken.
+    async fn put_one_time(&self, value: &OneTimeValue) -> StoreResult<()>;
+    /// Removes and returns the value; `None` when there is none (already taken). Two racing
+    /// takers never both get it.
+    async fn take_one_time(&self, key_hash: &str) -> StoreResult<Option<OneTimeValue>>;
+    /// Removes values created before `before`; returns how many.
+    async fn prune_one_time(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
 /// A store that implements every identity port, like `peps_store::SeaOrmStore`.
 pub trait IdentityStore:
     AccountRepository
@@ -183,6 +206,7 @@ pub trait IdentityStore:
     + RelationRepository
     + SessionRepository
     + SecondFactorRepository
+    + ExternalIdentityRepository
     + ThrottleRepository
     + AuditLog
     + StoreHealth
@@ -195,6 +219,7 @@ impl<T> IdentityStore for T where
         + RelationRepository
         + SessionRepository
         + SecondFactorRepository
+        + ExternalIdentityRepository
         + ThrottleRepository
         + AuditLog
         + StoreHealth

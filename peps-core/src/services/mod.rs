@@ -33,9 +33,10 @@ pub use catalogue::{
     Transition,
 };
 pub use identity::{
-    Authenticated, ClientInfo, Enrolment, Identity, IdentityPorts, IdentitySettings,
-    IssuedActivation, LoginOutcome, NewMandate, NewOrganisation, NewPerson, NewStaffAccount,
-    ProvisionAccount, SecondFactorRule, SecondFactorRules, SecondFactorStatus, SessionHolder,
+    Authenticated, ClientInfo, Enrolment, ExternalOutcome, ExternalProvider, Identity,
+    IdentityPorts, IdentitySettings, IssuedActivation, LoginOutcome, NewMandate, NewOrganisation,
+    NewPerson, NewStaffAccount, ProvisionAccount, SecondFactorRule, SecondFactorRules,
+    SecondFactorStatus, SessionHolder,
 };
 pub use plan_notices::{Alert, AlertOutcome, Delivery, PersonNotice, PlanChannels};
 pub use plans::{

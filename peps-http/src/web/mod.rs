@@ -203,6 +203,22 @@ impl Site {
                         recovery_codes_left: 0,
                         setup_url: Some(format!("/{}/second-factor", lang.code())),
                     }),
+                    linked: vec![views::ProviderButton {
+                        key: "franceconnect".into(),
+                        label: "FranceConnect".into(),
+                    }],
+                    notice: Some("FranceConnect".into()),
+                },
+            ),
+            "signed_out.html" => self.render(
+                name,
+                lang,
+                "/sign-out",
+                "PEPS",
+                None,
+                csrf,
+                &views::SignedOutPage {
+                    provider_logout_url: "https://fc.example/session/end?state=x".into(),
                 },
             ),
             "second_factor.html" => self.render(
@@ -311,7 +327,11 @@ pub fn mount(route: Route) -> Route {
             "/static/enhance.js",
             get(pages::js).with(poem::middleware::Compression::new()),
         )
-        .at("/static/logo", get(pages::logo));
+        .at("/static/logo", get(pages::logo))
+        .at(
+            "/oidc/:provider/callback",
+            get(pages::provider_callback).with(PageHeaders),
+        );
     for info in Language::all() {
         let language = Language::parse(&info.code).expect("from the table");
         route = route.nest(

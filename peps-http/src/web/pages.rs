@@ -15,7 +15,7 @@ use peps_core::catalogue::ListKind;
 use peps_core::catalogue::search::{Near, OpenAt, SearchQuery, Sort};
 use peps_core::domain::{Assurance, Language, OfferId};
 use peps_core::i18n;
-use peps_core::services::{SecondFactorRules, SessionHolder};
+use peps_core::services::{ExternalOutcome, SecondFactorRules, SessionHolder};
 
 pub fn language_routes() -> Route {
     Route::new()
@@ -25,6 +25,8 @@ pub fn language_routes() -> Route {
         .at("/sign-in", get(sign_in_form).post(sign_in))
         .at("/activate", get(activate_form).post(activate))
         .at("/account", get(account))
+        .at("/account/unlink/:provider", poem::post(unlink_provider))
+        .at("/sign-in/with/:provider", get(sign_in_with))
         .at(
             "/second-factor",
             get(second_factor_form).post(second_factor_submit),
@@ -540,6 +542,16 @@ fn sign_in_page(
         _ => (StatusCode::OK, "web.sign_in.title"),
     };
     let mut title = t(title_key, lang);
+    let with_providers;
+    let page = if page.providers.is_empty() && template == "sign_in.html" {
+        with_providers = SignInPage {
+            providers: provider_buttons(state),
+            ..page.clone()
+        };
+        &with_providers
+    } else {
+        page
+    };
     let status = if page.errors.is_empty() {
         status
     } else {
@@ -615,15 +627,42 @@ async fn signed_in(
     if let Some(old) = &visit.holder {
         let _ = state.identity.logout(old.session.id).await;
     }
+    let new_csrf = visit::random_token();
     let next = if outcome.session.assurance == Assurance::AwaitingSecondFactor {
-        "second-factor"
+        // The link waits for the second factor, in this browser under its new cookie.
+        if let Err(err) = state
+            .identity
+            .carry_pending_identity(&visit.csrf_cookie, &new_csrf)
+            .await
+        {
+            tracing::info!(code = err.code(), "identity waiting to be linked dropped");
+        }
+        "second-factor".to_owned()
     } else {
-        "account"
+        // An identity this browser brought back from a provider is linked by this sign-in
+        // (never before the second factor).
+        let actor = peps_core::policy::Actor {
+            account: outcome.account.id,
+            role: outcome.account.role,
+            organisations: Vec::new(),
+        };
+        match state
+            .identity
+            .link_pending_identity(&actor, &visit.csrf_cookie)
+            .await
+        {
+            Ok(Some(_)) => format!("account?linked={}", linked_key(state, &actor).await),
+            Ok(None) => "account".to_owned(),
+            Err(err) => {
+                tracing::info!(code = err.code(), "identity not linked");
+                format!("account?link_refused={}", err.code())
+            }
+        }
     };
     let mut resp = redirect(&format!("/{}/{next}", lang.code()));
     let site = site(state);
     site.set_cookie(&mut resp, visit::SESSION_COOKIE, outcome.token.expose());
-    site.set_cookie(&mut resp, visit::CSRF_COOKIE, &visit::random_token());
+    site.set_cookie(&mut resp, visit::CSRF_COOKIE, &new_csrf);
     resp
 }
 
@@ -725,10 +764,30 @@ async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -
             Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
         }
     }
+    let linked = match state.identity.my_external_links(&viewer.actor).await {
+        Ok(links) => links
+            .into_iter()
+            .map(|l| ProviderButton {
+                label: provider_label(&state, &l.provider),
+                key: l.provider,
+            })
+            .collect(),
+        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    };
+    let refused = query_param(req, "link_refused")
+        .filter(|code| code.starts_with("oidc."))
+        .map(|code| i18n::error_message(&code, lang.code()));
+    let notice = refused.or_else(|| {
+        query_param(req, "linked").map(|key| {
+            t("web.account.linked_now", &lang).replace("%{provider}", &provider_label(&state, &key))
+        })
+    });
     let page = AccountPage {
         name: viewer.account.display_name.as_str().to_owned(),
         login: viewer.account.login.as_str().to_owned(),
         second_factor,
+        linked,
+        notice,
     };
     site(&state).page(
         StatusCode::OK,
@@ -899,7 +958,25 @@ async fn second_factor_submit(
             .map(Some)
     };
     match result {
-        Ok(None) => redirect(&format!("/{}/account", lang.code())),
+        Ok(None) => {
+            // An identity this browser brought back from a provider is linked now that the
+            // session is strong.
+            let actor = peps_core::policy::Actor {
+                account: holder.account.id,
+                role: holder.account.role,
+                organisations: Vec::new(),
+            };
+            let next = match state
+                .identity
+                .link_pending_identity(&actor, &visit.csrf_cookie)
+                .await
+            {
+                Ok(Some(_)) => format!("account?linked={}", linked_key(&state, &actor).await),
+                Ok(None) => "account".to_owned(),
+                Err(err) => format!("account?link_refused={}", err.code()),
+            };
+            redirect(&format!("/{}/{next}", lang.code()))
+        }
         Ok(Some(codes)) => {
             // The session is now strong: the page shows the person as signed in.
             let visit = Visit::of(req, &state).await;
@@ -930,6 +1007,155 @@ async fn second_factor_submit(
     }
 }
 
+// ---------------------------------------------------------------- identity providers
+
+fn provider_buttons(state: &AppState) -> Vec<ProviderButton> {
+    state
+        .identity
+        .providers()
+        .iter()
+        .map(|p| ProviderButton {
+            key: p.provider.key().to_owned(),
+            label: p.label.clone(),
+        })
+        .collect()
+}
+
+fn provider_label(state: &AppState, key: &str) -> String {
+    state
+        .identity
+        .providers()
+        .iter()
+        .find(|p| p.provider.key() == key)
+        .map_or_else(|| key.to_owned(), |p| p.label.clone())
+}
+
+/// The provider a sign-in just linked (the newest link of the account).
+async fn linked_key(state: &AppState, actor: &peps_core::policy::Actor) -> String {
+    state
+        .identity
+        .my_external_links(actor)
+        .await
+        .ok()
+        .and_then(|links| links.into_iter().max_by_key(|l| l.linked_at))
+        .map(|l| l.provider)
+        .unwrap_or_default()
+}
+
+fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.uri().query().and_then(|q| {
+        q.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| {
+                v.chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                    .collect()
+            })
+        })
+    })
+}
+
+/// `GET /{lang}/sign-in/with/{provider}`: to the provider. A link, not a form: the pages' CSP
+/// lets forms post to PEPS only, and a redirect after a form would be blocked.
+#[handler]
+async fn sign_in_with(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    Path(key): Path<String>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    match state
+        .identity
+        .begin_external_sign_in(&key, &visit.csrf_cookie)
+        .await
+    {
+        Ok(url) => {
+            let mut resp = redirect(&url);
+            if visit.new_csrf {
+                site(&state).set_cookie(&mut resp, visit::CSRF_COOKIE, &visit.csrf_cookie);
+            }
+            resp
+        }
+        Err(err) => provider_error(&state, req, &lang, &visit, &err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ProviderReturn {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /oidc/{provider}/callback`: where the provider sends the browser back (the address to
+/// register with the provider). Signed in, the account opens in its own language.
+#[handler]
+pub async fn provider_callback(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(key): Path<String>,
+    query: Query<ProviderReturn>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let lang = Language::negotiate(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let (Some(code), Some(returned_state), None) = (&query.code, &query.state, &query.error) else {
+        // The person cancelled at the provider, or it refused: back to the sign-in page.
+        let err = CoreError::Forbidden("oidc.refused");
+        return provider_error(&state, req, &lang, &visit, &err);
+    };
+    match state
+        .identity
+        .finish_external_sign_in(&key, returned_state, code, &visit.csrf_cookie)
+        .await
+    {
+        Ok(ExternalOutcome::SignedIn(outcome)) => {
+            let lang = outcome.account.language.clone();
+            signed_in(&state, &lang, &visit, *outcome).await
+        }
+        Ok(ExternalOutcome::NotLinked { provider_label }) => {
+            let page = SignInPage {
+                notice: Some(
+                    t("web.sign_in.link_notice", &lang).replace("%{provider}", &provider_label),
+                ),
+                ..SignInPage::default()
+            };
+            sign_in_page(&state, req, &lang, &visit, "sign_in.html", &page)
+        }
+        Err(err) => provider_error(&state, req, &lang, &visit, &err),
+    }
+}
+
+/// A sign-in through a provider that failed: the sign-in page with the reason, so another way
+/// in is right there; never a 500.
+fn provider_error(
+    state: &AppState,
+    req: &Request,
+    lang: &Language,
+    visit: &Visit,
+    err: &CoreError,
+) -> Response {
+    let status = match err {
+        CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        CoreError::NotFound => StatusCode::NOT_FOUND,
+        _ => StatusCode::FORBIDDEN,
+    };
+    let page = SignInPage {
+        errors: vec![FieldError {
+            field: "login".to_owned(),
+            message: i18n::error_message(err.code(), lang.code()),
+        }],
+        ..SignInPage::default()
+    };
+    let mut resp = sign_in_page(state, req, lang, visit, "sign_in.html", &page);
+    resp.set_status(status);
+    resp
+}
+
 #[derive(Debug, Deserialize)]
 struct CsrfOnly {
     csrf: Option<String>,
@@ -946,7 +1172,14 @@ async fn end_sessions(
     if !visit.csrf_ok(form.csrf.as_deref()) {
         return csrf_refused(state, req, lang, &visit);
     }
+    let mut provider_logout = None;
     if let Some(viewer) = &visit.viewer {
+        provider_logout = state
+            .identity
+            .external_logout_url(viewer.session, &visit::random_token())
+            .await
+            .ok()
+            .flatten();
         let ended = if everywhere {
             state
                 .identity
@@ -965,11 +1198,56 @@ async fn end_sessions(
             return core_error_page(state, req, lang, &visit, &err);
         }
     }
-    let mut resp = redirect(&format!("/{}/", lang.code()));
     let site = site(state);
+    let mut resp = match provider_logout {
+        // A page with a link, not a redirect: the form's CSP (form-action 'self') forbids
+        // following a redirect to the provider after a form submission.
+        Some(url) => {
+            let visit = Visit {
+                session_token: None,
+                viewer: None,
+                holder: None,
+                csrf_cookie: visit.csrf_cookie.clone(),
+                new_csrf: false,
+            };
+            site.page(
+                StatusCode::OK,
+                "signed_out.html",
+                lang,
+                &here(req, lang),
+                &t("web.signed_out.title", lang),
+                &visit,
+                &SignedOutPage {
+                    provider_logout_url: url,
+                },
+            )
+        }
+        None => redirect(&format!("/{}/", lang.code())),
+    };
     site.set_cookie(&mut resp, visit::SESSION_COOKIE, "");
     site.set_cookie(&mut resp, visit::CSRF_COOKIE, &visit::random_token());
     resp
+}
+
+#[handler]
+async fn unlink_provider(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    Path(key): Path<String>,
+    form: Form<CsrfOnly>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    if !visit.csrf_ok(form.csrf.as_deref()) {
+        return csrf_refused(&state, req, &lang, &visit);
+    }
+    let Some(viewer) = &visit.viewer else {
+        return redirect(&format!("/{}/sign-in", lang.code()));
+    };
+    match state.identity.unlink_external(&viewer.actor, &key).await {
+        Ok(()) => redirect(&format!("/{}/account", lang.code())),
+        Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
 }
 
 #[handler]
@@ -1245,6 +1523,10 @@ pub fn sample_sign_in(_lang: &Language) -> SignInPage {
             field: "password".to_owned(),
             message: "Mot de passe incorrect".to_owned(),
         }],
-        notice: None,
+        notice: Some("FranceConnect".to_owned()),
+        providers: vec![ProviderButton {
+            key: "franceconnect".to_owned(),
+            label: "FranceConnect".to_owned(),
+        }],
     }
 }

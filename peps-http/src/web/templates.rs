@@ -27,6 +27,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "recovery_codes.html",
         include_str!("templates/recovery_codes.html"),
     ),
+    ("signed_out.html", include_str!("templates/signed_out.html")),
     ("languages.html", include_str!("templates/languages.html")),
     ("legal.html", include_str!("templates/legal.html")),
     (
@@ -46,6 +47,7 @@ pub const PAGES: &[&str] = &[
     "account.html",
     "second_factor.html",
     "recovery_codes.html",
+    "signed_out.html",
     "languages.html",
     "legal.html",
     "accessibility.html",

@@ -189,6 +189,20 @@ pub struct SignInPage {
     pub code: String,
     pub errors: Vec<FieldError>,
     pub notice: Option<String>,
+    /// Identity providers to sign in with (FranceConnect, ProConnect), as configured.
+    pub providers: Vec<ProviderButton>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProviderButton {
+    pub key: String,
+    pub label: String,
+}
+
+/// After signing out of PEPS, the way to sign out of the provider too.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedOutPage {
+    pub provider_logout_url: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -197,6 +211,10 @@ pub struct AccountPage {
     pub login: String,
     /// For staff only: their second factor.
     pub second_factor: Option<SecondFactorView>,
+    /// The identity providers this account is linked to.
+    pub linked: Vec<ProviderButton>,
+    /// Said once, after a sign-in that linked a provider.
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -153,3 +153,82 @@ async fn plan_to_print(app: &TestApp, cast: &Cast, offer: &str) -> (String, Stri
     assert_eq!(status, 201, "{step}");
     (format!("/api/v1/plans/{plan}/print"), worker.clone())
 }
+
+/// FranceConnect in Chromium with JavaScript off, against the local OpenID provider: linked
+/// once with the password, then FranceConnect alone opens the account in Arabic; signing out
+/// offers the provider's logout (tests/browser/run-oidc.mjs).
+#[tokio::test]
+async fn franceconnect_sign_in_in_chromium() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if let Some(missing) = missing_tools(&dir) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "browser tests are required in CI: {missing}"
+        );
+        eprintln!("SKIPPED browser tests: {missing}");
+        return;
+    }
+    if !crate::oidc_provider::tools_present() {
+        return;
+    }
+    use crate::provider_sign_in::{Site, provider, users};
+    let app = TestApp::new(backends()[0]).await;
+    let cast = Cast::new(&app).await;
+    let resp = app
+        .client
+        .put("/api/v1/me/language")
+        .header("authorization", format!("Bearer {}", cast.person_p.1))
+        .body_json(&serde_json::json!({"language": "ar"}))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    let (listener, base) = Site::bind().await;
+    let op = crate::oidc_provider::LocalProvider::start_for(
+        "franceconnect",
+        users(&[(
+            "paulette",
+            serde_json::json!({"given_name": "Paulette", "family_name": "Martin", "birthdate": "1950-03-01"}),
+        )]),
+        &format!("{base}/oidc/franceconnect/callback"),
+        &format!("{base}/"),
+    );
+    let fc = provider(
+        &op,
+        &base,
+        peps_http::oidc::OpenIdSettings::franceconnect_v2,
+        "FranceConnect",
+        vec![peps_core::domain::Role::Person],
+        vec![],
+    );
+    let site = Site::serve(&app, listener, fc);
+    let mut args = vec![
+        "run-oidc.mjs".to_owned(),
+        base,
+        "person.p@test.peps".to_owned(),
+        PASSWORD.to_owned(),
+        "paulette".to_owned(),
+    ];
+    if let Some(shots) = std::env::var_os("PEPS_SCREENSHOTS") {
+        let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(shots);
+        std::fs::create_dir_all(&shots).unwrap();
+        args.push(shots.to_string_lossy().into_owned());
+    }
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    site.close().await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "FranceConnect in Chromium failed:\n{stdout}\n{stderr}\n{}",
+        op.log()
+    );
+    assert!(stdout.contains("\"pages_checked_with_axe\": 4"), "{stdout}");
+}

@@ -13,6 +13,7 @@ mod hidden_places;
 mod oidc_provider;
 mod openapi;
 mod plans;
+mod provider_sign_in;
 mod second_factor;
 mod side_doors;
 mod step_templates;

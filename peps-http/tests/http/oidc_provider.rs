@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 /// Nothing listens there: the browser stops at the first redirect to it and reads the query.
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 const POST_LOGOUT_URI: &str = "http://127.0.0.1:9/";
-const CLIENT_ID: &str = "peps";
-const CLIENT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+pub(super) const CLIENT_ID: &str = "peps";
+pub(super) const CLIENT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
 
 fn provider_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-provider")
@@ -47,7 +47,7 @@ fn missing_tools(dir: &Path) -> Option<String> {
 }
 
 /// The skip convention of browser.rs: say so and pass, unless `CI` is set.
-fn tools_present() -> bool {
+pub(super) fn tools_present() -> bool {
     match missing_tools(&provider_dir()) {
         None => true,
         Some(missing) => {
@@ -65,22 +65,32 @@ fn tools_present() -> bool {
 
 /// One running provider.mjs. Its stdin stays piped: if the test dies, the pipe closes and the
 /// provider exits by itself. Dropping this kills it.
-struct LocalProvider {
+pub(super) struct LocalProvider {
     child: Child,
-    issuer: String,
+    pub(super) issuer: String,
     dir: tempfile::TempDir,
 }
 
 impl LocalProvider {
     fn start(profile: &str, users: Value) -> Self {
+        Self::start_for(profile, users, REDIRECT_URI, POST_LOGOUT_URI)
+    }
+
+    /// With PEPS's own addresses registered (a real PEPS server's callback).
+    pub(super) fn start_for(
+        profile: &str,
+        users: Value,
+        redirect_uri: &str,
+        post_logout_uri: &str,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = json!({
             "profile": profile,
             "clients": [{
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
-                "redirect_uris": [REDIRECT_URI],
-                "post_logout_redirect_uris": [POST_LOGOUT_URI],
+                "redirect_uris": [redirect_uri],
+                "post_logout_redirect_uris": [post_logout_uri],
                 "token_endpoint_auth_method": "client_secret_post",
             }],
             "users": users,
@@ -112,7 +122,7 @@ impl LocalProvider {
     }
 
     /// What the provider wrote on stderr so far (for failure messages).
-    fn log(&self) -> String {
+    pub(super) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
     }
 
@@ -132,7 +142,7 @@ impl LocalProvider {
         assert_eq!(armed["armed"], mode);
     }
 
-    fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -149,13 +159,15 @@ impl Drop for LocalProvider {
 /// Enough of a browser for the provider's pages: cookies kept by name (one host; a cookie set
 /// empty or expired is dropped), redirects followed by hand so the one to the redirect_uri is
 /// caught rather than fetched.
-struct Browser {
-    http: reqwest::Client,
+pub(super) struct Browser {
+    pub(super) http: reqwest::Client,
     cookies: HashMap<String, String>,
+    /// Redirects to these are caught, not followed.
+    pub(super) stops: Vec<String>,
 }
 
 /// Where a chain of redirects ended.
-enum Landing {
+pub(super) enum Landing {
     /// A page of the provider (status, URL, body).
     Page(u16, reqwest::Url, String),
     /// The redirect to PEPS's redirect_uri or post-logout URI, not fetched.
@@ -165,11 +177,20 @@ enum Landing {
 impl Browser {
     fn new() -> Self {
         Browser {
+            stops: vec![REDIRECT_URI.to_owned(), POST_LOGOUT_URI.to_owned()],
+            ..Self::following_all()
+        }
+    }
+
+    /// A browser that follows every redirect, PEPS's included.
+    pub(super) fn following_all() -> Self {
+        Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
             cookies: HashMap::new(),
+            stops: Vec::new(),
         }
     }
 
@@ -203,7 +224,7 @@ impl Browser {
 
     /// Sends the request with the jar's cookies, then follows redirects until a page of the
     /// provider or a redirect back to PEPS.
-    async fn go(&mut self, mut request: reqwest::RequestBuilder) -> Landing {
+    pub(super) async fn go(&mut self, mut request: reqwest::RequestBuilder) -> Landing {
         for _ in 0..20 {
             let response = request
                 .header(reqwest::header::COOKIE, self.cookie_header())
@@ -221,7 +242,10 @@ impl Browser {
                 .unwrap()
                 .to_owned();
             let next = url.join(&location).unwrap();
-            if next.as_str().starts_with(REDIRECT_URI) || next.as_str().starts_with(POST_LOGOUT_URI)
+            if self
+                .stops
+                .iter()
+                .any(|stop| next.as_str().starts_with(stop))
             {
                 return Landing::BackAtPeps(next);
             }
@@ -237,7 +261,7 @@ fn query(url: &reqwest::Url) -> HashMap<String, String> {
 }
 
 /// `attribute="…"` in the page after `after` (the provider's pages are tiny and regular).
-fn attribute(page: &str, after: &str, attribute: &str) -> String {
+pub(super) fn attribute(page: &str, after: &str, attribute: &str) -> String {
     let from = page
         .find(after)
         .unwrap_or_else(|| panic!("{after} in {page}"));

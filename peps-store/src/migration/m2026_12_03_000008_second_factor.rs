@@ -1,5 +1,7 @@
-//! Strong sign-in for staff: how each session was opened and how strongly (existing sessions
-//! count as one factor), TOTP secrets, and the hashes of unused recovery codes.
+//! Strong sign-in: how each session was opened and how strongly (existing sessions count as
+//! one factor), TOTP secrets, the hashes of unused recovery codes, accounts linked to identity
+//! providers by (provider, subject), and one-time values bound to a browser (OpenID sign-ins in
+//! flight).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -33,6 +35,24 @@ enum RecoveryCodes {
     Table,
     AccountId,
     CodeHash,
+}
+
+#[derive(DeriveIden)]
+enum ExternalLinks {
+    Table,
+    Provider,
+    Subject,
+    AccountId,
+    LinkedAt,
+}
+
+#[derive(DeriveIden)]
+enum OneTimeValues {
+    Table,
+    KeyHash,
+    BrowserHash,
+    Payload,
+    CreatedAt,
 }
 
 #[async_trait::async_trait]
@@ -91,10 +111,60 @@ impl MigrationTrait for Migration {
                     ))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ExternalLinks::Table)
+                    .col(string_len(ExternalLinks::Provider, 64))
+                    .col(string_len(ExternalLinks::Subject, 255))
+                    .col(uuid(ExternalLinks::AccountId))
+                    .col(timestamp_with_time_zone(ExternalLinks::LinkedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(ExternalLinks::Provider)
+                            .col(ExternalLinks::Subject),
+                    )
+                    .foreign_key(&mut fk(
+                        "fk_external_links_account",
+                        (ExternalLinks::Table, ExternalLinks::AccountId),
+                        (Accounts::Table, Accounts::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_external_links_account_provider")
+                    .table(ExternalLinks::Table)
+                    .col(ExternalLinks::AccountId)
+                    .col(ExternalLinks::Provider)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(OneTimeValues::Table)
+                    .col(string_len(OneTimeValues::KeyHash, 64).primary_key())
+                    .col(string_len(OneTimeValues::BrowserHash, 64))
+                    .col(text(OneTimeValues::Payload))
+                    .col(timestamp_with_time_zone(OneTimeValues::CreatedAt))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(OneTimeValues::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(ExternalLinks::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(RecoveryCodes::Table).to_owned())
             .await?;

@@ -26,12 +26,14 @@ use crate::ports::*;
 
 mod accounts;
 mod activation;
+mod external;
 mod mandates;
 mod organisations;
 mod referents;
 mod second_factor;
 mod session;
 
+pub use external::{ExternalOutcome, ExternalProvider};
 pub use second_factor::{Enrolment, SecondFactorStatus, SessionHolder};
 
 /// Tunables, with the defaults documented in `peps config default`.
@@ -120,6 +122,7 @@ pub struct IdentityPorts {
     pub relations: Arc<dyn RelationRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub second_factors: Arc<dyn SecondFactorRepository>,
+    pub external: Arc<dyn ExternalIdentityRepository>,
     pub throttle: Arc<dyn ThrottleRepository>,
     pub audit: Arc<dyn AuditLog>,
 }
@@ -133,6 +136,7 @@ impl IdentityPorts {
             relations: store.clone(),
             sessions: store.clone(),
             second_factors: store.clone(),
+            external: store.clone(),
             throttle: store.clone(),
             audit: store,
         }
@@ -234,6 +238,8 @@ pub struct Identity {
     decoy_hash: String,
     /// Alerts to persons (a password reset, a path to their papers opened at the counter).
     channels: Option<PlanChannels>,
+    /// Identity providers (OpenID Connect), none unless configured.
+    providers: Vec<external::ExternalProvider>,
 }
 
 impl Identity {
@@ -252,6 +258,7 @@ impl Identity {
             settings,
             decoy_hash,
             channels: None,
+            providers: Vec::new(),
         }
     }
 

@@ -105,6 +105,13 @@ impl Identity {
         account: &Account,
         method: &str,
     ) -> CoreResult<(SessionToken, Session)> {
+        let assurance = self.first_factor_assurance(account).await?;
+        self.open_session_as(account, method, assurance).await
+    }
+
+    /// After one factor: the second is awaited when the holder set one up or their role
+    /// requires one.
+    pub(super) async fn first_factor_assurance(&self, account: &Account) -> CoreResult<Assurance> {
         let awaits = self.settings.second_factor.required(account.role)
             || self
                 .ports
@@ -112,12 +119,11 @@ impl Identity {
                 .second_factor(account.id)
                 .await?
                 .is_some_and(|f| f.confirmed_at.is_some());
-        let assurance = if awaits {
+        Ok(if awaits {
             Assurance::AwaitingSecondFactor
         } else {
             Assurance::Single
-        };
-        self.open_session_as(account, method, assurance).await
+        })
     }
 
     /// Opens a session of the given assurance (an OpenID Connect sign-in whose assurance level
@@ -220,6 +226,12 @@ impl Identity {
             .ports
             .throttle
             .prune_throttle(now - self.settings.throttle_window)
+            .await?;
+        // Sign-ins never finished, identities never linked, provider sessions of sessions that
+        // can no longer be used.
+        self.ports
+            .external
+            .prune_one_time(now - self.settings.session_absolute)
             .await?;
         Ok((sessions, counters))
     }

@@ -29,6 +29,8 @@ super::checks!(IdentityStore;
     mandates,
     sessions,
     second_factors,
+    external_links,
+    one_time_values,
     activation_codes,
     throttle_windows,
     audit_log,
@@ -592,6 +594,95 @@ async fn second_factors<S: IdentityStore>(store: &S) {
         ..factor
     };
     assert!(store.save_second_factor(&orphan).await.is_err());
+}
+
+async fn external_links<S: IdentityStore>(store: &S) {
+    let a = person("Ana", "ana");
+    let b = person("Bo", "bo");
+    store.create_account(&plain(&a)).await.unwrap();
+    store.create_account(&plain(&b)).await.unwrap();
+    let link = |provider: &str, subject: &str, account: AccountId| ExternalLink {
+        provider: provider.to_owned(),
+        subject: subject.to_owned(),
+        account,
+        linked_at: t0(),
+    };
+    assert_eq!(store.external_link("fc", "s1").await.unwrap(), None);
+    store
+        .create_external_link(&link("fc", "s1", a.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.external_link("fc", "s1").await.unwrap(),
+        Some(link("fc", "s1", a.id))
+    );
+    assert_eq!(store.external_link("pc", "s1").await.unwrap(), None);
+    // The subject is linked to one account only, and an account to one subject per provider.
+    assert!(matches!(
+        store.create_external_link(&link("fc", "s1", b.id)).await,
+        Err(StoreError::Conflict(Conflict::Duplicate))
+    ));
+    assert!(matches!(
+        store.create_external_link(&link("fc", "s2", a.id)).await,
+        Err(StoreError::Conflict(Conflict::Duplicate))
+    ));
+    store
+        .create_external_link(&link("pc", "s1", a.id))
+        .await
+        .unwrap();
+    store
+        .create_external_link(&link("fc", "s3", b.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.external_links_of(a.id).await.unwrap(),
+        vec![link("fc", "s1", a.id), link("pc", "s1", a.id)]
+    );
+    store.delete_external_link(a.id, "fc").await.unwrap();
+    assert_eq!(store.external_link("fc", "s1").await.unwrap(), None);
+    assert!(matches!(
+        store.delete_external_link(a.id, "fc").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        store
+            .create_external_link(&link("fc", "s9", AccountId::new()))
+            .await
+            .is_err()
+    );
+}
+
+async fn one_time_values<S: IdentityStore>(store: &S) {
+    let value = |key: &str, at: DateTime<Utc>| OneTimeValue {
+        key_hash: key.to_owned(),
+        browser_hash: "b".repeat(64),
+        payload: format!("{{\"k\":\"{key}\"}}"),
+        created_at: at,
+    };
+    store.put_one_time(&value("k1", t0())).await.unwrap();
+    assert!(matches!(
+        store.put_one_time(&value("k1", t0())).await,
+        Err(StoreError::Conflict(Conflict::Duplicate))
+    ));
+    assert_eq!(
+        store.take_one_time("k1").await.unwrap(),
+        Some(value("k1", t0()))
+    );
+    assert_eq!(store.take_one_time("k1").await.unwrap(), None, "taken once");
+    store.put_one_time(&value("old", t0())).await.unwrap();
+    store
+        .put_one_time(&value("new", t0() + Duration::hours(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .prune_one_time(t0() + Duration::minutes(30))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.take_one_time("old").await.unwrap(), None);
+    assert!(store.take_one_time("new").await.unwrap().is_some());
 }
 
 async fn activation_codes<S: IdentityStore>(store: &S) {

@@ -556,3 +556,76 @@ impl SecondFactorRepository for MemoryStore {
         Ok(factor.recovery_hashes.len() < before)
     }
 }
+
+#[async_trait]
+impl ExternalIdentityRepository for MemoryStore {
+    async fn external_link(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> StoreResult<Option<ExternalLink>> {
+        Ok(self
+            .lock()
+            .external_links
+            .iter()
+            .find(|l| l.provider == provider && l.subject == subject)
+            .cloned())
+    }
+
+    async fn external_links_of(&self, account: AccountId) -> StoreResult<Vec<ExternalLink>> {
+        let mut links: Vec<_> = self
+            .lock()
+            .external_links
+            .iter()
+            .filter(|l| l.account == account)
+            .cloned()
+            .collect();
+        links.sort_by(|a, b| a.provider.cmp(&b.provider));
+        Ok(links)
+    }
+
+    async fn create_external_link(&self, link: &ExternalLink) -> StoreResult<()> {
+        let mut s = self.lock();
+        if !s.accounts.contains_key(&link.account) {
+            return Err(conflict(Conflict::MissingReference));
+        }
+        if s.external_links.iter().any(|l| {
+            l.provider == link.provider && (l.subject == link.subject || l.account == link.account)
+        }) {
+            return Err(conflict(Conflict::Duplicate));
+        }
+        s.external_links.push(link.clone());
+        Ok(())
+    }
+
+    async fn delete_external_link(&self, account: AccountId, provider: &str) -> StoreResult<()> {
+        let mut s = self.lock();
+        let before = s.external_links.len();
+        s.external_links
+            .retain(|l| !(l.account == account && l.provider == provider));
+        if s.external_links.len() == before {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn put_one_time(&self, value: &OneTimeValue) -> StoreResult<()> {
+        let mut s = self.lock();
+        if s.one_time.contains_key(&value.key_hash) {
+            return Err(conflict(Conflict::Duplicate));
+        }
+        s.one_time.insert(value.key_hash.clone(), value.clone());
+        Ok(())
+    }
+
+    async fn take_one_time(&self, key_hash: &str) -> StoreResult<Option<OneTimeValue>> {
+        Ok(self.lock().one_time.remove(key_hash))
+    }
+
+    async fn prune_one_time(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut s = self.lock();
+        let count = s.one_time.len();
+        s.one_time.retain(|_, v| v.created_at >= before);
+        Ok((count - s.one_time.len()) as u64)
+    }
+}

@@ -30,6 +30,8 @@ pub(super) struct State {
     mandates: Vec<Mandate>,
     sessions: HashMap<SessionId, Session>,
     second_factors: HashMap<AccountId, SecondFactor>,
+    external_links: Vec<ExternalLink>,
+    one_time: HashMap<String, OneTimeValue>,
     activations: Vec<ActivationCode>,
     throttle: HashMap<String, ThrottleState>,
     audit: Vec<AuditEvent>,

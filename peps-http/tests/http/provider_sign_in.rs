@@ -1,0 +1,414 @@
+//! Signing in on the pages through a real OpenID provider (tests/oidc-provider, the certified
+//! `oidc-provider` package), with a real PEPS server on 127.0.0.1:0 whose callback the provider
+//! sends the browser back to.
+//!
+//! FranceConnect: a person is linked once, by signing in with their password in the same
+//! browser, then signs in with FranceConnect alone and lands on their account in their own
+//! language; signing out offers the provider's logout. Refused with a clear page, never a 500:
+//! a replayed `state`, a callback in another browser, a subject already linked to someone
+//! else, the provider down. ProConnect: a worker is matched by verified email and SIRET, an
+//! unknown employer is not; an assurance level counted as strong spares the admin the TOTP.
+
+use std::sync::Arc;
+
+use peps_core::auth::Argon2Hasher;
+use peps_core::clock::SystemClock;
+use peps_core::domain::Role;
+use peps_core::services::{ExternalProvider, Identity, IdentityPorts, IdentitySettings};
+use peps_http::oidc::{OpenIdClient, OpenIdSettings};
+use serde_json::{Value, json};
+
+use crate::oidc_provider::{
+    Browser, CLIENT_ID, CLIENT_SECRET, Landing, LocalProvider, attribute, tools_present,
+};
+use crate::support::*;
+
+/// A PEPS server on 127.0.0.1:0 whose identity service knows one provider.
+pub(super) struct Site {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Site {
+    pub(super) async fn bind() -> (std::net::TcpListener, String) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        (listener, base)
+    }
+
+    /// The identity service uses the system clock: the provider's tokens carry real times.
+    pub(super) fn serve(
+        app: &TestApp,
+        listener: std::net::TcpListener,
+        provider: ExternalProvider,
+    ) -> Self {
+        let identity = Identity::new(
+            IdentityPorts::from_store(app.shared.clone()),
+            Arc::new(Argon2Hasher::default()),
+            Arc::new(SystemClock),
+            IdentitySettings::default(),
+        )
+        .with_providers(vec![provider]);
+        let mut state = app.state.clone();
+        state.identity = Arc::new(identity);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = peps_http::serve_tcp(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Site {
+            stop: Some(stop),
+            server,
+        }
+    }
+
+    pub(super) async fn close(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.server).await;
+    }
+}
+
+pub(super) fn provider(
+    op: &LocalProvider,
+    base: &str,
+    preset: fn(&str, &str, &str, &str, &str) -> OpenIdSettings,
+    label: &str,
+    roles: Vec<Role>,
+    strong_acr: Vec<String>,
+) -> ExternalProvider {
+    let key = label.to_lowercase();
+    let mut settings = preset(
+        &op.issuer,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        &format!("{base}/oidc/{key}/callback"),
+        &format!("{base}/"),
+    );
+    settings.key = key;
+    ExternalProvider {
+        provider: Arc::new(OpenIdClient::new(settings).unwrap()),
+        label: label.to_owned(),
+        roles,
+        strong_acr,
+    }
+}
+
+/// A page's status, address and body.
+async fn page(browser: &mut Browser, request: reqwest::RequestBuilder) -> (u16, String, String) {
+    match browser.go(request).await {
+        Landing::Page(status, url, body) => (status, url.to_string(), body),
+        Landing::BackAtPeps(url) => panic!("stopped at {url}"),
+    }
+}
+
+/// From the sign-in link on PEPS's sign-in page to the provider's form, then the login there:
+/// where the browser lands back at PEPS.
+async fn through_provider(
+    browser: &mut Browser,
+    base: &str,
+    key: &str,
+    login: &str,
+) -> (u16, String, String) {
+    let (status, url, form) = get(browser, format!("{base}/fr/sign-in")).await;
+    assert_eq!(status, 200, "{url}");
+    let link = format!("/fr/sign-in/with/{key}");
+    assert!(form.contains(&link), "no {key} link on the sign-in page");
+    let (status, url, form) = get(browser, format!("{base}{link}")).await;
+    assert_eq!(status, 200, "provider form at {url}: {form}");
+    assert!(form.contains(r#"name="login""#), "{form}");
+    let action = reqwest::Url::parse(&url)
+        .unwrap()
+        .join(&attribute(&form, "<form", "action"))
+        .unwrap();
+    post(browser, action, &[("login", login)]).await
+}
+
+/// The hidden CSRF field of a PEPS form.
+fn csrf(body: &str) -> String {
+    attribute(body, r#"name="csrf""#, "value")
+}
+
+async fn password_sign_in(
+    browser: &mut Browser,
+    base: &str,
+    form_page: &str,
+    login: &str,
+) -> (u16, String, String) {
+    let token = csrf(form_page);
+    post(
+        browser,
+        format!("{base}/fr/sign-in"),
+        &[("login", login), ("password", PASSWORD), ("csrf", &token)],
+    )
+    .await
+}
+
+pub(super) fn users(list: &[(&str, Value)]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|(login, claims)| json!({"login": login, "claims": claims}))
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn a_person_links_franceconnect_once_then_signs_in_with_it_in_their_language() {
+    if !tools_present() {
+        return;
+    }
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let cast = Cast::new(&app).await;
+        let (status, _) = status_json(
+            app.client
+                .put("/api/v1/me/language")
+                .header("authorization", format!("Bearer {}", cast.person_p.1))
+                .body_json(&json!({"language": "ar"}))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (listener, base) = Site::bind().await;
+        let claims = |given: &str| json!({"given_name": given, "family_name": "Martin", "birthdate": "1950-03-01", "email": format!("{given}@example.org")});
+        let mut op = LocalProvider::start_for(
+            "franceconnect",
+            users(&[("paulette", claims("paulette")), ("zoe", claims("zoe"))]),
+            &format!("{base}/oidc/franceconnect/callback"),
+            &format!("{base}/"),
+        );
+        let fc = provider(
+            &op,
+            &base,
+            OpenIdSettings::franceconnect_v2,
+            "FranceConnect",
+            vec![Role::Person],
+            vec![],
+        );
+        let site = Site::serve(&app, listener, fc);
+
+        // First time: FranceConnect knows Paulette, PEPS does not yet.
+        let mut browser = Browser::following_all();
+        let (status, url, body) =
+            through_provider(&mut browser, &base, "franceconnect", "paulette").await;
+        assert_eq!(status, 200, "{url}: {body}");
+        assert!(url.contains("/oidc/franceconnect/callback"), "{url}");
+        assert!(body.contains("FranceConnect vous a bien reconnu"), "{body}");
+        // Her password once, in the same browser: linked, and told so.
+        let (status, url, body) =
+            password_sign_in(&mut browser, &base, &body, "person.p@test.peps").await;
+        assert_eq!(status, 200, "{url}");
+        assert!(url.contains("/fr/account?linked=franceconnect"), "{url}");
+        assert!(body.contains("relié à FranceConnect"), "{body}");
+        let token = csrf(&body);
+        let (status, _, _) = post(
+            &mut browser,
+            format!("{base}/fr/sign-out"),
+            &[("csrf", &token)],
+        )
+        .await;
+        assert_eq!(status, 200);
+
+        // From now on FranceConnect alone, landing in her language.
+        let mut browser = Browser::following_all();
+        let (status, url, body) =
+            through_provider(&mut browser, &base, "franceconnect", "paulette").await;
+        assert_eq!(status, 200, "{url}: {body}");
+        assert!(url.ends_with("/ar/account"), "{url}");
+        assert!(body.contains(r#"lang="ar""#) && body.contains(r#"dir="rtl""#));
+        // Signing out offers the provider's logout, which the provider serves.
+        let token = csrf(&body);
+        let (status, _, signed_out) = post(
+            &mut browser,
+            format!("{base}/ar/sign-out"),
+            &[("csrf", &token)],
+        )
+        .await;
+        assert_eq!(status, 200);
+        let logout = unescape(&attribute(&signed_out, r#"class="button""#, "href"));
+        assert!(
+            logout.starts_with(&format!("{}/session/end?", op.issuer)),
+            "{logout}"
+        );
+        assert!(logout.contains("id_token_hint="), "{logout}");
+        let (status, _, _) = get(&mut browser, &logout).await;
+        assert_eq!(status, 200);
+
+        // A callback replayed: its state works once, in the browser that started it.
+        let mut browser = Browser::following_all();
+        let callback = to_callback(&mut browser, &base, "paulette").await;
+        let (status, url, _) = get(&mut browser, &callback).await;
+        assert_eq!(status, 200, "{url}");
+        assert!(url.ends_with("/ar/account"), "{url}");
+        let (status, _, again) = get(&mut browser, &callback).await;
+        assert_eq!(status, 403, "replayed: {again}");
+        assert!(again.contains("expiré ou a déjà servi"), "{again}");
+
+        // A callback finished in another browser than the one that started it: refused.
+        let mut starter = Browser::following_all();
+        let callback = to_callback(&mut starter, &base, "paulette").await;
+        let mut other = Browser::following_all();
+        let (status, _, body) = get(&mut other, &callback).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains(r#"lang="fr""#));
+
+        // A subject linked meanwhile to someone else is not linked twice.
+        let mut first = Browser::following_all();
+        let (_, _, waiting) = through_provider(&mut first, &base, "franceconnect", "zoe").await;
+        let mut second = Browser::following_all();
+        let (_, _, body) = through_provider(&mut second, &base, "franceconnect", "zoe").await;
+        let (_, url, _) = password_sign_in(&mut second, &base, &body, "person.q@test.peps").await;
+        assert!(url.contains("linked=franceconnect"), "{url}");
+        let (status, url, body) =
+            password_sign_in(&mut first, &base, &waiting, "person.p@test.peps").await;
+        assert_eq!(status, 200, "{url}");
+        assert!(url.contains("link_refused=oidc.already_linked"), "{url}");
+        assert!(body.contains("déjà reliée à un autre compte"), "{body}");
+
+        // The provider down when the browser comes back: a clear page, 503.
+        let mut late = Browser::following_all();
+        let callback = to_callback(&mut late, &base, "paulette").await;
+        op.stop();
+        let (status, _, body) = get(&mut late, &callback).await;
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("ne répond pas"), "{body}");
+
+        site.close().await;
+    }
+}
+
+async fn get(browser: &mut Browser, url: impl reqwest::IntoUrl) -> (u16, String, String) {
+    let request = browser.http.get(url);
+    page(browser, request).await
+}
+
+async fn post(
+    browser: &mut Browser,
+    url: impl reqwest::IntoUrl,
+    form: &[(&str, &str)],
+) -> (u16, String, String) {
+    let request = browser.http.post(url).form(form);
+    page(browser, request).await
+}
+
+/// From PEPS's sign-in link through the provider's login, up to PEPS's callback, without
+/// fetching it: the callback's address, with its code and state.
+async fn to_callback(browser: &mut Browser, base: &str, login: &str) -> String {
+    let (status, url, form) = get(browser, format!("{base}/fr/sign-in/with/franceconnect")).await;
+    assert_eq!(status, 200, "{url}");
+    let action = reqwest::Url::parse(&url)
+        .unwrap()
+        .join(&attribute(&form, "<form", "action"))
+        .unwrap();
+    browser.stops = vec![format!("{base}/oidc/")];
+    let request = browser.http.post(action).form(&[("login", login)]);
+    let landing = browser.go(request).await;
+    browser.stops.clear();
+    match landing {
+        Landing::BackAtPeps(callback) => callback.to_string(),
+        Landing::Page(status, url, body) => panic!("stopped at {status} {url}: {body}"),
+    }
+}
+
+#[tokio::test]
+async fn proconnect_matches_staff_by_verified_email_and_siret() {
+    if !tools_present() {
+        return;
+    }
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let _cast = Cast::new(&app).await;
+        let ccas = app
+            .state
+            .identity
+            .provision_organisation(peps_core::services::NewOrganisation {
+                name: "CCAS de Sens".to_owned(),
+                kind: peps_core::domain::OrganisationKind::SocialService,
+                siret: Some("21750001600019".to_owned()),
+            })
+            .await
+            .unwrap()
+            .id;
+        let ines = app
+            .provision(Role::Worker, "ines@ccas.example.org", &[ccas])
+            .await;
+        let (listener, base) = Site::bind().await;
+        let agent = |email: &str, siret: Option<&str>| {
+            let mut claims =
+                json!({"email": email, "given_name": "Inès", "usual_name": "Haddad", "uid": email});
+            if let Some(siret) = siret {
+                claims["siret"] = json!(siret);
+            }
+            claims
+        };
+        let op = LocalProvider::start_for(
+            "proconnect",
+            users(&[
+                (
+                    "ines",
+                    agent("ines@ccas.example.org", Some("21750001600019")),
+                ),
+                (
+                    "intrus",
+                    agent("ines@ccas.example.org", Some("12345678901234")),
+                ),
+                ("chef", agent("admin@test.peps", None)),
+            ]),
+            &format!("{base}/oidc/proconnect/callback"),
+            &format!("{base}/"),
+        );
+        let pc = provider(
+            &op,
+            &base,
+            OpenIdSettings::proconnect,
+            "ProConnect",
+            vec![Role::Worker, Role::Member, Role::Admin],
+            vec!["eidas1".to_owned()],
+        );
+        let site = Site::serve(&app, listener, pc);
+
+        // Vouched-for email at the right employer: linked on the spot, signed in.
+        let mut browser = Browser::following_all();
+        let (status, url, body) = through_provider(&mut browser, &base, "proconnect", "ines").await;
+        assert_eq!(status, 200, "{url}: {body}");
+        assert!(url.ends_with("/fr/account"), "{url}");
+        let links = peps_core::ports::ExternalIdentityRepository::external_links_of(
+            app.shared.as_ref(),
+            ines,
+        )
+        .await
+        .unwrap();
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].provider, "proconnect");
+
+        // The same email from another employer is not enough.
+        let mut browser = Browser::following_all();
+        let (status, url, body) =
+            through_provider(&mut browser, &base, "proconnect", "intrus").await;
+        assert_eq!(status, 200, "{url}");
+        assert!(body.contains("ProConnect vous a bien reconnu"), "{body}");
+
+        // An admin whose assurance level counts as strong: no TOTP on top.
+        let mut browser = Browser::following_all();
+        let (status, url, _) = through_provider(&mut browser, &base, "proconnect", "chef").await;
+        assert_eq!(status, 200);
+        assert!(url.ends_with("/fr/account"), "{url}");
+
+        site.close().await;
+        drop(op);
+    }
+}
+
+/// An attribute's value as the browser reads it (minijinja escapes `/` and `&`).
+fn unescape(html: &str) -> String {
+    html.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
