@@ -5,14 +5,15 @@
 // axe-core (WCAG 2.1 A and AA) on every PEPS page met on the way. Started by
 // tests/http/browser.rs. Prints a JSON report; exits 1 on failure.
 //
-//   node run-oidc.mjs <base-url> <person-login> <password> <provider-login> [screenshot-dir]
+//   node run-oidc.mjs <base-url> <person-login> <password> <franceconnect-login>
+//                     <proconnect-login> [screenshot-dir]
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
-const [base, login, password, providerLogin, shots] = process.argv.slice(2);
+const [base, login, password, providerLogin, agentLogin, shots] = process.argv.slice(2);
 const failures = [];
 const fail = (what) => failures.push(what);
 let checked = 0;
@@ -57,12 +58,12 @@ async function axeHtml(html, label) {
   await page.close();
 }
 
-async function throughProvider(page) {
+async function throughProvider(page, key = "franceconnect", who = providerLogin) {
   await page.goto(`${base}/fr/sign-in`);
-  const link = page.locator("a[href='/fr/sign-in/with/franceconnect']");
-  if ((await link.count()) !== 1) fail("no FranceConnect link on the sign-in page");
+  const link = page.locator(`a[href='/fr/sign-in/with/${key}']`);
+  if ((await link.count()) !== 1) fail(`no ${key} link on the sign-in page`);
   await Promise.all([page.waitForNavigation(), link.click()]);
-  await page.fill("#login", providerLogin);
+  await page.fill("#login", who);
   await Promise.all([page.waitForNavigation({ url: (u) => u.toString().startsWith(base) }), page.click("button[type=submit]")]);
   await page.waitForLoadState();
 }
@@ -106,6 +107,14 @@ if (shots) await page.screenshot({ path: join(shots, "signed-out-ar-phone.png"),
 await Promise.all([page.waitForNavigation(), logout.click()]);
 if (!(await page.content()).includes("Déconnexion")) fail(`provider logout page not reached: ${page.url()}`);
 
+await ctx.close();
+
+// A worker through ProConnect: linked on the spot, on their account page at once.
+ctx = await browser.newContext(noScript);
+page = await ctx.newPage();
+await throughProvider(page, "proconnect", agentLogin);
+if (!page.url().endsWith("/fr/account")) fail(`ProConnect sign-in landed on ${page.url()}`);
+if (!(await page.content()).includes("ProConnect")) fail("the worker's account does not show the ProConnect link");
 await ctx.close();
 await axeContext.close();
 await browser.close();

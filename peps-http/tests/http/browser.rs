@@ -154,11 +154,12 @@ async fn plan_to_print(app: &TestApp, cast: &Cast, offer: &str) -> (String, Stri
     (format!("/api/v1/plans/{plan}/print"), worker.clone())
 }
 
-/// FranceConnect in Chromium with JavaScript off, against the local OpenID provider: linked
-/// once with the password, then FranceConnect alone opens the account in Arabic; signing out
-/// offers the provider's logout (tests/browser/run-oidc.mjs).
+/// FranceConnect and ProConnect in Chromium with JavaScript off, against the local OpenID
+/// providers: a person is linked once with the password, then FranceConnect alone opens the
+/// account in Arabic, and signing out offers the provider's logout; a worker is linked by
+/// ProConnect on the spot (email and SIRET vouched for). tests/browser/run-oidc.mjs.
 #[tokio::test]
-async fn franceconnect_sign_in_in_chromium() {
+async fn franceconnect_and_proconnect_sign_in_in_chromium() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if let Some(missing) = missing_tools(&dir) {
         assert!(
@@ -200,13 +201,52 @@ async fn franceconnect_sign_in_in_chromium() {
         vec![peps_core::domain::Role::Person],
         vec![],
     );
-    let site = Site::serve(&app, listener, fc);
+    // ProConnect: a worker of an organisation whose SIRET the provider vouches for.
+    let ccas = app
+        .state
+        .identity
+        .provision_organisation(peps_core::services::NewOrganisation {
+            name: "CCAS de Sens".to_owned(),
+            kind: peps_core::domain::OrganisationKind::SocialService,
+            siret: Some("21750001600019".to_owned()),
+        })
+        .await
+        .unwrap()
+        .id;
+    app.provision(
+        peps_core::domain::Role::Worker,
+        "ines@ccas.example.org",
+        &[ccas],
+    )
+    .await;
+    let pc_op = crate::oidc_provider::LocalProvider::start_for(
+        "proconnect",
+        users(&[(
+            "ines",
+            serde_json::json!({"email": "ines@ccas.example.org", "given_name": "Inès", "usual_name": "Haddad", "uid": "ines", "siret": "21750001600019"}),
+        )]),
+        &format!("{base}/oidc/proconnect/callback"),
+        &format!("{base}/"),
+    );
+    let pc = provider(
+        &pc_op,
+        &base,
+        peps_http::oidc::OpenIdSettings::proconnect,
+        "ProConnect",
+        vec![
+            peps_core::domain::Role::Worker,
+            peps_core::domain::Role::Member,
+        ],
+        vec![],
+    );
+    let site = Site::serve(&app, listener, vec![fc, pc]);
     let mut args = vec![
         "run-oidc.mjs".to_owned(),
         base,
         "person.p@test.peps".to_owned(),
         PASSWORD.to_owned(),
         "paulette".to_owned(),
+        "ines".to_owned(),
     ];
     if let Some(shots) = std::env::var_os("PEPS_SCREENSHOTS") {
         let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(shots);
@@ -227,8 +267,9 @@ async fn franceconnect_sign_in_in_chromium() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "FranceConnect in Chromium failed:\n{stdout}\n{stderr}\n{}",
-        op.log()
+        "FranceConnect or ProConnect in Chromium failed:\n{stdout}\n{stderr}\n{}\n{}",
+        op.log(),
+        pc_op.log()
     );
     assert!(stdout.contains("\"pages_checked_with_axe\": 4"), "{stdout}");
 }

@@ -40,7 +40,7 @@ impl Site {
     pub(super) fn serve(
         app: &TestApp,
         listener: std::net::TcpListener,
-        provider: ExternalProvider,
+        providers: Vec<ExternalProvider>,
     ) -> Self {
         let identity = Identity::new(
             IdentityPorts::from_store(app.shared.clone()),
@@ -48,7 +48,7 @@ impl Site {
             Arc::new(SystemClock),
             IdentitySettings::default(),
         )
-        .with_providers(vec![provider]);
+        .with_providers(providers);
         let mut state = app.state.clone();
         state.identity = Arc::new(identity);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -189,7 +189,7 @@ async fn a_person_links_franceconnect_once_then_signs_in_with_it_in_their_langua
             vec![Role::Person],
             vec![],
         );
-        let site = Site::serve(&app, listener, fc);
+        let site = Site::serve(&app, listener, vec![fc]);
 
         // First time: FranceConnect knows Paulette, PEPS does not yet.
         let mut browser = Browser::following_all();
@@ -369,7 +369,7 @@ async fn proconnect_matches_staff_by_verified_email_and_siret() {
             vec![Role::Worker, Role::Member, Role::Admin],
             vec!["eidas1".to_owned()],
         );
-        let site = Site::serve(&app, listener, pc);
+        let site = Site::serve(&app, listener, vec![pc]);
 
         // Vouched-for email at the right employer: linked on the spot, signed in.
         let mut browser = Browser::following_all();

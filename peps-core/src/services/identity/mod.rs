@@ -480,6 +480,84 @@ mod tests {
         )
     }
 
+    /// With `auth.second_factor_workers = "required"`, a worker's password opens nothing until
+    /// a second factor is set up and passed; members stay optional; admins always need one.
+    #[tokio::test]
+    async fn a_required_second_factor_is_enforced_per_role() {
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap(),
+        ));
+        let settings = IdentitySettings {
+            second_factor: SecondFactorRules {
+                worker: SecondFactorRule::Required,
+                member: SecondFactorRule::Optional,
+            },
+            ..IdentitySettings::default()
+        };
+        let identity = Identity::new(
+            IdentityPorts::from_store(Arc::new(MemoryStore::new())),
+            Arc::new(Argon2Hasher::default()),
+            clock.clone(),
+            settings,
+        );
+        let password = "Une phrase de passe solide";
+        for (role, email) in [
+            (Role::Worker, "w@example.fr"),
+            (Role::Member, "m@example.fr"),
+        ] {
+            identity
+                .provision_account(ProvisionAccount {
+                    role,
+                    email: email.into(),
+                    display_name: "X".into(),
+                    password: password.into(),
+                    organisations: vec![],
+                })
+                .await
+                .unwrap();
+        }
+        let client = ClientInfo::default();
+
+        let member = identity
+            .login("m@example.fr", password, &client)
+            .await
+            .unwrap();
+        assert_eq!(member.session.assurance, Assurance::Single);
+        assert!(identity.authenticate(member.token.expose()).await.is_ok());
+
+        let worker = identity
+            .login("w@example.fr", password, &client)
+            .await
+            .unwrap();
+        assert_eq!(worker.session.assurance, Assurance::AwaitingSecondFactor);
+        assert!(matches!(
+            identity.authenticate(worker.token.expose()).await,
+            Err(CoreError::SecondFactorRequired { enrolled: false })
+        ));
+        let holder = identity
+            .authenticate_holder(worker.token.expose())
+            .await
+            .unwrap();
+        let enrolment = identity.begin_enrolment(&holder).await.unwrap();
+        let secret = crate::auth::totp::from_base32(&enrolment.secret).unwrap();
+        let code =
+            crate::auth::totp::code_for_step(&secret, crate::auth::totp::step_at(clock.now()));
+        let codes = identity.confirm_enrolment(&holder, &code).await.unwrap();
+        assert_eq!(codes.len(), 10);
+        let authenticated = identity.authenticate(worker.token.expose()).await.unwrap();
+        assert_eq!(authenticated.actor.role, Role::Worker);
+
+        // The next sign-in awaits the code again.
+        let again = identity
+            .login("w@example.fr", password, &client)
+            .await
+            .unwrap();
+        assert!(matches!(
+            identity.authenticate(again.token.expose()).await,
+            Err(CoreError::SecondFactorRequired { enrolled: true })
+        ));
+    }
+
     #[tokio::test]
     async fn purge_removes_only_what_can_no_longer_be_used() {
         let clock = Arc::new(ManualClock::new(
