@@ -53,6 +53,9 @@ pub struct ProviderConfig {
     /// Sent as `acr_values`; the preset's when absent.
     #[serde(default)]
     pub acr_values: Option<Vec<String>>,
+    /// The scopes asked for; the preset's when absent (`openid` is always asked).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for ProviderConfig {
@@ -617,6 +620,12 @@ impl Config {
             if let Some(acr) = &p.acr_values {
                 settings.acr_values = acr.clone();
             }
+            if let Some(scopes) = &p.scopes {
+                settings.scopes = scopes.clone();
+                if !settings.scopes.iter().any(|s| s == "openid") {
+                    settings.scopes.insert(0, "openid".to_owned());
+                }
+            }
             let roles = p
                 .roles
                 .iter()
@@ -680,6 +689,56 @@ mod tests {
         assert_eq!(config.server.listen, "127.0.0.1:8080");
         assert_eq!(config.auth.login_failures_per_account, 5);
         assert_eq!(config.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn identity_providers_are_built_from_presets_and_secret_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("fc-secret");
+        std::fs::write(&secret, "s3cret-from-file\n").unwrap();
+        let write = |providers: &str| {
+            let path = dir.path().join("peps.toml");
+            std::fs::write(
+                &path,
+                format!("[server]\npublic_url = \"https://peps.example.fr\"\n[oidc]\n{providers}"),
+            )
+            .unwrap();
+            Config::load_from(Some(&path), env(&[])).unwrap()
+        };
+        let provider = |preset: &str, roles: &str, secret_file: &std::path::Path| {
+            format!(
+                "[[oidc.providers]]\npreset = \"{preset}\"\nkey = \"fc\"\nlabel = \"FranceConnect\"\n\
+                 issuer = \"https://fc.example.fr/api/v2\"\nclient_id = \"peps\"\n\
+                 client_secret_file = \"{}\"\nroles = {roles}\nscopes = [\"email\"]\n",
+                secret_file.display()
+            )
+        };
+
+        let config = write(&provider("franceconnect", r#"["person"]"#, &secret));
+        let providers = config.identity_providers().unwrap();
+        assert_eq!(providers.len(), 1);
+        assert_eq!(providers[0].provider.key(), "fc");
+        assert_eq!(providers[0].roles, vec![peps_core::domain::Role::Person]);
+        assert!(!format!("{:?}", config.oidc.providers).contains("s3cret"));
+
+        for (providers, expected) in [
+            (provider("keycloak", r#"["person"]"#, &secret), "preset"),
+            (
+                provider("franceconnect", r#"["king"]"#, &secret),
+                "unknown role",
+            ),
+            (
+                provider("franceconnect", "[]", &secret),
+                "at least one role",
+            ),
+            (
+                provider("franceconnect", r#"["person"]"#, &dir.path().join("none")),
+                "client_secret_file",
+            ),
+        ] {
+            let err = write(&providers).identity_providers().err().unwrap();
+            assert!(format!("{err:#}").contains(expected), "{err:#}");
+        }
     }
 
     #[test]

@@ -383,7 +383,16 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
         Command::Config {
             command: ConfigCommand::Check,
         } => {
+            // Reads the providers' secret files and checks their settings (no network).
+            let providers = config.identity_providers()?;
             println!("Configuration is valid.");
+            for p in &providers {
+                println!(
+                    "Identity provider {} ({}) ready.",
+                    p.provider.key(),
+                    p.label
+                );
+            }
             println!("{config:#?}");
             Ok(())
         }

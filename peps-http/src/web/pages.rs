@@ -641,23 +641,7 @@ async fn signed_in(
     } else {
         // An identity this browser brought back from a provider is linked by this sign-in
         // (never before the second factor).
-        let actor = peps_core::policy::Actor {
-            account: outcome.account.id,
-            role: outcome.account.role,
-            organisations: Vec::new(),
-        };
-        match state
-            .identity
-            .link_pending_identity(&actor, &visit.csrf_cookie)
-            .await
-        {
-            Ok(Some(_)) => format!("account?linked={}", linked_key(state, &actor).await),
-            Ok(None) => "account".to_owned(),
-            Err(err) => {
-                tracing::info!(code = err.code(), "identity not linked");
-                format!("account?link_refused={}", err.code())
-            }
-        }
+        account_after_link(state, &outcome.account, &visit.csrf_cookie).await
     };
     let mut resp = redirect(&format!("/{}/{next}", lang.code()));
     let site = site(state);
@@ -961,20 +945,7 @@ async fn second_factor_submit(
         Ok(None) => {
             // An identity this browser brought back from a provider is linked now that the
             // session is strong.
-            let actor = peps_core::policy::Actor {
-                account: holder.account.id,
-                role: holder.account.role,
-                organisations: Vec::new(),
-            };
-            let next = match state
-                .identity
-                .link_pending_identity(&actor, &visit.csrf_cookie)
-                .await
-            {
-                Ok(Some(_)) => format!("account?linked={}", linked_key(&state, &actor).await),
-                Ok(None) => "account".to_owned(),
-                Err(err) => format!("account?link_refused={}", err.code()),
-            };
+            let next = account_after_link(&state, &holder.account, &visit.csrf_cookie).await;
             redirect(&format!("/{}/{next}", lang.code()))
         }
         Ok(Some(codes)) => {
@@ -1030,16 +1001,37 @@ fn provider_label(state: &AppState, key: &str) -> String {
         .map_or_else(|| key.to_owned(), |p| p.label.clone())
 }
 
-/// The provider a sign-in just linked (the newest link of the account).
-async fn linked_key(state: &AppState, actor: &peps_core::policy::Actor) -> String {
-    state
-        .identity
-        .my_external_links(actor)
-        .await
-        .ok()
-        .and_then(|links| links.into_iter().max_by_key(|l| l.linked_at))
-        .map(|l| l.provider)
-        .unwrap_or_default()
+/// Links the identity this browser brought back from a provider, if any, to the account just
+/// signed in; the account page's address, saying what happened.
+async fn account_after_link(
+    state: &AppState,
+    signed_in_as: &peps_core::domain::Account,
+    browser: &str,
+) -> String {
+    let actor = peps_core::policy::Actor {
+        account: signed_in_as.id,
+        role: signed_in_as.role,
+        organisations: Vec::new(),
+    };
+    match state.identity.link_pending_identity(&actor, browser).await {
+        Ok(Some(_)) => {
+            // The provider just linked: the account's newest link.
+            let key = state
+                .identity
+                .my_external_links(&actor)
+                .await
+                .ok()
+                .and_then(|links| links.into_iter().max_by_key(|l| l.linked_at))
+                .map(|l| l.provider)
+                .unwrap_or_default();
+            format!("account?linked={key}")
+        }
+        Ok(None) => "account".to_owned(),
+        Err(err) => {
+            tracing::info!(code = err.code(), "identity not linked");
+            format!("account?link_refused={}", err.code())
+        }
+    }
 }
 
 fn query_param(req: &Request, name: &str) -> Option<String> {

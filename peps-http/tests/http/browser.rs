@@ -36,15 +36,23 @@ fn missing_tools(dir: &Path) -> Option<String> {
     None
 }
 
+/// Says why and passes without the tools, unless `CI` is set.
+fn tools_present(dir: &Path) -> bool {
+    let Some(missing) = missing_tools(dir) else {
+        return true;
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "browser tests are required in CI: {missing}"
+    );
+    eprintln!("SKIPPED browser tests: {missing}");
+    false
+}
+
 #[tokio::test]
 async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(missing) = missing_tools(&dir) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "browser tests are required in CI: {missing}"
-        );
-        eprintln!("SKIPPED browser tests: {missing}");
+    if !tools_present(&dir) {
         return;
     }
     let app = TestApp::new(backends()[0]).await;
@@ -161,12 +169,7 @@ async fn plan_to_print(app: &TestApp, cast: &Cast, offer: &str) -> (String, Stri
 #[tokio::test]
 async fn franceconnect_and_proconnect_sign_in_in_chromium() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if let Some(missing) = missing_tools(&dir) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "browser tests are required in CI: {missing}"
-        );
-        eprintln!("SKIPPED browser tests: {missing}");
+    if !tools_present(&dir) {
         return;
     }
     if !crate::oidc_provider::tools_present() {
@@ -202,23 +205,7 @@ async fn franceconnect_and_proconnect_sign_in_in_chromium() {
         vec![],
     );
     // ProConnect: a worker of an organisation whose SIRET the provider vouches for.
-    let ccas = app
-        .state
-        .identity
-        .provision_organisation(peps_core::services::NewOrganisation {
-            name: "CCAS de Sens".to_owned(),
-            kind: peps_core::domain::OrganisationKind::SocialService,
-            siret: Some("21750001600019".to_owned()),
-        })
-        .await
-        .unwrap()
-        .id;
-    app.provision(
-        peps_core::domain::Role::Worker,
-        "ines@ccas.example.org",
-        &[ccas],
-    )
-    .await;
+    crate::provider_sign_in::ccas_worker(&app, "ines@ccas.example.org").await;
     let pc_op = crate::oidc_provider::LocalProvider::start_for(
         "proconnect",
         users(&[(

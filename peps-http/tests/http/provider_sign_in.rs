@@ -322,20 +322,7 @@ async fn proconnect_matches_staff_by_verified_email_and_siret() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
         let _cast = Cast::new(&app).await;
-        let ccas = app
-            .state
-            .identity
-            .provision_organisation(peps_core::services::NewOrganisation {
-                name: "CCAS de Sens".to_owned(),
-                kind: peps_core::domain::OrganisationKind::SocialService,
-                siret: Some("21750001600019".to_owned()),
-            })
-            .await
-            .unwrap()
-            .id;
-        let ines = app
-            .provision(Role::Worker, "ines@ccas.example.org", &[ccas])
-            .await;
+        let ines = ccas_worker(&app, "ines@ccas.example.org").await;
         let (listener, base) = Site::bind().await;
         let agent = |email: &str, siret: Option<&str>| {
             let mut claims =
@@ -411,4 +398,20 @@ fn unescape(html: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
+}
+
+/// A worker of the CCAS de Sens, whose SIRET (21750001600019) ProConnect vouches for.
+pub(super) async fn ccas_worker(app: &TestApp, email: &str) -> peps_core::domain::AccountId {
+    let ccas = app
+        .state
+        .identity
+        .provision_organisation(peps_core::services::NewOrganisation {
+            name: "CCAS de Sens".to_owned(),
+            kind: peps_core::domain::OrganisationKind::SocialService,
+            siret: Some("21750001600019".to_owned()),
+        })
+        .await
+        .unwrap()
+        .id;
+    app.provision(Role::Worker, email, &[ccas]).await
 }
