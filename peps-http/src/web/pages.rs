@@ -641,7 +641,7 @@ async fn signed_in(
     } else {
         // An identity this browser brought back from a provider is linked by this sign-in
         // (never before the second factor).
-        account_after_link(state, &outcome.account, &visit.csrf_cookie).await
+        account_after_link(state, outcome.token.expose(), &visit.csrf_cookie).await
     };
     let mut resp = redirect(&format!("/{}/{next}", lang.code()));
     let site = site(state);
@@ -945,7 +945,8 @@ async fn second_factor_submit(
         Ok(None) => {
             // An identity this browser brought back from a provider is linked now that the
             // session is strong.
-            let next = account_after_link(&state, &holder.account, &visit.csrf_cookie).await;
+            let token = visit.session_token.as_deref().unwrap_or_default();
+            let next = account_after_link(&state, token, &visit.csrf_cookie).await;
             redirect(&format!("/{}/{next}", lang.code()))
         }
         Ok(Some(codes)) => {
@@ -1001,31 +1002,15 @@ fn provider_label(state: &AppState, key: &str) -> String {
         .map_or_else(|| key.to_owned(), |p| p.label.clone())
 }
 
-/// Links the identity this browser brought back from a provider, if any, to the account just
-/// signed in; the account page's address, saying what happened.
-async fn account_after_link(
-    state: &AppState,
-    signed_in_as: &peps_core::domain::Account,
-    browser: &str,
-) -> String {
-    let actor = peps_core::policy::Actor {
-        account: signed_in_as.id,
-        role: signed_in_as.role,
-        organisations: Vec::new(),
-    };
-    match state.identity.link_pending_identity(&actor, browser).await {
-        Ok(Some(_)) => {
-            // The provider just linked: the account's newest link.
-            let key = state
-                .identity
-                .my_external_links(&actor)
-                .await
-                .ok()
-                .and_then(|links| links.into_iter().max_by_key(|l| l.linked_at))
-                .map(|l| l.provider)
-                .unwrap_or_default();
-            format!("account?linked={key}")
-        }
+/// Links the identity this browser brought back from a provider, if any, to the session's
+/// account; the account page's address, saying what happened.
+async fn account_after_link(state: &AppState, session_token: &str, browser: &str) -> String {
+    match state
+        .identity
+        .link_pending_identity(session_token, browser)
+        .await
+    {
+        Ok(Some(provider)) => format!("account?linked={provider}"),
         Ok(None) => "account".to_owned(),
         Err(err) => {
             tracing::info!(code = err.code(), "identity not linked");

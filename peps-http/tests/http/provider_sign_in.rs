@@ -321,7 +321,7 @@ async fn proconnect_matches_staff_by_verified_email_and_siret() {
     }
     for backend in backends() {
         let app = TestApp::new(backend).await;
-        let _cast = Cast::new(&app).await;
+        let cast = Cast::new(&app).await;
         let ines = ccas_worker(&app, "ines@ccas.example.org").await;
         let (listener, base) = Site::bind().await;
         let agent = |email: &str, siret: Option<&str>| {
@@ -344,6 +344,7 @@ async fn proconnect_matches_staff_by_verified_email_and_siret() {
                     agent("ines@ccas.example.org", Some("12345678901234")),
                 ),
                 ("chef", agent("admin@test.peps", None)),
+                ("inconnue", agent("inconnue@ailleurs.example.org", None)),
             ]),
             &format!("{base}/oidc/proconnect/callback"),
             &format!("{base}/"),
@@ -384,6 +385,49 @@ async fn proconnect_matches_staff_by_verified_email_and_siret() {
         let (status, url, _) = through_provider(&mut browser, &base, "proconnect", "chef").await;
         assert_eq!(status, 200);
         assert!(url.ends_with("/fr/account"), "{url}");
+
+        // Not vouched for, linked by a password sign-in: for someone with a second factor, only
+        // once that is passed, in the same browser.
+        app.pass_second_factor(&cast.worker_a.1, cast.worker_a.0)
+            .await;
+        let mut browser = Browser::following_all();
+        let (_, _, body) = through_provider(&mut browser, &base, "proconnect", "inconnue").await;
+        assert!(body.contains("ProConnect vous a bien reconnu"), "{body}");
+        let (status, url, body) =
+            password_sign_in(&mut browser, &base, &body, "worker.a@test.peps").await;
+        assert_eq!(status, 200);
+        assert!(url.ends_with("/fr/second-factor"), "{url}");
+        let linked = || async {
+            peps_core::ports::ExternalIdentityRepository::external_links_of(
+                app.shared.as_ref(),
+                cast.worker_a.0,
+            )
+            .await
+            .unwrap()
+        };
+        assert!(linked().await.is_empty(), "not before the second factor");
+        let secret = peps_core::ports::SecondFactorRepository::second_factor(
+            app.shared.as_ref(),
+            cast.worker_a.0,
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .secret;
+        let code = peps_core::auth::totp::code_for_step(
+            &secret,
+            peps_core::auth::totp::step_at(chrono::Utc::now()),
+        );
+        let token = csrf(&body);
+        let (status, url, _) = post(
+            &mut browser,
+            format!("{base}/fr/second-factor"),
+            &[("code", &code), ("csrf", &token)],
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(url.ends_with("/fr/account?linked=proconnect"), "{url}");
+        assert_eq!(linked().await.len(), 1);
 
         site.close().await;
         drop(op);

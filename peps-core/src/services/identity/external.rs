@@ -262,12 +262,19 @@ impl Identity {
     }
 
     /// Right after a password or paper-code sign-in: links the identity this browser brought
-    /// back from a provider in the last fifteen minutes, if any. Returns the provider's label.
+    /// back from a provider in the last fifteen minutes, if any, to the session's account.
+    /// Only a session that acts for its holder links: one still awaiting its second factor
+    /// leaves the identity waiting. Returns the provider's key.
     pub async fn link_pending_identity(
         &self,
-        actor: &Actor,
+        session_token: &str,
         browser: &str,
     ) -> CoreResult<Option<String>> {
+        let signed_in = match self.authenticate(session_token).await {
+            Ok(signed_in) => signed_in,
+            Err(CoreError::SecondFactorRequired { .. }) => return Ok(None),
+            Err(err) => return Err(err),
+        };
         let Some(payload) = self
             .take_bound("oidc-link", browser, browser, LINK_TTL_MINUTES)
             .await?
@@ -278,13 +285,17 @@ impl Identity {
             return Ok(None);
         };
         let entry = self.provider(&waiting.provider)?;
-        if !entry.roles.contains(&actor.role) {
+        if !entry.roles.contains(&signed_in.account.role) {
             return Err(CoreError::Forbidden("oidc.role"));
         }
-        let account = self.ports.accounts.account(actor.account).await?;
-        self.link(&account, &waiting.provider, &waiting.subject, Some(actor))
-            .await?;
-        Ok(Some(entry.label.clone()))
+        self.link(
+            &signed_in.account,
+            &waiting.provider,
+            &waiting.subject,
+            Some(&signed_in.actor),
+        )
+        .await?;
+        Ok(Some(waiting.provider))
     }
 
     /// Keeps an identity waiting to be linked when the browser's binding secret changes (a
