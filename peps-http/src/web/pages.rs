@@ -852,17 +852,26 @@ fn second_factor_page(
     )
 }
 
-/// What the page shows a session: `None` when it has nothing to do there (no second factor for
-/// this role, or already passed), with whether an authenticator is set up otherwise.
+/// The session on the second-factor page, and whether an authenticator is set up; otherwise
+/// where to go instead (sign in; the account, when there is nothing to do here: no second
+/// factor for this role, or already passed).
 async fn second_factor_step(
     state: &AppState,
-    holder: &SessionHolder,
-) -> Result<Option<bool>, CoreError> {
-    let status = state.identity.second_factor_status(holder).await?;
+    req: &Request,
+    lang: &Language,
+    visit: &Visit,
+) -> Result<(SessionHolder, bool), Response> {
+    let Some(holder) = visit.any_holder(state).await else {
+        return Err(redirect(&format!("/{}/sign-in", lang.code())));
+    };
+    let status = match state.identity.second_factor_status(&holder).await {
+        Ok(status) => status,
+        Err(err) => return Err(core_error_page(state, req, lang, visit, &err)),
+    };
     if !status.offered || (status.enrolled && status.session == Assurance::Strong) {
-        return Ok(None);
+        return Err(redirect(&format!("/{}/account", lang.code())));
     }
-    Ok(Some(status.enrolled))
+    Ok((holder, status.enrolled))
 }
 
 #[handler]
@@ -872,13 +881,9 @@ async fn second_factor_form(
     lang: Data<&Language>,
 ) -> Response {
     let visit = Visit::of(req, &state).await;
-    let Some(holder) = visit.any_holder(&state).await else {
-        return redirect(&format!("/{}/sign-in", lang.code()));
-    };
-    let enrolled = match second_factor_step(&state, &holder).await {
-        Ok(Some(enrolled)) => enrolled,
-        Ok(None) => return redirect(&format!("/{}/account", lang.code())),
-        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    let (holder, enrolled) = match second_factor_step(&state, req, &lang, &visit).await {
+        Ok(step) => step,
+        Err(resp) => return resp,
     };
     let mut page = SecondFactorPage {
         enrolling: !enrolled,
@@ -908,13 +913,9 @@ async fn second_factor_submit(
     if !visit.csrf_ok(form.csrf.as_deref()) {
         return csrf_refused(&state, req, &lang, &visit);
     }
-    let Some(holder) = visit.any_holder(&state).await else {
-        return redirect(&format!("/{}/sign-in", lang.code()));
-    };
-    let enrolled = match second_factor_step(&state, &holder).await {
-        Ok(Some(enrolled)) => enrolled,
-        Ok(None) => return redirect(&format!("/{}/account", lang.code())),
-        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    let (holder, enrolled) = match second_factor_step(&state, req, &lang, &visit).await {
+        Ok(step) => step,
+        Err(resp) => return resp,
     };
     let mut page = SecondFactorPage {
         enrolling: !enrolled,

@@ -49,16 +49,21 @@ impl Identity {
         }
     }
 
+    /// The account's factor once confirmed (a set-up still waiting for its first code is not).
+    async fn confirmed_factor(&self, account: AccountId) -> CoreResult<Option<SecondFactor>> {
+        Ok(self
+            .ports
+            .second_factors
+            .second_factor(account)
+            .await?
+            .filter(|f| f.confirmed_at.is_some()))
+    }
+
     pub async fn second_factor_status(
         &self,
         holder: &SessionHolder,
     ) -> CoreResult<SecondFactorStatus> {
-        let factor = self
-            .ports
-            .second_factors
-            .second_factor(holder.account.id)
-            .await?
-            .filter(|f| f.confirmed_at.is_some());
+        let factor = self.confirmed_factor(holder.account.id).await?;
         Ok(SecondFactorStatus {
             offered: SecondFactorRules::offered(holder.account.role),
             required: self.settings.second_factor.required(holder.account.role),
@@ -160,11 +165,8 @@ impl Identity {
         let throttle = self.ports.throttle.as_ref();
         throttle::check(throttle, &key, self.second_factor_limit(), now).await?;
         let factor = self
-            .ports
-            .second_factors
-            .second_factor(holder.account.id)
+            .confirmed_factor(holder.account.id)
             .await?
-            .filter(|f| f.confirmed_at.is_some())
             .ok_or(CoreError::SecondFactorRequired { enrolled: false })?;
         let factors = &self.ports.second_factors;
         let passed = match totp::matching_step(&factor.secret, code, now) {
@@ -207,11 +209,8 @@ impl Identity {
             return Err(CoreError::SecondFactorRequired { enrolled: true });
         }
         let factor = self
-            .ports
-            .second_factors
-            .second_factor(holder.account.id)
+            .confirmed_factor(holder.account.id)
             .await?
-            .filter(|f| f.confirmed_at.is_some())
             .ok_or(CoreError::NotFound)?;
         let codes = totp::new_recovery_codes();
         self.ports
