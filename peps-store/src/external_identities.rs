@@ -10,8 +10,9 @@ use sea_orm::{
 
 use crate::SeaOrmStore;
 use crate::accounts::found;
-use crate::entities::{external_link, one_time_value};
+use crate::entities::{external_link, one_time_value, sign_in_request};
 use crate::error::db_err;
+use peps_core::StoreError;
 use peps_core::domain::*;
 use peps_core::ports::{ExternalIdentityRepository, StoreResult};
 
@@ -21,6 +22,34 @@ fn link_to_domain(m: external_link::Model) -> ExternalLink {
         subject: m.subject,
         account: AccountId(m.account_id),
         linked_at: m.linked_at,
+    }
+}
+
+fn request_to_domain(m: sign_in_request::Model) -> SignInRequest {
+    SignInRequest {
+        id: SignInRequestId(m.id),
+        provider: m.provider,
+        subject: m.subject,
+        email: m.email,
+        email_verified: m.email_verified,
+        given_name: m.given_name,
+        family_name: m.family_name,
+        siret: m.siret,
+        requested_at: m.requested_at,
+    }
+}
+
+fn request_model(id: SignInRequestId, r: &SignInRequest) -> sign_in_request::Model {
+    sign_in_request::Model {
+        id: id.0,
+        provider: r.provider.clone(),
+        subject: r.subject.clone(),
+        email: r.email.clone(),
+        email_verified: r.email_verified,
+        given_name: r.given_name.clone(),
+        family_name: r.family_name.clone(),
+        siret: r.siret.clone(),
+        requested_at: r.requested_at,
     }
 }
 
@@ -117,6 +146,72 @@ impl ExternalIdentityRepository for SeaOrmStore {
     async fn prune_one_time(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         Ok(one_time_value::Entity::delete_many()
             .filter(one_time_value::Column::CreatedAt.lt(before))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?
+            .rows_affected)
+    }
+
+    async fn save_sign_in_request(&self, request: &SignInRequest) -> StoreResult<SignInRequest> {
+        let filed = || {
+            sign_in_request::Entity::find()
+                .filter(sign_in_request::Column::Provider.eq(request.provider.as_str()))
+                .filter(sign_in_request::Column::Subject.eq(request.subject.as_str()))
+                .one(&self.db)
+        };
+        if let Some(existing) = filed().await.map_err(db_err)? {
+            let model = request_model(SignInRequestId(existing.id), request);
+            model
+                .clone()
+                .into_active_model()
+                .reset_all()
+                .update(&self.db)
+                .await
+                .map_err(db_err)?;
+            return Ok(request_to_domain(model));
+        }
+        let model = request_model(request.id, request);
+        match model.clone().into_active_model().insert(&self.db).await {
+            Ok(_) => Ok(request_to_domain(model)),
+            // The same person signing in twice at once: the other request filed it.
+            Err(err) => match filed().await.map_err(db_err)? {
+                Some(existing) => Ok(request_to_domain(existing)),
+                None => Err(db_err(err)),
+            },
+        }
+    }
+
+    async fn sign_in_requests(&self) -> StoreResult<Vec<SignInRequest>> {
+        Ok(sign_in_request::Entity::find()
+            .order_by_asc(sign_in_request::Column::RequestedAt)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(request_to_domain)
+            .collect())
+    }
+
+    async fn sign_in_request(&self, id: SignInRequestId) -> StoreResult<SignInRequest> {
+        sign_in_request::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .map(request_to_domain)
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn delete_sign_in_request(&self, id: SignInRequestId) -> StoreResult<()> {
+        let deleted = sign_in_request::Entity::delete_by_id(id.0)
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        found(deleted.rows_affected)
+    }
+
+    async fn prune_sign_in_requests(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        Ok(sign_in_request::Entity::delete_many()
+            .filter(sign_in_request::Column::RequestedAt.lt(before))
             .exec(&self.db)
             .await
             .map_err(db_err)?

@@ -173,9 +173,9 @@ mod wallet {
         for backend in backends() {
             let store = fresh(backend).await;
             let db = store.connection();
-            // The wallet migration and the three that came after it (paths to papers, lean
-            // step texts, strong sign-in).
-            peps_store::migration::Migrator::down(db, Some(4))
+            // The wallet migration and the four that came after it (paths to papers, lean
+            // step texts, strong sign-in, sign-in requests).
+            peps_store::migration::Migrator::down(db, Some(5))
                 .await
                 .unwrap_or_else(|e| panic!("{backend:?}: down: {e}"));
             assert!(

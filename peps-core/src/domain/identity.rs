@@ -486,6 +486,24 @@ pub struct ExternalLink {
     pub linked_at: DateTime<Utc>,
 }
 
+/// A staff member an identity provider vouched for (ProConnect) whom no account matched: they
+/// wait for an admin to link them to an account, or to refuse. One per (provider, subject);
+/// signing in again refreshes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInRequest {
+    pub id: SignInRequestId,
+    pub provider: String,
+    pub subject: String,
+    pub email: Option<String>,
+    /// Whether the provider vouches for the email (ProConnect checks it at the employer).
+    pub email_verified: bool,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// The employer's SIRET, as the provider sent it.
+    pub siret: Option<String>,
+    pub requested_at: DateTime<Utc>,
+}
+
 /// A value that can be taken once, bound to one browser: an OpenID sign-in in flight (keyed by
 /// its `state`), an identity waiting to be linked, a provider session to end at sign-out.
 #[derive(Clone, PartialEq, Eq)]
@@ -572,6 +590,8 @@ super::codes::stable_codes! {
         /// An identity provider's subject was linked to the account (detail: the provider).
         ExternalLinked = "auth.external_linked",
         ExternalUnlinked = "auth.external_unlinked",
+        /// An admin refused a staff member's sign-in through a provider (detail: the provider).
+        SignInRequestRefused = "auth.sign_in_request_refused",
         MandateGranted = "mandate.granted",
         MandateRevoked = "mandate.revoked",
         /// A helper acted under a mandate.

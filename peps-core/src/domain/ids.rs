@@ -76,4 +76,6 @@ typed_id!(
     DocumentRequestId,
     /// A line of a wallet's access log.
     WalletEventId,
+    /// A staff member's sign-in through a provider, waiting for an admin.
+    SignInRequestId,
 );

@@ -197,6 +197,17 @@ pub trait ExternalIdentityRepository: Send + Sync {
     async fn take_one_time(&self, key_hash: &str) -> StoreResult<Option<OneTimeValue>>;
     /// Removes values created before `before`; returns how many.
     async fn prune_one_time(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Files the request, or refreshes the one already filed for its (provider, subject)
+    /// (claims and time; the id stays). Returns the stored request.
+    async fn save_sign_in_request(&self, request: &SignInRequest) -> StoreResult<SignInRequest>;
+    /// Every request waiting, oldest first.
+    async fn sign_in_requests(&self) -> StoreResult<Vec<SignInRequest>>;
+    /// `NotFound` when there is none.
+    async fn sign_in_request(&self, id: SignInRequestId) -> StoreResult<SignInRequest>;
+    /// `NotFound` when there is none (another admin handled it first).
+    async fn delete_sign_in_request(&self, id: SignInRequestId) -> StoreResult<()>;
+    /// Removes requests filed before `before`; returns how many.
+    async fn prune_sign_in_requests(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 /// A store that implements every identity port, like `peps_store::SeaOrmStore`.

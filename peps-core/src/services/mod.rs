@@ -36,7 +36,7 @@ pub use identity::{
     Authenticated, ClientInfo, Enrolment, ExternalOutcome, ExternalProvider, Identity,
     IdentityPorts, IdentitySettings, IssuedActivation, LoginOutcome, NewMandate, NewOrganisation,
     NewPerson, NewStaffAccount, ProvisionAccount, SecondFactorRule, SecondFactorRules,
-    SecondFactorStatus, SessionHolder,
+    SecondFactorStatus, SessionHolder, SignInRequestView, SuggestedAccount,
 };
 pub use plan_notices::{Alert, AlertOutcome, Delivery, PersonNotice, PlanChannels};
 pub use plans::{

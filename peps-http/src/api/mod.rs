@@ -9,6 +9,7 @@ use std::collections::HashMap;
 mod accounts;
 mod auth;
 mod catalogue;
+mod external_identities;
 mod imports;
 mod offer_views;
 mod offers;
@@ -28,6 +29,7 @@ mod wallet_views;
 pub type Apis = Documented<(
     system::SystemApi,
     auth::AuthApi,
+    external_identities::ExternalIdentitiesApi,
     accounts::AccountsApi,
     organisations::OrganisationsApi,
     relations::RelationsApi,
@@ -45,6 +47,7 @@ pub fn apis() -> Apis {
     Documented((
         system::SystemApi,
         auth::AuthApi,
+        external_identities::ExternalIdentitiesApi,
         accounts::AccountsApi,
         organisations::OrganisationsApi,
         relations::RelationsApi,

@@ -5,6 +5,7 @@
 //!
 //! Built with the default cargo feature `web`; an API-only server leaves it out.
 
+mod admin;
 mod branding;
 mod pages;
 mod search;
@@ -208,6 +209,7 @@ impl Site {
                         label: "FranceConnect".into(),
                     }],
                     notice: Some("FranceConnect".into()),
+                    sign_in_requests: Some(2),
                 },
             ),
             "signed_out.html" => self.render(
@@ -229,6 +231,15 @@ impl Site {
                 None,
                 csrf,
                 &pages::sample_second_factor(true),
+            ),
+            "admin_requests.html" => self.render(
+                name,
+                lang,
+                "/admin/sign-in-requests",
+                "PEPS",
+                user,
+                csrf,
+                &admin::sample(lang),
             ),
             "recovery_codes.html" => self.render(
                 name,
@@ -336,7 +347,7 @@ pub fn mount(route: Route) -> Route {
         let language = Language::parse(&info.code).expect("from the table");
         route = route.nest(
             format!("/{}", info.code),
-            pages::language_routes()
+            admin::with_admin_routes(pages::language_routes())
                 .with(PageHeaders)
                 .with(poem::middleware::Compression::new())
                 .data(language),

@@ -38,11 +38,11 @@ pub fn language_routes() -> Route {
         .at("/accessibility", get(accessibility))
 }
 
-fn site(state: &AppState) -> &Site {
+pub(super) fn site(state: &AppState) -> &Site {
     &state.settings.site
 }
 
-fn redirect(to: &str) -> Response {
+pub(super) fn redirect(to: &str) -> Response {
     Response::builder()
         .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, to)
@@ -51,7 +51,7 @@ fn redirect(to: &str) -> Response {
 
 /// The path of this request below its language prefix, with its query: where the language
 /// links lead in another language.
-fn here(req: &Request, lang: &Language) -> String {
+pub(super) fn here(req: &Request, lang: &Language) -> String {
     let path = req.uri().path();
     let rest = path
         .strip_prefix(&format!("/{}", lang.code()))
@@ -63,7 +63,7 @@ fn here(req: &Request, lang: &Language) -> String {
     }
 }
 
-fn t(key: &str, lang: &Language) -> String {
+pub(super) fn t(key: &str, lang: &Language) -> String {
     i18n::text(key, lang.code())
 }
 
@@ -89,7 +89,7 @@ fn error_page(
     )
 }
 
-fn core_error_page(
+pub(super) fn core_error_page(
     state: &AppState,
     req: &Request,
     lang: &Language,
@@ -117,7 +117,12 @@ fn core_error_page(
     )
 }
 
-fn csrf_refused(state: &AppState, req: &Request, lang: &Language, visit: &Visit) -> Response {
+pub(super) fn csrf_refused(
+    state: &AppState,
+    req: &Request,
+    lang: &Language,
+    visit: &Visit,
+) -> Response {
     error_page(
         state,
         req,
@@ -766,12 +771,19 @@ async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -
             t("web.account.linked_now", &lang).replace("%{provider}", &provider_label(&state, &key))
         })
     });
+    // Only admins may see the requests; for anyone else the use case says no.
+    let sign_in_requests = match state.identity.sign_in_requests(&viewer.actor).await {
+        Ok(requests) => Some(requests.len()),
+        Err(CoreError::Denied) => None,
+        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    };
     let page = AccountPage {
         name: viewer.account.display_name.as_str().to_owned(),
         login: viewer.account.login.as_str().to_owned(),
         second_factor,
         linked,
         notice,
+        sign_in_requests,
     };
     site(&state).page(
         StatusCode::OK,
@@ -1020,7 +1032,7 @@ async fn account_after_link(state: &AppState, session_token: &str, browser: &str
     }
 }
 
-fn query_param(req: &Request, name: &str) -> Option<String> {
+pub(super) fn query_param(req: &Request, name: &str) -> Option<String> {
     req.uri().query().and_then(|q| {
         q.split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=')?;
@@ -1095,11 +1107,17 @@ pub async fn provider_callback(
             let lang = outcome.account.language.clone();
             signed_in(&state, &lang, &visit, *outcome).await
         }
-        Ok(ExternalOutcome::NotLinked { provider_label }) => {
+        Ok(ExternalOutcome::NotLinked {
+            provider_label,
+            awaiting_approval,
+        }) => {
+            let key = if awaiting_approval {
+                "web.sign_in.link_notice_staff"
+            } else {
+                "web.sign_in.link_notice"
+            };
             let page = SignInPage {
-                notice: Some(
-                    t("web.sign_in.link_notice", &lang).replace("%{provider}", &provider_label),
-                ),
+                notice: Some(t(key, &lang).replace("%{provider}", &provider_label)),
                 ..SignInPage::default()
             };
             sign_in_page(&state, req, &lang, &visit, "sign_in.html", &page)

@@ -28,6 +28,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/recovery_codes.html"),
     ),
     ("signed_out.html", include_str!("templates/signed_out.html")),
+    (
+        "admin_requests.html",
+        include_str!("templates/admin_requests.html"),
+    ),
     ("languages.html", include_str!("templates/languages.html")),
     ("legal.html", include_str!("templates/legal.html")),
     (

@@ -215,6 +215,8 @@ pub struct AccountPage {
     pub linked: Vec<ProviderButton>,
     /// Said once, after a sign-in that linked a provider.
     pub notice: Option<String>,
+    /// For admins: how many staff sign-ins wait for their approval.
+    pub sign_in_requests: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -459,3 +459,307 @@ pub(super) async fn ccas_worker(app: &TestApp, email: &str) -> peps_core::domain
         .id;
     app.provision(Role::Worker, email, &[ccas]).await
 }
+
+/// The admin queue through the API for one role: the status of listing, approving and
+/// refusing.
+async fn queue_statuses(base: &str, token: Option<&str>, id: &str) -> [u16; 3] {
+    let http = reqwest::Client::new();
+    let with = |req: reqwest::RequestBuilder| match token {
+        Some(token) => req.bearer_auth(token),
+        None => req,
+    };
+    let list = with(http.get(format!("{base}/api/v1/admin/sign-in-requests")));
+    let approve = with(
+        http.post(format!("{base}/api/v1/admin/sign-in-requests/{id}/approve"))
+            .json(&json!({"login": "worker.b@test.peps"})),
+    );
+    let refuse = with(http.delete(format!("{base}/api/v1/admin/sign-in-requests/{id}")));
+    let mut statuses = [0; 3];
+    for (slot, req) in statuses.iter_mut().zip([list, approve, refuse]) {
+        *slot = req.send().await.unwrap().status().as_u16();
+    }
+    statuses
+}
+
+/// A bearer token from the site itself (its identity service runs on the system clock, where
+/// the cast's sessions, opened on the tests' clock, are long over); an admin's is raised with a
+/// TOTP code for now.
+async fn api_token(app: &TestApp, base: &str, login: &str) -> String {
+    let http = reqwest::Client::new();
+    let session: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"login": login, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{session}"))
+        .to_owned();
+    if session["assurance"] == "awaiting_second_factor" {
+        let account = peps_core::domain::AccountId(
+            session["account"]["id"]
+                .as_str()
+                .and_then(|id| id.parse().ok())
+                .unwrap_or_else(|| panic!("{session}")),
+        );
+        let factor =
+            peps_core::ports::SecondFactorRepository::second_factor(app.shared.as_ref(), account)
+                .await
+                .unwrap()
+                .unwrap();
+        let code = peps_core::auth::totp::code_for_step(
+            &factor.secret,
+            peps_core::auth::totp::step_at(chrono::Utc::now()),
+        );
+        let status = http
+            .post(format!("{base}/api/v1/auth/second-factor"))
+            .bearer_auth(&token)
+            .json(&json!({"code": code}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 200, "second factor for {login}");
+    }
+    token
+}
+
+#[tokio::test]
+async fn an_unmatched_proconnect_worker_waits_for_an_admin_who_links_or_refuses() {
+    if !tools_present() {
+        return;
+    }
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let cast = Cast::new(&app).await;
+        let camille = ccas_worker(&app, "camille.martin@ccas.example.org").await;
+        let (listener, base) = Site::bind().await;
+        let op = LocalProvider::start_for(
+            "proconnect",
+            users(&[
+                // Known to PEPS under another email: nothing matches.
+                (
+                    "camille",
+                    json!({"email": "c.martin@mairie-sens.example.org", "given_name": "Camille",
+                           "usual_name": "Martin", "uid": "camille", "siret": "21750001600019"}),
+                ),
+                (
+                    "sacha",
+                    json!({"email": "sacha@ailleurs.example.org", "given_name": "Sacha",
+                           "usual_name": "Roux", "uid": "sacha"}),
+                ),
+                (
+                    "chef",
+                    json!({"email": "admin@test.peps", "given_name": "Chef",
+                           "usual_name": "Admin", "uid": "chef"}),
+                ),
+            ]),
+            &format!("{base}/oidc/proconnect/callback"),
+            &format!("{base}/"),
+        );
+        let pc = provider(
+            &op,
+            &base,
+            OpenIdSettings::proconnect,
+            "ProConnect",
+            vec![Role::Worker, Role::Member, Role::Admin],
+            vec!["eidas1".to_owned()],
+        );
+        let site = Site::serve(&app, listener, vec![pc]);
+
+        // Nothing matches: the page says an admin was asked. Twice files one request.
+        for _ in 0..2 {
+            let mut browser = Browser::following_all();
+            let (status, url, body) =
+                through_provider(&mut browser, &base, "proconnect", "camille").await;
+            assert_eq!(status, 200, "{url}");
+            assert!(
+                url.ends_with("/fr/sign-in") || url.contains("/oidc/"),
+                "{url}"
+            );
+            assert!(
+                body.contains("Un administrateur de PEPS a reçu votre demande"),
+                "{body}"
+            );
+        }
+        let mut browser = Browser::following_all();
+        through_provider(&mut browser, &base, "proconnect", "sacha").await;
+
+        let admin_token = api_token(&app, &base, "admin@test.peps").await;
+        let admin_list = || async {
+            reqwest::Client::new()
+                .get(format!("{base}/api/v1/admin/sign-in-requests"))
+                .bearer_auth(&admin_token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .map(|v| match v {
+                    Value::Array(list) => list,
+                    other => panic!("{other}"),
+                })
+                .unwrap()
+        };
+        let listed = admin_list().await;
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        let by_name = |name: &str| {
+            listed
+                .iter()
+                .find(|r| r["given_name"] == name)
+                .unwrap_or_else(|| panic!("no request from {name}: {listed:?}"))
+                .clone()
+        };
+        let camille_request = by_name("Camille");
+        assert_eq!(camille_request["provider_label"], "ProConnect");
+        assert_eq!(camille_request["siret"], "21750001600019");
+        assert_eq!(camille_request["suggested_account"], Value::Null);
+        let camille_id = camille_request["id"].as_str().unwrap().to_owned();
+        let sacha_id = by_name("Sacha")["id"].as_str().unwrap().to_owned();
+
+        // Every role but an admin is refused the queue; nothing changes.
+        assert_eq!(queue_statuses(&base, None, &camille_id).await, [401; 3]);
+        for login in [
+            "person.p@test.peps",
+            "helper.h@test.peps",
+            "worker.a@test.peps",
+            "worker.b@test.peps",
+            "member.x@test.peps",
+            "member.y@test.peps",
+        ] {
+            let token = api_token(&app, &base, login).await;
+            assert_eq!(
+                queue_statuses(&base, Some(&token), &camille_id).await,
+                [403; 3],
+                "{login}"
+            );
+        }
+        assert_eq!(admin_list().await.len(), 2);
+
+        // On the pages: signed out, to the sign-in page; a worker, refused.
+        let mut anonymous = Browser::following_all();
+        let (status, url, _) =
+            get(&mut anonymous, format!("{base}/fr/admin/sign-in-requests")).await;
+        assert_eq!(status, 200);
+        assert!(url.ends_with("/fr/sign-in"), "{url}");
+        let mut worker = Browser::following_all();
+        let (_, _, form) = get(&mut worker, format!("{base}/fr/sign-in")).await;
+        let (_, url, _) = password_sign_in(&mut worker, &base, &form, "worker.a@test.peps").await;
+        assert!(url.ends_with("/fr/account"), "{url}");
+        let (status, _, _) = get(&mut worker, format!("{base}/fr/admin/sign-in-requests")).await;
+        assert_eq!(status, 403);
+        let (_, _, account) = get(&mut worker, format!("{base}/fr/account")).await;
+        let (status, _, _) = post(
+            &mut worker,
+            format!("{base}/fr/admin/sign-in-requests/{camille_id}/refuse"),
+            &[("csrf", &csrf(&account))],
+        )
+        .await;
+        assert_eq!(status, 403);
+        assert_eq!(admin_list().await.len(), 2);
+
+        // The admin, strong through ProConnect: the queue from the account page.
+        let mut admin = Browser::following_all();
+        let (_, url, account) = through_provider(&mut admin, &base, "proconnect", "chef").await;
+        assert!(url.ends_with("/fr/account"), "{url}");
+        assert!(
+            account.contains("Demandes de connexion en attente : 2"),
+            "{account}"
+        );
+        let (status, _, queue) = get(&mut admin, format!("{base}/fr/admin/sign-in-requests")).await;
+        assert_eq!(status, 200);
+        assert!(
+            queue.contains("Camille Martin") && queue.contains("Sacha Roux"),
+            "{queue}"
+        );
+        let token = csrf(&queue);
+        let approve = format!("{base}/fr/admin/sign-in-requests/{camille_id}/approve");
+
+        // Wrong accounts: the reason beside the field, nothing linked.
+        for (login, message) in [
+            (
+                "personne@nulle-part.example.org",
+                "Aucun compte actif ne porte",
+            ),
+            (
+                "person.p@test.peps",
+                "Ce fournisseur d'identité ne peut pas ouvrir ce compte",
+            ),
+        ] {
+            let (status, _, page) =
+                post(&mut admin, &approve, &[("login", login), ("csrf", &token)]).await;
+            assert_eq!(status, 422, "{login}");
+            let page = unescape(&page);
+            assert!(page.contains(message), "{login}: {page}");
+            assert!(
+                page.contains(&format!(r#"id="login-{camille_id}-error""#)),
+                "{page}"
+            );
+            assert!(page.contains(r#"aria-invalid="true""#), "{page}");
+        }
+        let (status, _, _) = post(
+            &mut admin,
+            &approve,
+            &[("login", "camille.martin@ccas.example.org")],
+        )
+        .await;
+        assert_eq!(status, 403, "no CSRF field");
+        assert_eq!(admin_list().await.len(), 2);
+
+        let (status, url, page) = post(
+            &mut admin,
+            &approve,
+            &[
+                ("login", "camille.martin@ccas.example.org"),
+                ("csrf", &token),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(url.ends_with("?done=approved"), "{url}");
+        assert!(unescape(&page).contains("C'est fait"), "{page}");
+        let (status, url, _) = post(
+            &mut admin,
+            format!("{base}/fr/admin/sign-in-requests/{sacha_id}/refuse"),
+            &[("csrf", &token)],
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(url.ends_with("?done=refused"), "{url}");
+        assert!(admin_list().await.is_empty());
+
+        // Camille's next ProConnect sign-in opens her account; the link is in her trail, by
+        // the admin.
+        let mut browser = Browser::following_all();
+        let (status, url, body) =
+            through_provider(&mut browser, &base, "proconnect", "camille").await;
+        assert_eq!(status, 200);
+        assert!(url.ends_with("/fr/account"), "{url}");
+        assert!(body.contains("camille.martin@ccas.example.org"), "{body}");
+        let trail = peps_core::ports::AuditLog::events_for(app.shared.as_ref(), camille, 20)
+            .await
+            .unwrap();
+        assert!(
+            trail.iter().any(
+                |e| e.action == peps_core::domain::AuditAction::ExternalLinked
+                    && e.actor == Some(cast.admin.0)
+            ),
+            "{trail:?}"
+        );
+        // Sacha, refused, is asked again, and a new request waits.
+        let mut browser = Browser::following_all();
+        let (_, _, body) = through_provider(&mut browser, &base, "proconnect", "sacha").await;
+        assert!(
+            body.contains("Un administrateur de PEPS a reçu votre demande"),
+            "{body}"
+        );
+        assert_eq!(admin_list().await.len(), 1);
+
+        site.close().await;
+        drop(op);
+    }
+}

@@ -26,6 +26,7 @@ pub mod recovery_code;
 pub mod referent;
 pub mod second_factor;
 pub mod session;
+pub mod sign_in_request;
 pub mod step_message;
 pub mod step_reminder;
 pub mod throttle;

@@ -11,6 +11,7 @@ mod m2026_11_23_000005_wallet;
 mod m2026_12_02_000006_paths_to_papers;
 mod m2026_12_02_000007_lean_step_texts;
 mod m2026_12_03_000008_second_factor;
+mod m2026_12_03_000009_sign_in_requests;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m2026_12_02_000006_paths_to_papers::Migration),
             Box::new(m2026_12_02_000007_lean_step_texts::Migration),
             Box::new(m2026_12_03_000008_second_factor::Migration),
+            Box::new(m2026_12_03_000009_sign_in_requests::Migration),
         ]
     }
 

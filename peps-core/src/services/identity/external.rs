@@ -8,7 +8,9 @@
 //!   them a paper code for that purpose;
 //! - a staff member is matched when the provider vouches for their email (ProConnect checks it
 //!   at the employer) and, when it sends one, the employer's SIRET is one of the account's
-//!   organisations'; otherwise an admin must invite them with that email first.
+//!   organisations'; otherwise their request waits for an admin, who links them to an account
+//!   or refuses (`sign_in_requests`). Until then they may also link themselves by signing in
+//!   once with their password, like a person.
 //!
 //! The `state` of a sign-in in flight, an identity waiting to be linked and the provider
 //! session to end at sign-out are one-time values bound to the browser.
@@ -41,6 +43,8 @@ pub enum ExternalOutcome {
     /// paper code in this browser links them.
     NotLinked {
         provider_label: String,
+        /// A staff provider: an admin has been asked to link this identity to an account.
+        awaiting_approval: bool,
     },
 }
 
@@ -90,7 +94,7 @@ impl Identity {
         &self.providers
     }
 
-    fn provider(&self, key: &str) -> CoreResult<&ExternalProvider> {
+    pub(super) fn provider(&self, key: &str) -> CoreResult<&ExternalProvider> {
         self.providers
             .iter()
             .find(|p| p.provider.key() == key)
@@ -170,8 +174,10 @@ impl Identity {
                     created_at: now,
                 })
                 .await?;
+            let awaiting_approval = self.file_sign_in_request(entry, &proven).await?;
             return Ok(ExternalOutcome::NotLinked {
                 provider_label: entry.label.clone(),
+                awaiting_approval,
             });
         };
         if !entry.roles.contains(&account.role) {
@@ -338,6 +344,7 @@ impl Identity {
             }
             Err(e) => return Err(e.into()),
         }
+        self.close_sign_in_requests_of(provider, subject).await?;
         self.audit(
             actor,
             None,

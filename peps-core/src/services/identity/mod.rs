@@ -32,9 +32,11 @@ mod organisations;
 mod referents;
 mod second_factor;
 mod session;
+mod sign_in_requests;
 
 pub use external::{ExternalOutcome, ExternalProvider};
 pub use second_factor::{Enrolment, SecondFactorStatus, SessionHolder};
+pub use sign_in_requests::{SignInRequestView, SuggestedAccount};
 
 /// Tunables, with the defaults documented in `peps config default`.
 #[derive(Debug, Clone)]

@@ -233,6 +233,7 @@ impl Identity {
             .external
             .prune_one_time(now - self.settings.session_absolute)
             .await?;
+        self.prune_sign_in_requests().await?;
         Ok((sessions, counters))
     }
 

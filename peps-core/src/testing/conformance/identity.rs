@@ -31,6 +31,7 @@ super::checks!(IdentityStore;
     second_factors,
     external_links,
     one_time_values,
+    sign_in_requests,
     activation_codes,
     throttle_windows,
     audit_log,
@@ -683,6 +684,57 @@ async fn one_time_values<S: IdentityStore>(store: &S) {
     );
     assert_eq!(store.take_one_time("old").await.unwrap(), None);
     assert!(store.take_one_time("new").await.unwrap().is_some());
+}
+
+async fn sign_in_requests<S: IdentityStore>(store: &S) {
+    let request = |subject: &str, at: DateTime<Utc>| SignInRequest {
+        id: SignInRequestId::new(),
+        provider: "proconnect".to_owned(),
+        subject: subject.to_owned(),
+        email: Some(format!("{subject}@ccas.example.fr")),
+        email_verified: true,
+        given_name: Some("Camille".to_owned()),
+        family_name: None,
+        siret: Some("21890024900015".to_owned()),
+        requested_at: at,
+    };
+    let first = request("s1", t0());
+    assert_eq!(store.save_sign_in_request(&first).await.unwrap(), first);
+    // Signing in again refreshes the request filed for that subject; its id stays.
+    let again = SignInRequest {
+        siret: None,
+        ..request("s1", t0() + Duration::hours(1))
+    };
+    let refreshed = store.save_sign_in_request(&again).await.unwrap();
+    assert_eq!(refreshed.id, first.id, "one request per subject");
+    assert_eq!(refreshed.siret, None);
+    assert_eq!(refreshed.requested_at, t0() + Duration::hours(1));
+    assert_eq!(store.sign_in_request(first.id).await.unwrap(), refreshed);
+    let second = request("s2", t0());
+    store.save_sign_in_request(&second).await.unwrap();
+    let listed = store.sign_in_requests().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![second.id, first.id],
+        "oldest first"
+    );
+    store.delete_sign_in_request(second.id).await.unwrap();
+    assert!(matches!(
+        store.delete_sign_in_request(second.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.sign_in_request(second.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .prune_sign_in_requests(t0() + Duration::minutes(90))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.sign_in_requests().await.unwrap().is_empty());
 }
 
 async fn activation_codes<S: IdentityStore>(store: &S) {

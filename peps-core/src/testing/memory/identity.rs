@@ -628,4 +628,53 @@ impl ExternalIdentityRepository for MemoryStore {
         s.one_time.retain(|_, v| v.created_at >= before);
         Ok((count - s.one_time.len()) as u64)
     }
+
+    async fn save_sign_in_request(&self, request: &SignInRequest) -> StoreResult<SignInRequest> {
+        let mut s = self.lock();
+        if let Some(filed) = s
+            .sign_in_requests
+            .iter_mut()
+            .find(|r| r.provider == request.provider && r.subject == request.subject)
+        {
+            *filed = SignInRequest {
+                id: filed.id,
+                ..request.clone()
+            };
+            return Ok(filed.clone());
+        }
+        s.sign_in_requests.push(request.clone());
+        Ok(request.clone())
+    }
+
+    async fn sign_in_requests(&self) -> StoreResult<Vec<SignInRequest>> {
+        let mut requests = self.lock().sign_in_requests.clone();
+        requests.sort_by_key(|r| r.requested_at);
+        Ok(requests)
+    }
+
+    async fn sign_in_request(&self, id: SignInRequestId) -> StoreResult<SignInRequest> {
+        self.lock()
+            .sign_in_requests
+            .iter()
+            .find(|r| r.id == id)
+            .cloned()
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn delete_sign_in_request(&self, id: SignInRequestId) -> StoreResult<()> {
+        let mut s = self.lock();
+        let before = s.sign_in_requests.len();
+        s.sign_in_requests.retain(|r| r.id != id);
+        if s.sign_in_requests.len() == before {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn prune_sign_in_requests(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut s = self.lock();
+        let count = s.sign_in_requests.len();
+        s.sign_in_requests.retain(|r| r.requested_at >= before);
+        Ok((count - s.sign_in_requests.len()) as u64)
+    }
 }

@@ -32,6 +32,7 @@ pub(super) struct State {
     second_factors: HashMap<AccountId, SecondFactor>,
     external_links: Vec<ExternalLink>,
     one_time: HashMap<String, OneTimeValue>,
+    sign_in_requests: Vec<SignInRequest>,
     activations: Vec<ActivationCode>,
     throttle: HashMap<String, ThrottleState>,
     audit: Vec<AuditEvent>,

@@ -1,0 +1,255 @@
+//! Admin pages: the staff members a provider vouched for whom no account matched. Each page
+//! calls the identity use cases, which refuse anyone but an admin with a strong session.
+
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Path};
+use poem::{Request, Response, Route, get, handler};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::pages::{core_error_page, csrf_refused, here, query_param, redirect, site, t};
+use super::views::FieldError;
+use super::visit::Visit;
+use crate::state::AppState;
+use peps_core::CoreError;
+use peps_core::domain::{Language, SignInRequestId};
+use peps_core::i18n;
+use peps_core::services::SignInRequestView;
+
+/// The language routes with the admin pages added.
+pub fn with_admin_routes(route: Route) -> Route {
+    route
+        .at("/admin/sign-in-requests", get(requests))
+        .at("/admin/sign-in-requests/:id/approve", poem::post(approve))
+        .at("/admin/sign-in-requests/:id/refuse", poem::post(refuse))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestsPage {
+    pub requests: Vec<RequestView>,
+    pub notice: Option<String>,
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    pub id: String,
+    /// The name the provider sent, else the email.
+    pub name: String,
+    pub provider: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub siret: Option<String>,
+    pub requested_on: String,
+    pub suggested: Option<SuggestedView>,
+    /// What the login field holds: the email, or what the admin typed last.
+    pub login: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestedView {
+    pub name: String,
+    pub login: String,
+    pub organisations: String,
+    pub employer_matches: bool,
+    pub siret_sent: bool,
+}
+
+fn view(request: SignInRequestView, lang: &Language) -> RequestView {
+    let r = request.request;
+    let name = match (&r.given_name, &r.family_name) {
+        (Some(given), Some(family)) => format!("{given} {family}"),
+        (Some(one), None) | (None, Some(one)) => one.clone(),
+        (None, None) => r.email.clone().unwrap_or_else(|| r.subject.clone()),
+    };
+    RequestView {
+        id: r.id.0.to_string(),
+        name,
+        provider: request.provider_label,
+        login: r.email.clone().unwrap_or_default(),
+        email: r.email,
+        email_verified: r.email_verified,
+        siret: r.siret.clone(),
+        requested_on: i18n::format_date(r.requested_at.date_naive(), lang.code()),
+        suggested: request.suggested.map(|s| SuggestedView {
+            name: s.account.display_name.as_str().to_owned(),
+            login: s.account.login.as_str().to_owned(),
+            organisations: s
+                .organisations
+                .iter()
+                .map(|o| o.name.as_str().to_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            employer_matches: s.employer_matches,
+            siret_sent: r.siret.is_some(),
+        }),
+    }
+}
+
+/// `GET /{lang}/admin/sign-in-requests`.
+#[handler]
+async fn requests(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let notice = query_param(req, "done").and_then(|done| match done.as_str() {
+        "approved" => Some(t("web.admin.requests.approved", &lang)),
+        "refused" => Some(t("web.admin.requests.refused", &lang)),
+        _ => None,
+    });
+    render(req, &state, &lang, &visit, notice, None).await
+}
+
+/// The list, with the error of a failed approval beside that request's field.
+async fn render(
+    req: &Request,
+    state: &AppState,
+    lang: &Language,
+    visit: &Visit,
+    notice: Option<String>,
+    failed: Option<(Uuid, String, CoreError)>,
+) -> Response {
+    let Some(viewer) = &visit.viewer else {
+        if visit.holder.is_some() {
+            return redirect(&format!("/{}/second-factor", lang.code()));
+        }
+        return redirect(&format!("/{}/sign-in", lang.code()));
+    };
+    let listed = match state.identity.sign_in_requests(&viewer.actor).await {
+        Ok(listed) => listed,
+        Err(err) => return core_error_page(state, req, lang, visit, &err),
+    };
+    let mut errors = Vec::new();
+    let mut waiting: Vec<RequestView> = listed.into_iter().map(|r| view(r, lang)).collect();
+    if let Some((id, login, err)) = failed {
+        let id = id.to_string();
+        if let Some(r) = waiting.iter_mut().find(|r| r.id == id) {
+            r.login = login;
+        }
+        errors.push(FieldError {
+            field: format!("login-{id}"),
+            message: i18n::error_message(err.code(), lang.code()),
+        });
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    site(state).page(
+        status,
+        "admin_requests.html",
+        lang,
+        &here(req, lang),
+        &t("web.admin.requests.title", lang),
+        visit,
+        &RequestsPage {
+            requests: waiting,
+            notice,
+            errors,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct ApproveForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    login: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+/// `POST /{lang}/admin/sign-in-requests/{id}/approve`.
+#[handler]
+async fn approve(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    Path(id): Path<Uuid>,
+    form: Form<ApproveForm>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    if !visit.csrf_ok(form.csrf.as_deref()) {
+        return csrf_refused(&state, req, &lang, &visit);
+    }
+    let Some(viewer) = &visit.viewer else {
+        return redirect(&format!("/{}/sign-in", lang.code()));
+    };
+    let login = form.login.trim().to_owned();
+    match state
+        .identity
+        .approve_sign_in_request(&viewer.actor, SignInRequestId(id), &login)
+        .await
+    {
+        Ok(_) => redirect(&format!(
+            "/{}/admin/sign-in-requests?done=approved",
+            lang.code()
+        )),
+        Err(err @ (CoreError::Invalid(_) | CoreError::InvalidFields(_))) => {
+            render(req, &state, &lang, &visit, None, Some((id, login, err))).await
+        }
+        Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
+}
+
+/// `POST /{lang}/admin/sign-in-requests/{id}/refuse`.
+#[handler]
+async fn refuse(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    Path(id): Path<Uuid>,
+    form: Form<CsrfForm>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    if !visit.csrf_ok(form.csrf.as_deref()) {
+        return csrf_refused(&state, req, &lang, &visit);
+    }
+    let Some(viewer) = &visit.viewer else {
+        return redirect(&format!("/{}/sign-in", lang.code()));
+    };
+    match state
+        .identity
+        .refuse_sign_in_request(&viewer.actor, SignInRequestId(id))
+        .await
+    {
+        Ok(()) => redirect(&format!(
+            "/{}/admin/sign-in-requests?done=refused",
+            lang.code()
+        )),
+        Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
+}
+
+/// What the rendering test shows in every language.
+pub fn sample(lang: &Language) -> RequestsPage {
+    RequestsPage {
+        requests: vec![RequestView {
+            id: "00000000-0000-0000-0000-000000000001".into(),
+            name: "Camille Martin".into(),
+            provider: "ProConnect".into(),
+            email: Some("camille.martin@ccas-auxerre.fr".into()),
+            email_verified: true,
+            siret: Some("21890024900015".into()),
+            requested_on: i18n::format_date(
+                chrono::NaiveDate::from_ymd_opt(2026, 12, 3).expect("a date"),
+                lang.code(),
+            ),
+            suggested: Some(SuggestedView {
+                name: "Camille Martin".into(),
+                login: "camille.martin@ccas-auxerre.fr".into(),
+                organisations: "CCAS d'Auxerre".into(),
+                employer_matches: false,
+                siret_sent: true,
+            }),
+            login: "camille.martin@ccas-auxerre.fr".into(),
+        }],
+        notice: None,
+        errors: vec![FieldError {
+            field: "login-00000000-0000-0000-0000-000000000001".into(),
+            message: i18n::error_message("sign_in_request.account_role", lang.code()),
+        }],
+    }
+}
