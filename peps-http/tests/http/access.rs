@@ -247,6 +247,38 @@ async fn admin_only_and_staff_endpoints_by_role() {
                 body: None,
                 expected: [401, 403, 403, 403, 403, 200, 200, 403, 403, 200],
             },
+            // Identity providers: one's own links; the staff sign-in queue is for admins (an
+            // unknown request is a 404 only for them).
+            Case {
+                method: "GET",
+                path: "/api/v1/auth/external-links".into(),
+                body: None,
+                expected: [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+            },
+            Case {
+                method: "DELETE",
+                path: "/api/v1/auth/external-links/franceconnect".into(),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+            },
+            Case {
+                method: "GET",
+                path: "/api/v1/admin/sign-in-requests".into(),
+                body: None,
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 200],
+            },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/admin/sign-in-requests/{}/approve", uuid::Uuid::nil()),
+                body: Some(json!({"login": "worker.b@test.peps"})),
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 404],
+            },
+            Case {
+                method: "DELETE",
+                path: format!("/api/v1/admin/sign-in-requests/{}", uuid::Uuid::nil()),
+                body: None,
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 404],
+            },
             // Disabling person Q: Q itself may see but not disable; others do not see Q.
             Case {
                 method: "POST",
