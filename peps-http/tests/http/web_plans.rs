@@ -147,7 +147,7 @@ async fn a_person_reads_their_plan_in_french_and_arabic_and_prints_it() {
         assert!(html.contains(&i18n::text("web.plans.machine", "ar")));
         assert!(html.contains(&i18n::text("plans.status.planned", "ar")));
         assert!(html.contains(&i18n::text("web.offer.see_original", "ar")));
-        assert!(html.contains("<div lang=\"fr\" dir=\"ltr\" class=\"french\">"));
+        assert!(html.contains("<div lang=\"fr\" dir=\"ltr\" class=\"french text\">"));
         // The free step has no Arabic yet: shown in French, tagged so, and said so.
         assert!(html.contains(&i18n::text("plans.print.not_translated", "ar")));
         assert!(
