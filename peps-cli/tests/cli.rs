@@ -186,6 +186,12 @@ fn demo_runs_on_loopback_twice_without_duplicating() {
     let (status, body) = http(&format!("{}/api/v1/auth/login", first.url), Some(&login));
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"token\":\"peps_"));
+    // The demo person's plan page shows the plan their referent wrote, step by step.
+    let token = field(&body, "token").to_owned();
+    let (status, page) = page_with_session(&format!("{}/fr/plans", first.url), &token);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<ol class=\"steps\">"), "{page}");
+    assert_eq!(page.matches("<li class=\"step step-").count(), 4, "{page}");
     // A catalogue to search, across the three themes.
     let (status, body) = http(
         &format!("{}/api/v1/offers?limit=1&facets=true", first.url),
@@ -261,6 +267,30 @@ fn http_as(url: &str, method: &str, token: &str) -> (u16, String) {
     .unwrap();
     let mut response = String::new();
     std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A page read with the session cookie a browser would hold (HTTP/1.0: the body is not chunked).
+fn page_with_session(url: &str, token: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {host}\r\nCookie: peps_session={token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut response).unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
     let status = response[9..12].parse().unwrap();
     let body = response
         .split_once("\r\n\r\n")

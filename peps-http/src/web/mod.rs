@@ -8,6 +8,7 @@
 mod admin;
 mod branding;
 mod pages;
+mod plans;
 mod search;
 mod templates;
 mod views;
@@ -149,6 +150,7 @@ impl Site {
     pub fn render_sample(&self, name: &str, lang: &Language) -> Result<String, String> {
         let user = Some(UserView {
             name: "Marie Dupont".to_owned(),
+            is_person: true,
         });
         let csrf = "0123456789abcdef";
         let result = match name {
@@ -211,6 +213,15 @@ impl Site {
                     notice: Some("FranceConnect".into()),
                     sign_in_requests: Some(2),
                 },
+            ),
+            "plans.html" => self.render(
+                name,
+                lang,
+                "/plans",
+                "PEPS",
+                user,
+                csrf,
+                &plans::sample(lang),
             ),
             "signed_out.html" => self.render(
                 name,
@@ -293,6 +304,7 @@ impl Site {
     ) -> Response {
         let user = visit.viewer.as_ref().map(|v| UserView {
             name: v.account.display_name.as_str().to_owned(),
+            is_person: v.account.role == peps_core::domain::Role::Person,
         });
         let full_title = if title.is_empty() {
             self.branding.name.clone()
@@ -403,10 +415,14 @@ impl<E: Endpoint> Endpoint for PageHeadersEndpoint<E> {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let mut resp = self.inner.call(req).await?.into_response();
         let headers = resp.headers_mut();
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        );
+        // A page that brings its own policy keeps it: the printable plan, which loads nothing
+        // and runs nothing, its inline style aside (`plan_print::CONTENT_SECURITY_POLICY`).
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            );
+        }
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Ok(resp)

@@ -13,9 +13,9 @@ use crate::state::AppState;
 use peps_core::CoreError;
 use peps_core::catalogue::ListKind;
 use peps_core::catalogue::search::{Near, OpenAt, SearchQuery, Sort};
-use peps_core::domain::{Assurance, Language, OfferId};
+use peps_core::domain::{Assurance, Language, OfferId, PlanId, Role};
 use peps_core::i18n;
-use peps_core::services::{ExternalOutcome, SecondFactorRules, SessionHolder};
+use peps_core::services::{ExternalOutcome, PlanListing, SecondFactorRules, SessionHolder};
 
 pub fn language_routes() -> Route {
     Route::new()
@@ -25,6 +25,8 @@ pub fn language_routes() -> Route {
         .at("/sign-in", get(sign_in_form).post(sign_in))
         .at("/activate", get(activate_form).post(activate))
         .at("/account", get(account))
+        .at("/plans", get(plans))
+        .at("/plans/:id/print", get(plan_print))
         .at("/account/unlink/:provider", poem::post(unlink_provider))
         .at("/sign-in/with/:provider", get(sign_in_with))
         .at(
@@ -646,7 +648,13 @@ async fn signed_in(
     } else {
         // An identity this browser brought back from a provider is linked by this sign-in
         // (never before the second factor).
-        account_after_link(state, outcome.token.expose(), &visit.csrf_cookie).await
+        account_after_link(
+            state,
+            outcome.token.expose(),
+            &visit.csrf_cookie,
+            outcome.account.role,
+        )
+        .await
     };
     let mut resp = redirect(&format!("/{}/{next}", lang.code()));
     let site = site(state);
@@ -794,6 +802,107 @@ async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -
         &visit,
         &page,
     )
+}
+
+// ---------------------------------------------------------------- plans
+
+/// `GET /{lang}/plans`: the viewer's own plans, in full, in the page's language. The core
+/// decides what the viewer may read; a worker or an admin has no plan of their own.
+#[handler]
+async fn plans(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let Some(viewer) = &visit.viewer else {
+        if visit.holder.is_some() {
+            return redirect(&format!("/{}/second-factor", lang.code()));
+        }
+        return redirect(&format!("/{}/sign-in", lang.code()));
+    };
+    let listings = match state
+        .plans
+        .plans_of(&viewer.actor, viewer.actor.account)
+        .await
+    {
+        Ok(listings) => listings,
+        // Nobody whose plans this viewer may read: no plan to show.
+        Err(CoreError::NotFound) => Vec::new(),
+        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    };
+    let mut cards = Vec::new();
+    let mut referents = Vec::new();
+    for listing in &listings {
+        let PlanListing::Readable(summary) = listing else {
+            continue;
+        };
+        match state
+            .plans
+            .plan_detail(&viewer.actor, summary.plan.id)
+            .await
+        {
+            Ok(detail) => {
+                for name in &detail.referents {
+                    if !referents.contains(name) {
+                        referents.push(name.clone());
+                    }
+                }
+                cards.push(super::plans::plan_card(&detail, &lang));
+            }
+            // Gone or closed to this viewer since the list was read.
+            Err(CoreError::NotFound | CoreError::Denied) => {}
+            Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+        }
+    }
+    // Plans under way first, finished ones after.
+    cards.sort_by_key(|card| card.closed);
+    let page = super::plans::PlansPage {
+        plans: cards,
+        referents,
+        staff: viewer.account.role != Role::Person,
+    };
+    site(&state).page(
+        StatusCode::OK,
+        "plans.html",
+        &lang,
+        &here(req, &lang),
+        &t("plans.print.heading", &lang),
+        &visit,
+        &page,
+    )
+}
+
+/// `GET /{lang}/plans/{id}/print`: the printable sheet of one plan, as the API's
+/// `/api/v1/plans/{id}/print` gives it, in the page's language beside the French. Whoever may
+/// not read the plan gets the 404 page, as for a plan that does not exist.
+#[handler]
+async fn plan_print(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    id: Path<String>,
+) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let Some(viewer) = &visit.viewer else {
+        if visit.holder.is_some() {
+            return redirect(&format!("/{}/second-factor", lang.code()));
+        }
+        return redirect(&format!("/{}/sign-in", lang.code()));
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&id.0) else {
+        return core_error_page(&state, req, &lang, &visit, &CoreError::NotFound);
+    };
+    let detail = match state.plans.plan_detail(&viewer.actor, PlanId(id)).await {
+        Ok(detail) => detail,
+        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    };
+    let today = state.catalogue.local_now().date();
+    Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .header(header::CONTENT_LANGUAGE, lang.code())
+        .header(
+            header::CONTENT_SECURITY_POLICY,
+            crate::plan_print::CONTENT_SECURITY_POLICY,
+        )
+        .header(header::CACHE_CONTROL, "private, no-store")
+        .body(crate::plan_print::render(&detail, &lang, today))
 }
 
 // ---------------------------------------------------------------- second factor
@@ -959,7 +1068,8 @@ async fn second_factor_submit(
             // An identity this browser brought back from a provider is linked now that the
             // session is strong.
             let token = visit.session_token.as_deref().unwrap_or_default();
-            let next = account_after_link(&state, token, &visit.csrf_cookie).await;
+            let next =
+                account_after_link(&state, token, &visit.csrf_cookie, holder.account.role).await;
             redirect(&format!("/{}/{next}", lang.code()))
         }
         Ok(Some(codes)) => {
@@ -1016,15 +1126,21 @@ fn provider_label(state: &AppState, key: &str) -> String {
 }
 
 /// Links the identity this browser brought back from a provider, if any, to the session's
-/// account; the account page's address, saying what happened.
-async fn account_after_link(state: &AppState, session_token: &str, browser: &str) -> String {
+/// account; where to go next: the account page saying what happened when there was an
+/// identity to link, else where this role lands (a person on their plan).
+async fn account_after_link(
+    state: &AppState,
+    session_token: &str,
+    browser: &str,
+    role: Role,
+) -> String {
     match state
         .identity
         .link_pending_identity(session_token, browser)
         .await
     {
         Ok(Some(provider)) => format!("account?linked={provider}"),
-        Ok(None) => "account".to_owned(),
+        Ok(None) => super::plans::landing(role).to_owned(),
         Err(err) => {
             tracing::info!(code = err.code(), "identity not linked");
             format!("account?link_refused={}", err.code())

@@ -19,6 +19,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("sign_in.html", include_str!("templates/sign_in.html")),
     ("activate.html", include_str!("templates/activate.html")),
     ("account.html", include_str!("templates/account.html")),
+    ("plans.html", include_str!("templates/plans.html")),
     (
         "second_factor.html",
         include_str!("templates/second_factor.html"),
@@ -49,6 +50,7 @@ pub const PAGES: &[&str] = &[
     "sign_in.html",
     "activate.html",
     "account.html",
+    "plans.html",
     "second_factor.html",
     "recovery_codes.html",
     "signed_out.html",

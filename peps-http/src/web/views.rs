@@ -26,6 +26,8 @@ pub struct SiteView {
 #[derive(Debug, Clone, Serialize)]
 pub struct UserView {
     pub name: String,
+    /// A person (not staff): the header links to their plan.
+    pub is_person: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

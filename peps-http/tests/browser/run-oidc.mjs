@@ -1,7 +1,7 @@
 // Signing in with FranceConnect in a real headless Chromium, JavaScript off: PEPS's sign-in
 // page, the local OpenID provider's login form (tests/oidc-provider), back to PEPS; the first
 // time the person links the identity with their password, the second time FranceConnect alone
-// opens their account in their language (Arabic); signing out offers the provider's logout.
+// opens their plan in their language (Arabic); signing out offers the provider's logout.
 // axe-core (WCAG 2.1 A and AA) on every PEPS page met on the way. Started by
 // tests/http/browser.rs. Prints a JSON report; exits 1 on failure.
 //
@@ -93,12 +93,17 @@ await ctx.close();
 ctx = await browser.newContext(noScript);
 page = await ctx.newPage();
 
-// Then FranceConnect alone, in the person's language.
+// Then FranceConnect alone: on her plan, in her language.
 await throughProvider(page);
-if (!page.url().endsWith("/ar/account")) fail(`FranceConnect sign-in landed on ${page.url()}`);
+if (!page.url().endsWith("/ar/plans")) fail(`FranceConnect sign-in landed on ${page.url()}`);
 const html = await page.content();
-if (!html.includes('lang="ar"') || !html.includes('dir="rtl"')) fail("the account page is not in Arabic, right to left");
-if (shots) await page.screenshot({ path: join(shots, "franceconnect-account-ar-phone.png"), fullPage: true });
+if (!html.includes('lang="ar"') || !html.includes('dir="rtl"')) fail("the plan page is not in Arabic, right to left");
+const steps = await page.locator("ol.steps > li").count();
+if (steps !== 2) fail(`FranceConnect sign-in: the plan shows ${steps} steps, not 2`);
+await axeHtml(html, "the plan, after FranceConnect");
+if (shots) await page.screenshot({ path: join(shots, "franceconnect-plan-ar-phone.png"), fullPage: true });
+// Signing out, from her account page.
+await page.goto(`${base}/ar/account`);
 await Promise.all([page.waitForNavigation(), page.click("form[action='/ar/sign-out'] button[type=submit]")]);
 await axeHtml(await page.content(), "signed out, with the provider's logout");
 const logout = page.locator("main a.button");

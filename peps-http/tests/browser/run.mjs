@@ -5,7 +5,8 @@
 // and Persian, its text read back with pdftotext. Prints a JSON report; exits 1 on failure.
 //
 //   node run.mjs <base-url> <offer-id> <login> <password> [screenshot-dir]
-//   environment: PEPS_PRINT_PATH, PEPS_PRINT_TOKEN (bearer), PEPS_PRINT_EXPECT (one line each)
+//   environment: PEPS_PRINT_PATH, PEPS_PRINT_TOKEN (bearer), PEPS_PRINT_EXPECT (one line each),
+//   PEPS_PERSON_LOGIN (a person with a plan, same password), PEPS_PLAN_ID (that plan)
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -178,6 +179,42 @@ if (shots) {
   await member.screenshot({ path: join(shots, "recovery-codes-ar-phone.png"), fullPage: true });
 }
 await signedIn.close();
+
+// A person signs in and lands on their plan; the plan page in French and Arabic at desktop
+// and phone widths, and the printable sheet, under axe; nothing scrolls sideways.
+if (process.env.PEPS_PERSON_LOGIN) {
+  const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  const person = await ctx.newPage();
+  await person.goto(`${base}/fr/sign-in`);
+  await person.fill("#login", process.env.PEPS_PERSON_LOGIN);
+  await person.fill("#password", password);
+  await Promise.all([person.waitForNavigation(), person.click("main button[type=submit]")]);
+  if (!person.url().endsWith("/fr/plans")) fail(`the person's sign-in landed on ${person.url()}`);
+  for (const [name, width, height] of [["desktop", 1280, 900], ["phone", 360, 780]]) {
+    await person.setViewportSize({ width, height });
+    for (const lang of ["fr", "ar"]) {
+      const path = `/${lang}/plans`;
+      const resp = await person.goto(base + path);
+      if (!resp || resp.status() !== 200) fail(`${path}: status ${resp && resp.status()}`);
+      const steps = await person.locator("ol.steps > li").count();
+      if (steps !== 2) fail(`${path}: ${steps} steps shown, not 2`);
+      if ((await person.locator(`a[aria-current=page][href='${path}']`).count()) !== 1) fail(`${path}: "my plan" is not marked as the current page`);
+      const [scroll, client] = await person.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      if (scroll > client) fail(`${name}: ${path} scrolls sideways (${scroll} > ${client})`);
+      if (shots) await person.screenshot({ path: join(shots, `plans-${lang}-${name}.png`), fullPage: true });
+      await axeCheck(person, `${path} (${name})`);
+    }
+  }
+  await person.setViewportSize({ width: 1280, height: 900 });
+  for (const lang of ["fr", "ar"]) {
+    const path = `/${lang}/plans/${process.env.PEPS_PLAN_ID}/print`;
+    const resp = await person.goto(base + path);
+    if (!resp || resp.status() !== 200) fail(`${path}: status ${resp && resp.status()}`);
+    if (shots) await person.screenshot({ path: join(shots, `plan-print-${lang}.png`), fullPage: true });
+    await axeCheck(person, path);
+  }
+  await ctx.close();
+}
 
 // 320 CSS px (a 640 px window at 200 % zoom): nothing scrolls sideways.
 const narrow = await browser.newContext({ viewport: { width: 320, height: 640 }, deviceScaleFactor: 2 });

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use super::support::*;
 use super::web::{food_bank, publish};
+use super::web_plans::write_plan;
 
 fn missing_tools(dir: &Path) -> Option<String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -67,7 +68,7 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
     app.clock
         .set(chrono::Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
     // Signed in at the new time (the cast's sessions started at the test's first clock).
-    let (print_path, token) = plan_to_print(&app, &cast, &offer).await;
+    let (print_path, token, plan) = plan_to_print(&app, &cast, &offer).await;
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -95,6 +96,8 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
             .env("PEPS_PRINT_PATH", print_path)
             .env("PEPS_PRINT_TOKEN", token)
             .env("PEPS_PRINT_EXPECT", PRINT_EXPECT.join("\n"))
+            .env("PEPS_PERSON_LOGIN", "person.p@test.peps")
+            .env("PEPS_PLAN_ID", plan)
             .env("PEPS_CLOCK_MS", clock_ms.to_string())
             .current_dir(&dir)
             .output()
@@ -111,7 +114,7 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
         "browser checks failed:\n{stdout}\n{stderr}"
     );
     assert!(
-        stdout.contains("\"pages_checked_with_axe\": 65"),
+        stdout.contains("\"pages_checked_with_axe\": 71"),
         "{stdout}"
     );
 }
@@ -125,46 +128,18 @@ const PRINT_EXPECT: &[&str] = &[
     "10/11/2026",
 ];
 
-/// Person P's plan, written by their referent: one step sending P to the food bank, with an
-/// appointment. Returns the printable page's path and the referent's token.
-async fn plan_to_print(app: &TestApp, cast: &Cast, offer: &str) -> (String, String) {
-    let worker = &app.login("worker.a@test.peps").await;
-    let post = |path: String, body: serde_json::Value| async move {
-        status_json(
-            app.client
-                .post(path)
-                .header("authorization", format!("Bearer {worker}"))
-                .body_json(&body)
-                .send()
-                .await,
-        )
-        .await
-    };
-    let (status, plan) = post(
-        format!("/api/v1/persons/{}/plans", cast.person_p.0),
-        serde_json::json!({"title": "Se nourrir cette semaine"}),
-    )
-    .await;
-    assert_eq!(status, 201, "{plan}");
-    let plan = plan["id"].as_str().unwrap().to_owned();
-    let (status, step) = post(
-        format!("/api/v1/plans/{plan}/steps"),
-        serde_json::json!({
-            "title": "Aller à la banque alimentaire",
-            "explanation": "Présentez-vous à l'accueil avec ce plan.",
-            "orientation": {"offer_id": offer},
-            "appointment_at": "2026-11-10T14:30:00",
-            "documents": ["identity"],
-        }),
-    )
-    .await;
-    assert_eq!(status, 201, "{step}");
-    (format!("/api/v1/plans/{plan}/print"), worker.clone())
+/// Person P's plan, written by their referent: a step from a template, and one sending P to
+/// the food bank with an appointment. Returns the printable page's path, the referent's token
+/// and the plan's id.
+async fn plan_to_print(app: &TestApp, cast: &Cast, offer: &str) -> (String, String, String) {
+    let worker = app.login("worker.a@test.peps").await;
+    let plan = write_plan(app, &worker, cast.person_p.0.0, offer).await;
+    (format!("/api/v1/plans/{plan}/print"), worker, plan)
 }
 
 /// FranceConnect and ProConnect in Chromium with JavaScript off, against the local OpenID
-/// providers: a person is linked once with the password, then FranceConnect alone opens the
-/// account in Arabic, and signing out offers the provider's logout; a worker is linked by
+/// providers: a person is linked once with the password, then FranceConnect alone opens her
+/// plan in Arabic, and signing out offers the provider's logout; a worker is linked by
 /// ProConnect on the spot (email and SIRET vouched for). tests/browser/run-oidc.mjs.
 #[tokio::test]
 async fn franceconnect_and_proconnect_sign_in_in_chromium() {
@@ -186,6 +161,9 @@ async fn franceconnect_and_proconnect_sign_in_in_chromium() {
         .send()
         .await;
     resp.assert_status_is_ok();
+    // Her referent has written her plan: FranceConnect brings her to it.
+    let offer = publish(&app, &cast.member_x.1, cast.org_x.0, food_bank()).await;
+    write_plan(&app, &cast.worker_a.1, cast.person_p.0.0, &offer).await;
     let (listener, base) = Site::bind().await;
     let op = crate::oidc_provider::LocalProvider::start_for(
         "franceconnect",
@@ -258,5 +236,5 @@ async fn franceconnect_and_proconnect_sign_in_in_chromium() {
         op.log(),
         pc_op.log()
     );
-    assert!(stdout.contains("\"pages_checked_with_axe\": 4"), "{stdout}");
+    assert!(stdout.contains("\"pages_checked_with_axe\": 5"), "{stdout}");
 }

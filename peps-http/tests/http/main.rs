@@ -21,3 +21,4 @@ mod strong_sign_in;
 mod support;
 mod wallet;
 mod web;
+mod web_plans;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use peps_core::auth::Argon2Hasher;
 use peps_core::clock::SystemClock;
 use peps_core::domain::Role;
+use peps_core::i18n;
 use peps_core::services::{ExternalProvider, Identity, IdentityPorts, IdentitySettings};
 use peps_http::oidc::{OpenIdClient, OpenIdSettings};
 use serde_json::{Value, json};
@@ -213,14 +214,21 @@ async fn a_person_links_franceconnect_once_then_signs_in_with_it_in_their_langua
         .await;
         assert_eq!(status, 200);
 
-        // From now on FranceConnect alone, landing in her language.
+        // From now on FranceConnect alone, landing on her plan in her language.
         let mut browser = Browser::following_all();
         let (status, url, body) =
             through_provider(&mut browser, &base, "franceconnect", "paulette").await;
         assert_eq!(status, 200, "{url}: {body}");
-        assert!(url.ends_with("/ar/account"), "{url}");
+        assert!(url.ends_with("/ar/plans"), "{url}");
         assert!(body.contains(r#"lang="ar""#) && body.contains(r#"dir="rtl""#));
-        // Signing out offers the provider's logout, which the provider serves.
+        assert!(
+            body.contains(&i18n::text("web.plans.empty", "ar")),
+            "{body}"
+        );
+        // Signing out (from her account page) offers the provider's logout, which the
+        // provider serves.
+        let (status, _, body) = get(&mut browser, format!("{base}/ar/account")).await;
+        assert_eq!(status, 200);
         let token = csrf(&body);
         let (status, _, signed_out) = post(
             &mut browser,
@@ -243,7 +251,7 @@ async fn a_person_links_franceconnect_once_then_signs_in_with_it_in_their_langua
         let callback = to_callback(&mut browser, &base, "paulette").await;
         let (status, url, _) = get(&mut browser, &callback).await;
         assert_eq!(status, 200, "{url}");
-        assert!(url.ends_with("/ar/account"), "{url}");
+        assert!(url.ends_with("/ar/plans"), "{url}");
         let (status, _, again) = get(&mut browser, &callback).await;
         assert_eq!(status, 403, "replayed: {again}");
         assert!(again.contains("expiré ou a déjà servi"), "{again}");

@@ -583,7 +583,11 @@ async fn a_person_activates_the_account_from_the_paper_sheet() {
         )
         .await;
         assert_eq!(status, 303, "{backend:?}");
-        assert_eq!(headers.get("location").unwrap(), "/ar/account");
+        // A person lands on their plan (none yet: the page says their référent writes it).
+        assert_eq!(headers.get("location").unwrap(), "/ar/plans");
+        let (status, _, html) = get_page(&app, &mut jar, "/ar/plans").await;
+        assert_eq!(status, 200);
+        assert!(html.contains(&i18n::text("web.plans.empty", "ar")));
         let (status, _, html) = get_page(&app, &mut jar, "/ar/account").await;
         assert_eq!(status, 200);
         assert!(html.contains("Fatoumata Diallo"));

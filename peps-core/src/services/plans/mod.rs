@@ -104,6 +104,8 @@ pub struct PlanDetail {
     pub steps: Vec<Step>,
     pub offers: BTreeMap<OfferId, Option<Offer>>,
     pub rights: PlanRights,
+    /// The names of the person's referents of now: whom to ask about the plan.
+    pub referents: Vec<String>,
 }
 
 /// A step as the caller of a write reads it: private note only for the plan's workers, and the

@@ -59,12 +59,14 @@ impl Plans {
             serde_json::json!({}),
         );
         self.ports.plans.create_plan(&plan, &event).await?;
+        let referents = self.referent_names(person.id).await?;
         Ok(PlanDetail {
             plan,
             person,
             steps: Vec::new(),
             offers: BTreeMap::new(),
             rights: Self::rights(actor.role, standing.relation),
+            referents,
         })
     }
 

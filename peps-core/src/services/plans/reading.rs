@@ -105,13 +105,31 @@ impl Plans {
         }
         self.follow_templates(&mut steps);
         let offers = self.offers_of(&steps).await?;
+        let referents = self.referent_names(person.id).await?;
         Ok(PlanDetail {
             person,
             plan: access.plan,
             steps,
             offers,
             rights,
+            referents,
         })
+    }
+
+    /// The names of the person's referents of now, for the plan's readers.
+    pub(super) async fn referent_names(&self, person: AccountId) -> CoreResult<Vec<String>> {
+        let now = self.now();
+        let mut names = Names::default();
+        let mut found = Vec::new();
+        for referent in self.ports.relations.referents_of(person).await? {
+            if referent.is_current(now) {
+                let name = names.of(self, referent.worker).await?;
+                if !name.is_empty() && !found.contains(&name) {
+                    found.push(name);
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Every change to the plan, oldest first, with who made it. The person and their helpers
