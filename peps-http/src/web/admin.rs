@@ -66,7 +66,13 @@ fn view(request: SignInRequestView, lang: &Language) -> RequestView {
         id: r.id.0.to_string(),
         name,
         provider: request.provider_label,
-        login: r.email.clone().unwrap_or_default(),
+        // The account the email names, if any; otherwise the email, for the admin to correct.
+        login: request
+            .suggested
+            .as_ref()
+            .map(|s| s.account.login.as_str().to_owned())
+            .or_else(|| r.email.clone())
+            .unwrap_or_default(),
         email: r.email,
         email_verified: r.email_verified,
         siret: r.siret.clone(),

@@ -6,14 +6,16 @@
 // tests/http/browser.rs. Prints a JSON report; exits 1 on failure.
 //
 //   node run-oidc.mjs <base-url> <person-login> <password> <franceconnect-login>
-//                     <proconnect-login> [screenshot-dir]
+//                     <proconnect-login> <unmatched-proconnect-login> <admin-proconnect-login>
+//                     <unmatched-account-login> [screenshot-dir]
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
-const [base, login, password, providerLogin, agentLogin, shots] = process.argv.slice(2);
+const [base, login, password, providerLogin, agentLogin, waitingLogin, adminLogin, waitingAccount, shots] =
+  process.argv.slice(2);
 const failures = [];
 const fail = (what) => failures.push(what);
 let checked = 0;
@@ -120,6 +122,47 @@ page = await ctx.newPage();
 await throughProvider(page, "proconnect", agentLogin);
 if (!page.url().endsWith("/fr/account")) fail(`ProConnect sign-in landed on ${page.url()}`);
 if (!(await page.content()).includes("ProConnect")) fail("the worker's account does not show the ProConnect link");
+await ctx.close();
+
+// A worker no account matches: told an admin was asked.
+ctx = await browser.newContext(noScript);
+page = await ctx.newPage();
+await throughProvider(page, "proconnect", waitingLogin);
+const waiting = await page.content();
+if (!waiting.includes("Un administrateur de PEPS a reçu votre demande")) fail(`unmatched ProConnect sign-in: no notice at ${page.url()}`);
+await axeHtml(waiting, "sign-in page, request sent to an admin");
+await ctx.close();
+
+// The admin (strong through ProConnect) links her from the queue, after a wrong login.
+ctx = await browser.newContext(noScript);
+page = await ctx.newPage();
+await throughProvider(page, "proconnect", adminLogin);
+if (!page.url().endsWith("/fr/account")) fail(`admin ProConnect sign-in landed on ${page.url()}`);
+const queueLink = page.locator("a[href='/fr/admin/sign-in-requests']");
+if ((await queueLink.count()) !== 1) fail("the admin's account page has no link to the sign-in requests");
+await Promise.all([page.waitForNavigation(), queueLink.click()]);
+await axeHtml(await page.content(), "/fr/admin/sign-in-requests");
+await page.goto(`${base}/ar/admin/sign-in-requests`);
+await axeHtml(await page.content(), "/ar/admin/sign-in-requests");
+if (shots) await page.screenshot({ path: join(shots, "sign-in-requests-ar-phone.png"), fullPage: true });
+await page.goto(`${base}/fr/admin/sign-in-requests`);
+await page.fill("main input[name=login]", "personne@nulle-part.example.org");
+await Promise.all([page.waitForNavigation(), page.click("main form[action$='/approve'] button[type=submit]")]);
+const refused = await page.content();
+if (!refused.includes("Aucun compte actif")) fail("a wrong login on the queue: no message beside the field");
+await axeHtml(refused, "/fr/admin/sign-in-requests, a wrong login");
+if (shots) await page.screenshot({ path: join(shots, "sign-in-requests-error-fr-phone.png"), fullPage: true });
+await page.fill("main input[name=login]", waitingAccount);
+await Promise.all([page.waitForNavigation(), page.click("main form[action$='/approve'] button[type=submit]")]);
+if (!page.url().endsWith("?done=approved")) fail(`approving landed on ${page.url()}`);
+await ctx.close();
+
+// Her next ProConnect sign-in opens her account.
+ctx = await browser.newContext(noScript);
+page = await ctx.newPage();
+await throughProvider(page, "proconnect", waitingLogin);
+if (!page.url().endsWith("/fr/account")) fail(`approved ProConnect sign-in landed on ${page.url()}`);
+if (!(await page.content()).includes(waitingAccount)) fail("the approved worker's account is not hers");
 await ctx.close();
 await axeContext.close();
 await browser.close();

@@ -269,7 +269,10 @@ async fn admin_only_and_staff_endpoints_by_role() {
             },
             Case {
                 method: "POST",
-                path: format!("/api/v1/admin/sign-in-requests/{}/approve", uuid::Uuid::nil()),
+                path: format!(
+                    "/api/v1/admin/sign-in-requests/{}/approve",
+                    uuid::Uuid::nil()
+                ),
                 body: Some(json!({"login": "worker.b@test.peps"})),
                 expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 404],
             },

@@ -140,7 +140,8 @@ async fn plan_to_print(app: &TestApp, cast: &Cast, offer: &str) -> (String, Stri
 /// FranceConnect and ProConnect in Chromium with JavaScript off, against the local OpenID
 /// providers: a person is linked once with the password, then FranceConnect alone opens her
 /// plan in Arabic, and signing out offers the provider's logout; a worker is linked by
-/// ProConnect on the spot (email and SIRET vouched for). tests/browser/run-oidc.mjs.
+/// ProConnect on the spot (email and SIRET vouched for); another, whom no account matches,
+/// waits until the admin links her on the queue's page. tests/browser/run-oidc.mjs.
 #[tokio::test]
 async fn franceconnect_and_proconnect_sign_in_in_chromium() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
@@ -183,13 +184,29 @@ async fn franceconnect_and_proconnect_sign_in_in_chromium() {
         vec![],
     );
     // ProConnect: a worker of an organisation whose SIRET the provider vouches for.
-    crate::provider_sign_in::ccas_worker(&app, "ines@ccas.example.org").await;
+    // Camille is known to PEPS under another email: her request waits for the admin ("chef",
+    // strong through ProConnect), who links it on the queue's page.
+    crate::provider_sign_in::ccas_workers(
+        &app,
+        &["ines@ccas.example.org", "camille.martin@ccas.example.org"],
+    )
+    .await;
     let pc_op = crate::oidc_provider::LocalProvider::start_for(
         "proconnect",
-        users(&[(
-            "ines",
-            serde_json::json!({"email": "ines@ccas.example.org", "given_name": "Inès", "usual_name": "Haddad", "uid": "ines", "siret": "21750001600019"}),
-        )]),
+        users(&[
+            (
+                "ines",
+                serde_json::json!({"email": "ines@ccas.example.org", "given_name": "Inès", "usual_name": "Haddad", "uid": "ines", "siret": "21750001600019"}),
+            ),
+            (
+                "camille",
+                serde_json::json!({"email": "c.martin@mairie-sens.example.org", "given_name": "Camille", "usual_name": "Martin", "uid": "camille", "siret": "21750001600019"}),
+            ),
+            (
+                "chef",
+                serde_json::json!({"email": "admin@test.peps", "given_name": "Chef", "usual_name": "Admin", "uid": "chef"}),
+            ),
+        ]),
         &format!("{base}/oidc/proconnect/callback"),
         &format!("{base}/"),
     );
@@ -201,8 +218,9 @@ async fn franceconnect_and_proconnect_sign_in_in_chromium() {
         vec![
             peps_core::domain::Role::Worker,
             peps_core::domain::Role::Member,
+            peps_core::domain::Role::Admin,
         ],
-        vec![],
+        vec!["eidas1".to_owned()],
     );
     let site = Site::serve(&app, listener, vec![fc, pc]);
     let mut args = vec![
@@ -212,6 +230,9 @@ async fn franceconnect_and_proconnect_sign_in_in_chromium() {
         PASSWORD.to_owned(),
         "paulette".to_owned(),
         "ines".to_owned(),
+        "camille".to_owned(),
+        "chef".to_owned(),
+        "camille.martin@ccas.example.org".to_owned(),
     ];
     if let Some(shots) = std::env::var_os("PEPS_SCREENSHOTS") {
         let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(shots);
@@ -236,5 +257,5 @@ async fn franceconnect_and_proconnect_sign_in_in_chromium() {
         op.log(),
         pc_op.log()
     );
-    assert!(stdout.contains("\"pages_checked_with_axe\": 5"), "{stdout}");
+    assert!(stdout.contains("\"pages_checked_with_axe\": 9"), "{stdout}");
 }

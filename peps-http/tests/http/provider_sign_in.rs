@@ -454,6 +454,14 @@ fn unescape(html: &str) -> String {
 
 /// A worker of the CCAS de Sens, whose SIRET (21750001600019) ProConnect vouches for.
 pub(super) async fn ccas_worker(app: &TestApp, email: &str) -> peps_core::domain::AccountId {
+    ccas_workers(app, &[email]).await[0]
+}
+
+/// Workers of the CCAS de Sens.
+pub(super) async fn ccas_workers(
+    app: &TestApp,
+    emails: &[&str],
+) -> Vec<peps_core::domain::AccountId> {
     let ccas = app
         .state
         .identity
@@ -465,7 +473,11 @@ pub(super) async fn ccas_worker(app: &TestApp, email: &str) -> peps_core::domain
         .await
         .unwrap()
         .id;
-    app.provision(Role::Worker, email, &[ccas]).await
+    let mut workers = Vec::new();
+    for email in emails {
+        workers.push(app.provision(Role::Worker, email, &[ccas]).await);
+    }
+    workers
 }
 
 /// The admin queue through the API for one role: the status of listing, approving and
