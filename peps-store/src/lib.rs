@@ -12,6 +12,7 @@
 
 mod accounts;
 mod audit;
+pub mod backup;
 pub mod blobs;
 pub mod clamd;
 mod connect;

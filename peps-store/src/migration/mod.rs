@@ -13,6 +13,9 @@ mod m2026_12_02_000007_lean_step_texts;
 mod m2026_12_03_000008_second_factor;
 mod m2026_12_03_000009_sign_in_requests;
 
+/// The table recording applied migrations (also read by `peps backup`).
+pub(crate) const MIGRATION_TABLE: &str = "peps_migrations";
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -32,6 +35,6 @@ impl MigratorTrait for Migrator {
     }
 
     fn migration_table_name() -> DynIden {
-        "peps_migrations".into_iden()
+        MIGRATION_TABLE.into_iden()
     }
 }
