@@ -1,6 +1,7 @@
 //! `peps`: run the PEPS server and administer it.
 
 mod app;
+mod backup;
 mod config;
 mod demo;
 mod exchange;
@@ -62,6 +63,21 @@ enum Command {
     Export {
         #[command(subcommand)]
         command: ExportCommand,
+    },
+    /// Back up the embedded setup (SQLite database and blob folder) while PEPS runs, into a
+    /// new folder `DIR/peps-backup-<UTC time>`. The wallet key file is not included: back it
+    /// up apart. PostgreSQL and S3: see docs/operating.md.
+    Backup {
+        /// The folder to write the backup into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Restore a backup made by `peps backup` into the configured database file and blob
+    /// folder, which must be empty; checks every file's checksum first, then migrates.
+    Restore {
+        /// The backup folder (`peps-backup-<UTC time>`).
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
     },
 }
 
@@ -380,6 +396,8 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
         Command::Export {
             command: ExportCommand::DataInclusion { format, out },
         } => exchange::export(&config, &format, &out).await,
+        Command::Backup { to } => backup::backup(&config, &to).await,
+        Command::Restore { from } => backup::restore(&config, &from).await,
         Command::Config {
             command: ConfigCommand::Check,
         } => {
