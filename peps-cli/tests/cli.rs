@@ -565,3 +565,419 @@ fn a_server_killed_mid_upload_on_postgresql_leaves_no_trace_after_restart() {
         None => eprintln!("PostgreSQL not configured: crash test on SQLite only"),
     }
 }
+
+// ----- backup and restore -----------------------------------------------------------------
+
+/// A request with a bearer token and an optional body, over HTTP/1.0 so the answer is not
+/// chunked; returns the status and the raw body.
+fn request(url: &str, method: &str, token: &str, body: Option<(&str, &[u8])>) -> (u16, Vec<u8>) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    let mut head =
+        format!("{method} {path} HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n");
+    if let Some((content_type, bytes)) = body {
+        head.push_str(&format!(
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+            bytes.len()
+        ));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    if let Some((_, bytes)) = body {
+        stream.write_all(bytes).unwrap();
+    }
+    let mut response = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut response).unwrap();
+    let status = String::from_utf8_lossy(&response[9..12]).parse().unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .unwrap_or(response.len());
+    (status, response[split..].to_vec())
+}
+
+fn login(url: &str, email: &str, password: &str) -> (String, String) {
+    let body = format!(r#"{{"email":"{email}","password":"{password}"}}"#);
+    let (status, answer) = http(&format!("{url}/api/v1/auth/login"), Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    let token = field(&answer, "token").to_owned();
+    let (_, me) = http_as(&format!("{url}/api/v1/me"), "GET", &token);
+    (token, field(&me, "id").to_owned())
+}
+
+/// `peps serve` on a free loopback port, in `dir`, with the default configuration.
+fn serve(dir: &std::path::Path) -> Demo {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let child = peps(dir)
+        .arg("serve")
+        .env("PEPS_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "peps serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Demo {
+        child,
+        url,
+        password: String::new(),
+    }
+}
+
+fn integrity(db: &std::path::Path) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let db = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", db.display()))
+            .await
+            .unwrap();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "PRAGMA integrity_check",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let verdict: String = row.try_get_by_index(0).unwrap();
+        db.close().await.unwrap();
+        verdict
+    })
+}
+
+/// Every document listed for the person, downloaded: (status, body) per file.
+fn download_all(url: &str, token: &str, person: &str) -> Vec<(u16, Vec<u8>)> {
+    let (status, list) = request(
+        &format!("{url}/api/v1/persons/{person}/documents"),
+        "GET",
+        token,
+        None,
+    );
+    assert_eq!(status, 200);
+    let list = String::from_utf8(list).unwrap();
+    list.split("\"download_url\":\"")
+        .skip(1)
+        .map(|rest| {
+            let path = rest.split('"').next().unwrap();
+            request(&format!("{url}{path}"), "GET", token, None)
+        })
+        .collect()
+}
+
+const BACKED_UP: &[u8] = b"%PDF-1.7\n% backup test document ";
+
+#[test]
+fn a_backup_taken_during_writes_restores_on_an_empty_machine() {
+    let machine = tempfile::tempdir().unwrap();
+    let password = "Mot de passe du test de sauvegarde";
+    let demo = start_demo_with(machine.path(), Some(password), &[]);
+    let (token, person) = login(&demo.url, "person@demo.peps", password);
+
+    // Uploads go on in a loop while the backup runs.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let uploaded = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+    let writer = {
+        let (stop, uploaded) = (stop.clone(), uploaded.clone());
+        let url = format!(
+            "{}/api/v1/persons/{person}/documents?kind=identity",
+            demo.url
+        );
+        let token = token.clone();
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let mut content = BACKED_UP.to_vec();
+                content.extend_from_slice(format!("{i}\n").as_bytes());
+                content.resize(64 * 1024, b'x');
+                let (status, body) =
+                    request(&url, "POST", &token, Some(("application/pdf", &content)));
+                assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+                uploaded.lock().unwrap().push(content);
+                i += 1;
+            }
+        })
+    };
+    let wait_for = |n: usize| {
+        let started = Instant::now();
+        while uploaded.lock().unwrap().len() < n {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "uploads stalled"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait_for(5);
+    let before = uploaded.lock().unwrap().len();
+    let out = peps(machine.path())
+        .args(["backup", "--to", "backups"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("wallet.keys") && stderr.contains("NOT in this backup"),
+        "{stderr}"
+    );
+    let backup = machine
+        .path()
+        .join(String::from_utf8(out.stdout).unwrap().trim());
+    wait_for(before + 3);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    writer.join().unwrap();
+    drop(demo);
+    let uploaded = uploaded.lock().unwrap().clone();
+    let names: Vec<String> = files_under(&backup)
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.contains(&"manifest.json".to_owned()) && names.contains(&"peps.db".to_owned()));
+    assert!(!names.iter().any(|n| n.contains("keys")), "{names:?}");
+
+    // An empty machine that kept only the key file.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::create_dir(empty.path().join("peps-data")).unwrap();
+    std::fs::copy(
+        machine.path().join("peps-data/wallet.keys"),
+        empty.path().join("peps-data/wallet.keys"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = peps(empty.path())
+        .arg("restore")
+        .arg("--from")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    eprintln!("restore took {:?}", started.elapsed());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(integrity(&empty.path().join("peps-data/peps.db")), "ok");
+
+    let server = serve(empty.path());
+    let (token, person_again) = login(&server.url, "person@demo.peps", password);
+    assert_eq!(person_again, person);
+    let files = download_all(&server.url, &token, &person);
+    let mut restored = 0;
+    for (status, body) in &files {
+        assert_eq!(status, &200, "{}", String::from_utf8_lossy(body));
+        if body.starts_with(BACKED_UP) {
+            assert!(
+                uploaded.contains(body),
+                "a restored document is not one uploaded"
+            );
+            restored += 1;
+        }
+    }
+    assert!(
+        restored >= before && restored < uploaded.len(),
+        "{restored} restored: at least the {before} uploaded before the backup, not the {} \
+         uploaded in all",
+        uploaded.len()
+    );
+    drop(server);
+
+    // With another key, even under the same id, every document is refused with a clear
+    // error, never garbage.
+    let kept = std::fs::read_to_string(empty.path().join("peps-data/wallet.keys")).unwrap();
+    let id = kept
+        .lines()
+        .rfind(|l| !l.starts_with('#') && l.contains(':'))
+        .and_then(|l| l.split(':').next())
+        .unwrap()
+        .to_owned();
+    let other = peps(empty.path())
+        .args(["wallet", "new-key", "--id", &id])
+        .output()
+        .unwrap();
+    std::fs::write(empty.path().join("peps-data/wallet.keys"), &other.stdout).unwrap();
+    let server = serve(empty.path());
+    let (token, _) = login(&server.url, "person@demo.peps", password);
+    let files = download_all(&server.url, &token, &person);
+    assert!(!files.is_empty());
+    for (status, body) in &files {
+        assert_eq!(*status, 500);
+        let body = String::from_utf8_lossy(body);
+        assert!(body.contains("document.key_invalid"), "{body}");
+    }
+}
+
+const BLOB: &str = "blobs/ab/ab0123456789abcdef0123456789abcd";
+
+/// A small backup (a migrated database and one stored file) to damage.
+fn small_backup(dir: &std::path::Path) -> std::path::PathBuf {
+    assert!(peps(dir).arg("migrate").output().unwrap().status.success());
+    let blob = dir.join("peps-data/blobs").join(BLOB);
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    std::fs::write(&blob, vec![7u8; 4096]).unwrap();
+    let out = peps(dir)
+        .args(["backup", "--to", "backups"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for file in files_under(from) {
+        let target = to.join(file.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&file, target).unwrap();
+    }
+}
+
+#[test]
+fn a_damaged_or_partial_backup_is_refused_and_the_target_stays_empty() {
+    let machine = tempfile::tempdir().unwrap();
+    let backup = small_backup(machine.path());
+    type Damage = fn(&std::path::Path);
+    let cases: [(&str, Damage, &str); 4] = [
+        (
+            "a flipped byte",
+            |b| {
+                let path = b.join(BLOB);
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes[100] ^= 1;
+                std::fs::write(path, bytes).unwrap();
+            },
+            BLOB,
+        ),
+        (
+            "a truncated database",
+            |b| {
+                let path = b.join("peps.db");
+                let bytes = std::fs::read(&path).unwrap();
+                std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
+            },
+            "peps.db",
+        ),
+        (
+            "a missing file",
+            |b| std::fs::remove_file(b.join(BLOB)).unwrap(),
+            "is missing",
+        ),
+        (
+            "no manifest (an interrupted backup)",
+            |b| std::fs::remove_file(b.join("manifest.json")).unwrap(),
+            "not a complete backup",
+        ),
+    ];
+    for (what, damage, named) in cases {
+        let copy = tempfile::tempdir().unwrap();
+        copy_tree(&backup, copy.path());
+        damage(copy.path());
+        let target = tempfile::tempdir().unwrap();
+        let out = peps(target.path())
+            .arg("restore")
+            .arg("--from")
+            .arg(copy.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: restored");
+        assert!(stderr.contains(named), "{what}: {stderr}");
+        assert!(
+            files_under(target.path()).is_empty(),
+            "{what}: something was written"
+        );
+    }
+}
+
+#[test]
+fn restore_refuses_a_place_that_holds_data() {
+    let machine = tempfile::tempdir().unwrap();
+    let backup = small_backup(machine.path());
+    // The machine itself still has its database and files.
+    let out = peps(machine.path())
+        .arg("restore")
+        .arg("--from")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("peps.db already exists") && stderr.contains("move"),
+        "{stderr}"
+    );
+
+    // Only the blob folder holds something.
+    let target = tempfile::tempdir().unwrap();
+    let stray = target.path().join("peps-data/blobs/blobs/cd/stray");
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::write(&stray, b"x").unwrap();
+    let out = peps(target.path())
+        .arg("restore")
+        .arg("--from")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("is not empty"), "{stderr}");
+    assert_eq!(files_under(target.path()), vec![stray]);
+}
+
+#[test]
+fn backup_refuses_postgresql_and_s3_and_points_to_the_procedure() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value, says) in [
+        (
+            "PEPS_DATABASE__URL",
+            "postgres://peps:s3cret@db.invalid/peps",
+            "pg_dump",
+        ),
+        (
+            "PEPS_WALLET__BLOB_URL",
+            "s3://wallet?endpoint=http://127.0.0.1:9",
+            "versioning",
+        ),
+    ] {
+        for command in ["backup", "restore"] {
+            let flag = if command == "backup" {
+                "--to"
+            } else {
+                "--from"
+            };
+            let out = peps(dir.path())
+                .args([command, flag, "somewhere"])
+                .env(key, value)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success());
+            assert!(
+                stderr.contains(says) && stderr.contains("docs/operating.md"),
+                "{command} {value}: {stderr}"
+            );
+            assert!(!stderr.contains("s3cret"), "{stderr}");
+        }
+    }
+    assert!(files_under(dir.path()).is_empty(), "nothing written");
+}
