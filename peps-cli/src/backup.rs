@@ -28,7 +28,6 @@ const BLOBS: &str = "blobs";
 const DOCS: &str = "docs/operating.md, \"Backups and restore\"";
 
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Manifest {
     format: u32,
     peps_version: String,
@@ -301,7 +300,9 @@ async fn build(config: &Config, place: &Embedded, partial: &Path) -> anyhow::Res
     live.snapshot_sqlite(&snapshot)
         .await
         .context("taking a snapshot of the database")?;
-    live.close().await.ok();
+    // Dropped, not `close`d: closing checkpoints the write-ahead log, which would hold up the
+    // server's writers on the live database for nothing.
+    drop(live);
     // The second pass, after the snapshot, brings every blob the snapshot can reference: an
     // upload commits its blob before it records the file row pointing to it
     // (`Wallet::seal_into` commits, then `store_file` calls `add_file`), so a row in the
@@ -414,15 +415,24 @@ fn verify(from: &Path) -> anyhow::Result<Manifest> {
             from.display()
         )
     })?;
-    let manifest: Manifest =
+    // The format first, so that a newer format is told apart from a damaged manifest.
+    let value: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?;
-    if manifest.format != FORMAT {
+    let format = value.get("format").and_then(serde_json::Value::as_u64);
+    if format != Some(u64::from(FORMAT)) {
         bail!(
-            "{} is in backup format {}; this PEPS reads format {FORMAT}",
+            "{} is in backup format {}; this PEPS reads format {FORMAT} (restore it with the \
+             PEPS version that made it, {})",
             from.display(),
-            manifest.format
+            format.map_or_else(|| "unknown".to_owned(), |f| f.to_string()),
+            value
+                .get("peps_version")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("unknown")
         );
     }
+    let manifest: Manifest =
+        serde_json::from_value(value).with_context(|| format!("{} is damaged", path.display()))?;
     if manifest.files.first().map(|f| f.path.as_str()) != Some(DATABASE) {
         bail!(
             "{} lists no database: the backup is damaged",

@@ -857,7 +857,7 @@ fn a_damaged_or_partial_backup_is_refused_and_the_target_stays_empty() {
     let machine = tempfile::tempdir().unwrap();
     let backup = small_backup(machine.path());
     type Damage = fn(&std::path::Path);
-    let cases: [(&str, Damage, &str); 4] = [
+    let cases: [(&str, Damage, &str); 5] = [
         (
             "a flipped byte",
             |b| {
@@ -881,6 +881,15 @@ fn a_damaged_or_partial_backup_is_refused_and_the_target_stays_empty() {
             "a missing file",
             |b| std::fs::remove_file(b.join(BLOB)).unwrap(),
             "is missing",
+        ),
+        (
+            "a format from a newer PEPS",
+            |b| {
+                let path = b.join("manifest.json");
+                let text = std::fs::read_to_string(&path).unwrap();
+                std::fs::write(path, text.replace("\"format\": 1", "\"format\": 2")).unwrap();
+            },
+            "backup format 2",
         ),
         (
             "no manifest (an interrupted backup)",
