@@ -7,7 +7,7 @@ use poem::{Request, Response, Route, get, handler};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::pages::{core_error_page, csrf_refused, here, query_param, redirect, site, t};
+use super::pages::{core_error_page, here, query_param, redirect, signed_in_form, site, t};
 use super::views::FieldError;
 use super::visit::Visit;
 use crate::state::AppState;
@@ -176,17 +176,14 @@ async fn approve(
     Path(id): Path<Uuid>,
     form: Form<ApproveForm>,
 ) -> Response {
-    let visit = Visit::of(req, &state).await;
-    if !visit.csrf_ok(form.csrf.as_deref()) {
-        return csrf_refused(&state, req, &lang, &visit);
-    }
-    let Some(viewer) = &visit.viewer else {
-        return redirect(&format!("/{}/sign-in", lang.code()));
+    let (visit, actor) = match signed_in_form(req, &state, &lang, form.csrf.as_deref()).await {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused,
     };
     let login = form.login.trim().to_owned();
     match state
         .identity
-        .approve_sign_in_request(&viewer.actor, SignInRequestId(id), &login)
+        .approve_sign_in_request(&actor, SignInRequestId(id), &login)
         .await
     {
         Ok(_) => redirect(&format!(
@@ -209,16 +206,13 @@ async fn refuse(
     Path(id): Path<Uuid>,
     form: Form<CsrfForm>,
 ) -> Response {
-    let visit = Visit::of(req, &state).await;
-    if !visit.csrf_ok(form.csrf.as_deref()) {
-        return csrf_refused(&state, req, &lang, &visit);
-    }
-    let Some(viewer) = &visit.viewer else {
-        return redirect(&format!("/{}/sign-in", lang.code()));
+    let (visit, actor) = match signed_in_form(req, &state, &lang, form.csrf.as_deref()).await {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused,
     };
     match state
         .identity
-        .refuse_sign_in_request(&viewer.actor, SignInRequestId(id))
+        .refuse_sign_in_request(&actor, SignInRequestId(id))
         .await
     {
         Ok(()) => redirect(&format!(

@@ -1349,16 +1349,34 @@ async fn unlink_provider(
     Path(key): Path<String>,
     form: Form<CsrfOnly>,
 ) -> Response {
-    let visit = Visit::of(req, &state).await;
-    if !visit.csrf_ok(form.csrf.as_deref()) {
-        return csrf_refused(&state, req, &lang, &visit);
-    }
-    let Some(viewer) = &visit.viewer else {
-        return redirect(&format!("/{}/sign-in", lang.code()));
+    let (visit, actor) = match signed_in_form(req, &state, &lang, form.csrf.as_deref()).await {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused,
     };
-    match state.identity.unlink_external(&viewer.actor, &key).await {
+    match state.identity.unlink_external(&actor, &key).await {
         Ok(()) => redirect(&format!("/{}/account", lang.code())),
         Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
+}
+
+/// The preamble of a form posted by someone signed in: the visit and its actor, or the answer
+/// already decided (the CSRF field refused, or to the sign-in page).
+pub(super) async fn signed_in_form(
+    req: &Request,
+    state: &AppState,
+    lang: &Language,
+    csrf: Option<&str>,
+) -> Result<(Visit, peps_core::policy::Actor), Response> {
+    let visit = Visit::of(req, state).await;
+    if !visit.csrf_ok(csrf) {
+        return Err(csrf_refused(state, req, lang, &visit));
+    }
+    match &visit.viewer {
+        Some(viewer) => {
+            let actor = viewer.actor.clone();
+            Ok((visit, actor))
+        }
+        None => Err(redirect(&format!("/{}/sign-in", lang.code()))),
     }
 }
 

@@ -277,6 +277,33 @@ async fn a_person_links_franceconnect_once_then_signs_in_with_it_in_their_langua
         assert!(url.contains("link_refused=oidc.already_linked"), "{url}");
         assert!(body.contains("déjà reliée à un autre compte"), "{body}");
 
+        // Unlinking from the account page: the CSRF field is required; then the link is gone
+        // and the trail says so.
+        let (_, _, account) = get(&mut second, format!("{base}/fr/account")).await;
+        let unlink = format!("{base}/fr/account/unlink/franceconnect");
+        let (status, _, _) = post(&mut second, &unlink, &[]).await;
+        assert_eq!(status, 403, "no CSRF field");
+        let (status, url, _) = post(&mut second, &unlink, &[("csrf", &csrf(&account))]).await;
+        assert_eq!(status, 200);
+        assert!(url.ends_with("/fr/account"), "{url}");
+        let links = peps_core::ports::ExternalIdentityRepository::external_links_of(
+            app.shared.as_ref(),
+            cast.person_q.0,
+        )
+        .await
+        .unwrap();
+        assert!(links.is_empty(), "{links:?}");
+        let trail =
+            peps_core::ports::AuditLog::events_for(app.shared.as_ref(), cast.person_q.0, 20)
+                .await
+                .unwrap();
+        assert!(
+            trail
+                .iter()
+                .any(|e| e.action == peps_core::domain::AuditAction::ExternalUnlinked),
+            "{trail:?}"
+        );
+
         // The provider down when the browser comes back: a clear page, 503.
         let mut late = Browser::following_all();
         let callback = to_callback(&mut late, &base, "paulette").await;
