@@ -96,19 +96,23 @@ impl Notifier for SmtpNotifier {
         let to: Mailbox =
             n.to.as_str()
                 .parse()
-                .map_err(|e| NotifyError(format!("recipient: {e}")))?;
+                .map_err(|e| NotifyError::permanent(format!("recipient: {e}")))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(n.subject.clone())
             .header(ContentType::TEXT_PLAIN)
             .body(n.body.clone())
-            .map_err(|e| NotifyError(e.to_string()))?;
-        self.transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| NotifyError(e.to_string()))
+            .map_err(|e| NotifyError::permanent(e.to_string()))?;
+        self.transport.send(message).await.map(|_| ()).map_err(|e| {
+            // A 5xx reply is the server refusing this message for good; a 4xx reply,
+            // a timeout or a broken connection is worth another try.
+            if e.is_permanent() {
+                NotifyError::permanent(e.to_string())
+            } else {
+                NotifyError::transient(e.to_string())
+            }
+        })
     }
 }
 

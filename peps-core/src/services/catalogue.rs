@@ -1093,6 +1093,7 @@ fn reminder(email: &Email, language: &Language, offers: &[Offer]) -> Notificatio
         })
         .collect();
     Notification {
+        reference: uuid::Uuid::new_v4().to_string(),
         to: email.clone(),
         language: language.clone(),
         subject: i18n::text_with(

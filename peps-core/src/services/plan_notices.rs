@@ -104,6 +104,7 @@ impl PlanChannels {
         let (area, key) = notice.key();
         let outcome = if let Some(email) = &person.email {
             let notification = Notification {
+                reference: uuid::Uuid::new_v4().to_string(),
                 to: email.clone(),
                 language: person.language.clone(),
                 subject: i18n::text_with(&format!("{area}.notice.{key}.subject"), lang, &args),
@@ -115,6 +116,7 @@ impl PlanChannels {
                 .map(|()| Delivery::Email)
         } else if let Some(phone) = &person.phone {
             let sms = Sms {
+                reference: uuid::Uuid::new_v4().to_string(),
                 to: phone.clone(),
                 language: person.language.clone(),
                 body: i18n::text_with(&format!("{area}.sms.{key}"), lang, &args),
@@ -143,6 +145,7 @@ impl PlanChannels {
         let mut deliveries = Vec::new();
         if let Some(email) = &person.email {
             let notification = Notification {
+                reference: uuid::Uuid::new_v4().to_string(),
                 to: email.clone(),
                 language: person.language.clone(),
                 subject: i18n::text_with(&format!("{area}.notice.{key}.subject"), lang, args),
@@ -158,6 +161,7 @@ impl PlanChannels {
         }
         if let Some(phone) = &person.phone {
             let sms = Sms {
+                reference: uuid::Uuid::new_v4().to_string(),
                 to: phone.clone(),
                 language: person.language.clone(),
                 body: i18n::text_with(&format!("{area}.sms.{key}"), lang, args),
@@ -186,6 +190,7 @@ impl PlanChannels {
             let lang = worker.language.code();
             let args = [("person", person.display_name.as_str())];
             let notification = Notification {
+                reference: uuid::Uuid::new_v4().to_string(),
                 to: email.clone(),
                 language: worker.language.clone(),
                 subject: i18n::text_with("plans.notice.worker_update.subject", lang, &args),
@@ -218,7 +223,7 @@ mod tests {
     impl Notifier for Outbox {
         async fn send(&self, n: &Notification) -> Result<(), NotifyError> {
             if self.fail {
-                return Err(NotifyError("relay down".into()));
+                return Err(NotifyError::transient("relay down"));
             }
             self.emails.lock().unwrap().push(n.clone());
             Ok(())
