@@ -12,6 +12,7 @@ pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod outbox;
 pub mod places;
 pub mod plans;
 pub mod policy;

@@ -25,6 +25,7 @@ pub mod migration;
 pub mod notify;
 mod offers;
 mod organisations;
+mod outbox;
 mod plan_read;
 mod plans;
 mod relations;

@@ -147,6 +147,7 @@ fn event_domain(m: plan_event::Model) -> StoreResult<PlanEvent> {
             .ok_or_else(|| corrupt("plan action", &m.action))?,
         detail: serde_json::from_str(&m.detail)
             .map_err(|_| corrupt("plan event detail", &m.id.to_string()))?,
+        outbox: Vec::new(),
     })
 }
 
@@ -171,6 +172,7 @@ async fn insert_events(db: &impl ConnectionTrait, events: &[PlanEvent]) -> Store
             .exec(db)
             .await
             .map_err(db_err)?;
+        crate::outbox::insert_messages(db, &event.outbox).await?;
     }
     Ok(())
 }

@@ -264,6 +264,7 @@ fn event_domain(m: wallet_event::Model) -> StoreResult<WalletEvent> {
         kind: m.kind,
         ip: m.ip,
         detail: m.detail,
+        outbox: Vec::new(),
     })
 }
 
@@ -273,6 +274,7 @@ async fn insert_events(db: &impl ConnectionTrait, events: &[WalletEvent]) -> Sto
             .exec_without_returning(db)
             .await
             .map_err(db_err)?;
+        crate::outbox::insert_messages(db, &event.outbox).await?;
     }
     Ok(())
 }
@@ -834,7 +836,13 @@ impl WalletRepository for SeaOrmStore {
     }
 
     async fn record_event(&self, event: &WalletEvent) -> StoreResult<()> {
-        insert_events(&self.db, std::slice::from_ref(event)).await
+        if event.outbox.is_empty() {
+            // Most lines (every view of a document) cause no message: one statement.
+            return insert_events(&self.db, std::slice::from_ref(event)).await;
+        }
+        let txn = self.db.begin().await.map_err(db_err)?;
+        insert_events(&txn, std::slice::from_ref(event)).await?;
+        txn.commit().await.map_err(db_err)
     }
 
     async fn events_of(

@@ -65,6 +65,24 @@ async fn postgres_conforms_for_plans() {
     run_plans(TestBackend::Postgres).await;
 }
 
+async fn run_outbox(backend: TestBackend) {
+    conformance::outbox::run_all(fresh_stores(backend)).await;
+}
+
+#[tokio::test]
+async fn sqlite_conforms_for_the_outbox() {
+    run_outbox(TestBackend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_conforms_for_the_outbox() {
+    if !backends().contains(&TestBackend::Postgres) {
+        eprintln!("PEPS_TEST_DATABASE_URL not set: PostgreSQL conformance not run");
+        return;
+    }
+    run_outbox(TestBackend::Postgres).await;
+}
+
 async fn run_wallet(backend: TestBackend) {
     conformance::wallet::run_all(fresh_stores(backend)).await;
 }
@@ -113,6 +131,7 @@ mod wallet {
             kind: None,
             ip: Some("192.0.2.7".into()),
             detail: "consulté".into(),
+            outbox: Vec::new(),
         }
     }
 
@@ -173,9 +192,17 @@ mod wallet {
         for backend in backends() {
             let store = fresh(backend).await;
             let db = store.connection();
-            // The wallet migration and the four that came after it (paths to papers, lean
-            // step texts, strong sign-in, sign-in requests).
-            peps_store::migration::Migrator::down(db, Some(5))
+            // The wallet migration and every one that came after it.
+            let names: Vec<String> = peps_store::migration::Migrator::migrations()
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect();
+            let wallet = names
+                .iter()
+                .position(|n| n.ends_with("_wallet"))
+                .expect("the wallet migration");
+            let steps = u32::try_from(names.len() - wallet).unwrap();
+            peps_store::migration::Migrator::down(db, Some(steps))
                 .await
                 .unwrap_or_else(|e| panic!("{backend:?}: down: {e}"));
             assert!(

@@ -78,4 +78,6 @@ typed_id!(
     WalletEventId,
     /// A staff member's sign-in through a provider, waiting for an admin.
     SignInRequestId,
+    /// A message waiting in the outbox (also its idempotency key with the provider).
+    OutboxId,
 );

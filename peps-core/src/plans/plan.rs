@@ -200,6 +200,9 @@ pub struct PlanEvent {
     pub action: PlanAction,
     /// Details by action: `fields` changed, `from`/`to` statuses, `worker`, `template`.
     pub detail: serde_json::Value,
+    /// The messages this change causes, written to the outbox in the change's transaction.
+    /// Not part of the history: always empty when read back.
+    pub outbox: Vec<crate::outbox::OutboxMessage>,
 }
 
 impl PlanEvent {
@@ -508,6 +511,7 @@ mod tests {
             actor_role: Role::Worker,
             action: PlanAction::StepUpdated,
             detail: serde_json::json!({ "fields": fields }),
+            outbox: Vec::new(),
         };
         assert!(
             event(serde_json::json!(["private_note"]))

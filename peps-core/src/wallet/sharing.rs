@@ -263,4 +263,7 @@ pub struct WalletEvent {
     pub ip: Option<String>,
     /// Short, non-secret details.
     pub detail: String,
+    /// The messages this access or change causes, written to the outbox in its transaction.
+    /// Not part of the log: always empty when read back.
+    pub outbox: Vec<crate::outbox::OutboxMessage>,
 }

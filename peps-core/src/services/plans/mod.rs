@@ -257,6 +257,7 @@ impl Plans {
             actor_role: actor.role,
             action,
             detail,
+            outbox: Vec::new(),
         }
     }
 }

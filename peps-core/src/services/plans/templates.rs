@@ -73,6 +73,7 @@ impl Plans {
                         "to_version": current,
                         "fields": fields,
                     }),
+                    outbox: Vec::new(),
                 }]
             };
             match self

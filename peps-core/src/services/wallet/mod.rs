@@ -165,6 +165,7 @@ impl Wallet {
             kind: None,
             ip: caller.ip.clone(),
             detail: String::new(),
+            outbox: Vec::new(),
         }
     }
 

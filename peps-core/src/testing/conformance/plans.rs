@@ -39,7 +39,7 @@ where
     super::run_each("plans", checks::<S>(), fresh).await;
 }
 
-fn t0() -> DateTime<Utc> {
+pub(super) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 9, 30, 0).unwrap() + Duration::microseconds(321_654)
 }
 
@@ -47,7 +47,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-async fn account<S: PlanStore>(store: &S, role: Role, login: &str) -> AccountId {
+pub(super) async fn account<S: PlanStore>(store: &S, role: Role, login: &str) -> AccountId {
     let account = Account {
         id: AccountId::new(),
         role,
@@ -72,7 +72,12 @@ async fn account<S: PlanStore>(store: &S, role: Role, login: &str) -> AccountId 
     account.id
 }
 
-fn event(plan: PlanId, step: Option<StepId>, actor: AccountId, action: &str) -> PlanEvent {
+pub(super) fn event(
+    plan: PlanId,
+    step: Option<StepId>,
+    actor: AccountId,
+    action: &str,
+) -> PlanEvent {
     let action = PlanAction::parse(action).expect("a known plan action");
     PlanEvent {
         id: PlanEventId::new(),
@@ -83,10 +88,11 @@ fn event(plan: PlanId, step: Option<StepId>, actor: AccountId, action: &str) -> 
         actor_role: Role::Worker,
         action,
         detail: serde_json::json!({ "fields": ["title"] }),
+        outbox: Vec::new(),
     }
 }
 
-fn plan(person: AccountId, worker: AccountId, at: DateTime<Utc>) -> Plan {
+pub(super) fn plan(person: AccountId, worker: AccountId, at: DateTime<Utc>) -> Plan {
     let mut title = TranslatableText::new(String::from("Logement — « accès »"));
     title.translate("ar", "السكن".into(), Provenance::Machine);
     Plan {
@@ -102,7 +108,7 @@ fn plan(person: AccountId, worker: AccountId, at: DateTime<Utc>) -> Plan {
     }
 }
 
-fn step(plan: PlanId, worker: AccountId, title: &str) -> Step {
+pub(super) fn step(plan: PlanId, worker: AccountId, title: &str) -> Step {
     let mut content = StepContent::free(StepTexts {
         title: title.to_owned(),
         explanation: "Avec l'avis d'imposition ; prévoir 1 h.".into(),

@@ -181,6 +181,7 @@ fn event(person: AccountId, actor: Option<AccountId>, action: WalletAction) -> W
         kind: None,
         ip: None,
         detail: String::new(),
+        outbox: Vec::new(),
     }
 }
 
@@ -1167,6 +1168,7 @@ async fn events_round_trip_newest_first_with_paging<S: WalletStore>(store: &S) {
         kind: Some("identity".into()),
         ip: Some("2001:db8::1".into()),
         detail: "page 2 « recto » — صفحة".into(),
+        outbox: Vec::new(),
     };
     let bare = WalletEvent {
         id: WalletEventId::new(),
@@ -1182,6 +1184,7 @@ async fn events_round_trip_newest_first_with_paging<S: WalletStore>(store: &S) {
         kind: None,
         ip: None,
         detail: String::new(),
+        outbox: Vec::new(),
     };
     let mut mine = vec![full, bare];
     for (i, action) in WalletAction::ALL.into_iter().enumerate() {

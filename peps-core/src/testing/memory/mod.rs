@@ -15,6 +15,7 @@ pub mod blobs;
 mod catalogue;
 mod exchange;
 mod identity;
+mod outbox;
 mod plans;
 mod wallet;
 
@@ -55,6 +56,7 @@ pub(super) struct State {
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    outbox: Mutex<outbox::OutboxState>,
 }
 
 impl MemoryStore {
@@ -64,6 +66,10 @@ impl MemoryStore {
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn outbox_lock(&self) -> MutexGuard<'_, outbox::OutboxState> {
+        self.outbox.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -95,6 +101,11 @@ mod tests {
     #[tokio::test]
     async fn memory_store_conforms_for_plans() {
         conformance::plans::run_all(|| async { super::MemoryStore::new() }).await;
+    }
+
+    #[tokio::test]
+    async fn memory_store_conforms_for_the_outbox() {
+        conformance::outbox::run_all(|| async { super::MemoryStore::new() }).await;
     }
 
     #[tokio::test]

@@ -20,7 +20,8 @@ impl PlanRepository for MemoryStore {
             return Err(conflict(Conflict::Duplicate));
         }
         s.plans.insert(plan.id, plan.clone());
-        s.plan_events.push(event.clone());
+        let event = self.plan_event(event);
+        s.plan_events.push(event);
         Ok(())
     }
 
@@ -72,7 +73,8 @@ impl PlanRepository for MemoryStore {
             return Err(StoreError::Stale);
         }
         s.plans.insert(plan.id, plan.clone());
-        s.plan_events.extend(events.iter().cloned());
+        let events: Vec<PlanEvent> = events.iter().map(|e| self.plan_event(e)).collect();
+        s.plan_events.extend(events);
         Ok(())
     }
 
@@ -118,7 +120,8 @@ impl PlanRepository for MemoryStore {
         let mut step = step.clone();
         step.position = position;
         s.steps.insert(step.id, step);
-        s.plan_events.push(event.clone());
+        let event = self.plan_event(event);
+        s.plan_events.push(event);
         Ok(position)
     }
 
@@ -136,7 +139,8 @@ impl PlanRepository for MemoryStore {
         let mut step = step.clone();
         step.position = held.position;
         s.steps.insert(step.id, step);
-        s.plan_events.extend(events.iter().cloned());
+        let events: Vec<PlanEvent> = events.iter().map(|e| self.plan_event(e)).collect();
+        s.plan_events.extend(events);
         Ok(())
     }
 
@@ -165,7 +169,8 @@ impl PlanRepository for MemoryStore {
                 step.position = u32::try_from(position).unwrap_or(u32::MAX);
             }
         }
-        s.plan_events.push(event.clone());
+        let event = self.plan_event(event);
+        s.plan_events.push(event);
         Ok(())
     }
 
@@ -175,7 +180,8 @@ impl PlanRepository for MemoryStore {
             return Err(StoreError::NotFound);
         }
         s.messages.push(message.clone());
-        s.plan_events.push(event.clone());
+        let event = self.plan_event(event);
+        s.plan_events.push(event);
         Ok(())
     }
 

@@ -83,7 +83,7 @@ impl WalletRepository for MemoryStore {
                 d.clone()
             }
         };
-        w.events.push(event.clone());
+        w.events.push(self.wallet_event(event));
         Ok(stored)
     }
 
@@ -142,7 +142,7 @@ impl WalletRepository for MemoryStore {
         d.updated_at = document.updated_at;
         d.revision += 1;
         let revision = d.revision;
-        w.events.push(event.clone());
+        w.events.push(self.wallet_event(event));
         Ok(revision)
     }
 
@@ -159,7 +159,7 @@ impl WalletRepository for MemoryStore {
                 blobs.extend(d.files.into_iter().map(|f| f.blob));
             }
         }
-        w.events.push(event.clone());
+        w.events.push(self.wallet_event(event));
         Ok(blobs)
     }
 
@@ -219,7 +219,7 @@ impl WalletRepository for MemoryStore {
             return Err(StoreError::NotFound);
         }
         s.wallet.grants.insert(grant.id, grant.clone());
-        s.wallet.events.push(event.clone());
+        s.wallet.events.push(self.wallet_event(event));
         Ok(())
     }
 
@@ -259,7 +259,7 @@ impl WalletRepository for MemoryStore {
         }
         g.revoked_at = Some(at);
         g.revoked_by = Some(by);
-        s.wallet.events.push(event.clone());
+        s.wallet.events.push(self.wallet_event(event));
         Ok(())
     }
 
@@ -273,7 +273,7 @@ impl WalletRepository for MemoryStore {
             return Err(StoreError::NotFound);
         }
         s.wallet.consents.push(consent.clone());
-        s.wallet.events.push(event.clone());
+        s.wallet.events.push(self.wallet_event(event));
         Ok(())
     }
 
@@ -298,7 +298,7 @@ impl WalletRepository for MemoryStore {
             return Err(StoreError::NotFound);
         }
         s.wallet.requests.insert(request.id, request.clone());
-        s.wallet.events.push(event.clone());
+        s.wallet.events.push(self.wallet_event(event));
         Ok(())
     }
 
@@ -345,7 +345,7 @@ impl WalletRepository for MemoryStore {
         if let Some(g) = grant {
             w.grants.insert(g.id, g.clone());
         }
-        w.events.extend(events.iter().cloned());
+        w.events.extend(events.iter().map(|e| self.wallet_event(e)));
         Ok(())
     }
 
@@ -354,7 +354,7 @@ impl WalletRepository for MemoryStore {
         if s.wallet.events.iter().any(|e| e.id == event.id) {
             return Err(conflict(Conflict::Duplicate));
         }
-        s.wallet.events.push(event.clone());
+        s.wallet.events.push(self.wallet_event(event));
         Ok(())
     }
 
