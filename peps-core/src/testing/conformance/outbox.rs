@@ -110,7 +110,7 @@ async fn claims_are_exclusive_and_lapse<S: OutboxStore>(store: &S) {
     later.next_attempt_at = now + Duration::hours(1);
     let due: Vec<OutboxMessage> = (0..3).map(|_| email(None)).collect();
     store.enqueue(&due).await.unwrap();
-    store.enqueue(&[later.clone()]).await.unwrap();
+    store.enqueue(std::slice::from_ref(&later)).await.unwrap();
 
     let until = now + Duration::minutes(5);
     let a = store.claim_due(now, until, 2).await.unwrap();
@@ -132,7 +132,7 @@ async fn claims_are_exclusive_and_lapse<S: OutboxStore>(store: &S) {
 async fn failures_retry_then_park<S: OutboxStore>(store: &S) {
     let now = t0();
     let m = sms(None, "wallet.document_added");
-    store.enqueue(&[m.clone()]).await.unwrap();
+    store.enqueue(std::slice::from_ref(&m)).await.unwrap();
     store
         .claim_due(now, now + Duration::minutes(5), 10)
         .await
@@ -240,7 +240,7 @@ async fn sent_text_messages_count_and_are_purged<S: OutboxStore>(store: &S) {
     ];
     let mail = email(Some(person));
     store.enqueue(&texts).await.unwrap();
-    store.enqueue(&[mail.clone()]).await.unwrap();
+    store.enqueue(std::slice::from_ref(&mail)).await.unwrap();
     store.mark_sent(texts[0].id, t0()).await.unwrap();
     store
         .mark_sent(texts[1].id, t0() + Duration::hours(2))
