@@ -9,8 +9,8 @@ use peps_core::clock::SystemClock;
 use peps_core::domain::{Account, Role};
 use peps_core::services::exchange::Exchange;
 use peps_core::services::{
-    Catalogue, CataloguePorts, Identity, IdentityPorts, PlanChannels, PlanPorts, Plans,
-    ProvisionAccount,
+    Catalogue, CataloguePorts, Identity, IdentityPorts, Notices, Outbox, OutboxPorts, PlanPorts,
+    Plans, ProvisionAccount,
 };
 use peps_http::{AppState, DataInclusion, DataInclusionSettings, HttpSettings};
 use peps_store::{Backend, DatabaseUrl, SeaOrmStore};
@@ -60,11 +60,9 @@ pub fn exchange(config: &Config, store: Arc<SeaOrmStore>) -> anyhow::Result<Exch
 pub fn plans(
     config: &Config,
     store: Arc<SeaOrmStore>,
-    notifier: Arc<dyn peps_core::ports::Notifier>,
     catalogue: Option<Arc<Catalogue>>,
 ) -> anyhow::Result<Plans> {
-    let sms = peps_store::notify::sms_from_setting(&config.notifications.sms)
-        .context("notifications.sms")?;
+    let notices = Notices::new(store.clone(), Arc::new(SystemClock));
     let ports = PlanPorts::from_store(store);
     Ok(Plans::new(
         match catalogue {
@@ -73,10 +71,7 @@ pub fn plans(
         },
         Arc::new(config.step_templates()?),
         config.translator()?,
-        PlanChannels {
-            email: notifier,
-            sms,
-        },
+        notices,
         Arc::new(SystemClock),
         config.plan_settings(),
     ))
@@ -126,7 +121,6 @@ fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
 pub async fn wallet(
     config: &Config,
     store: Arc<SeaOrmStore>,
-    notifier: Arc<dyn peps_core::ports::Notifier>,
     create_key: bool,
 ) -> anyhow::Result<peps_core::services::Wallet> {
     let w = &config.wallet;
@@ -163,17 +157,31 @@ pub async fn wallet(
             peps_store::clamd::ClamdScanner::new(&w.scanner).context("wallet.scanner")?,
         ))
     };
-    let sms = peps_store::notify::sms_from_setting(&config.notifications.sms)
-        .context("notifications.sms")?;
     tracing::info!(blobs = %blobs.describe(), antivirus = scanner.is_some(), "wallet ready");
+    let notices = Notices::new(store.clone(), Arc::new(SystemClock));
     Ok(peps_core::services::Wallet::new(
         peps_core::services::WalletPorts::from_store(store, blobs, keys, scanner),
-        PlanChannels {
-            email: notifier,
-            sms,
-        },
+        notices,
         Arc::new(SystemClock),
         config.wallet_settings()?,
+    ))
+}
+
+/// The outbox's sender, with the configured email and SMS adapters.
+pub fn outbox(config: &Config, store: Arc<SeaOrmStore>) -> anyhow::Result<Outbox> {
+    let email = peps_store::notify::notifier_from_url(
+        &config.notifications.url,
+        &config.notifications.from,
+    )
+    .context("notifications.url")?;
+    let sms = peps_store::notify::sms_from_setting(&config.notifications.sms)
+        .context("notifications.sms")?;
+    Ok(Outbox::new(
+        OutboxPorts::from_store(store),
+        email,
+        sms,
+        Arc::new(SystemClock),
+        config.outbox_settings()?,
     ))
 }
 
@@ -215,11 +223,7 @@ impl App {
     /// Connects, migrates and wires the services.
     pub async fn start(config: &Config) -> anyhow::Result<Self> {
         let store = connect(config).await?;
-        let notifier = peps_store::notify::notifier_from_url(
-            &config.notifications.url,
-            &config.notifications.from,
-        )
-        .context("notifications.url")?;
+        let outbox = Arc::new(outbox(config, store.clone())?);
         let identity = Identity::new(
             IdentityPorts::from_store(store.clone()),
             Arc::new(Argon2Hasher::default()),
@@ -227,12 +231,8 @@ impl App {
             config.identity_settings(),
         )
         .with_providers(config.identity_providers()?)
-        .with_channels(PlanChannels {
-            email: notifier.clone(),
-            sms: peps_store::notify::sms_from_setting(&config.notifications.sms)
-                .context("notifications.sms")?,
-        });
-        let wallet = wallet(config, store.clone(), notifier.clone(), false).await?;
+        .with_notices(Notices::new(store.clone(), Arc::new(SystemClock)));
+        let wallet = wallet(config, store.clone(), false).await?;
         match wallet
             .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
             .await
@@ -254,7 +254,7 @@ impl App {
                 offers: store.clone(),
                 organisations: store.clone(),
                 accounts: store.clone(),
-                notifier: notifier.clone(),
+                outbox: store.clone(),
             },
             Arc::new(SystemClock),
             Arc::new(config.reference_data()?),
@@ -267,7 +267,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("loading the catalogue: {e}"))?;
         tracing::info!(offers = catalogue.indexed_offers(), "catalogue index ready");
         let catalogue = Arc::new(catalogue);
-        let plans = plans(config, store.clone(), notifier, Some(catalogue.clone()))?;
+        let plans = plans(config, store.clone(), Some(catalogue.clone()))?;
         follow_template_corrections(&plans).await?;
         let exchange = Arc::new(exchange(config, store.clone())?);
         let data_inclusion = Arc::new(DataInclusion::new(
@@ -282,6 +282,7 @@ impl App {
         let state = AppState {
             plans: Arc::new(plans),
             wallet: Arc::new(wallet),
+            outbox,
             data_inclusion,
             identity: Arc::new(identity),
             catalogue,
@@ -363,11 +364,45 @@ impl App {
                 }
             }
         });
+        let outbox = self.state.outbox.clone();
+        let interval = std::time::Duration::from_secs(config.outbox.interval_seconds);
+        let sender = tokio::spawn(async move { send_outbox(outbox, interval).await });
         let served = peps_http::serve_tcp(listener, self.state, shutdown_signal()).await;
         purge.abort();
+        sender.abort();
         served?;
         tracing::info!("PEPS stopped");
         Ok(())
+    }
+}
+
+/// The outbox's sender: what is due every `interval`, and sent messages past their keeping
+/// time once an hour. Every server runs it; each message is claimed by one of them.
+async fn send_outbox(outbox: Arc<Outbox>, interval: std::time::Duration) {
+    let mut every = tokio::time::interval(interval);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_purge = std::time::Instant::now();
+    loop {
+        every.tick().await;
+        match outbox.deliver_due(50).await {
+            Ok(r) if r.sent + r.retrying + r.parked + r.postponed > 0 => tracing::info!(
+                sent = r.sent,
+                retrying = r.retrying,
+                parked = r.parked,
+                postponed = r.postponed,
+                "outbox"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "outbox sender failed; will retry"),
+        }
+        if last_purge.elapsed() >= std::time::Duration::from_secs(3600) {
+            last_purge = std::time::Instant::now();
+            match outbox.purge_sent().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "purged sent messages"),
+                Err(err) => tracing::warn!(error = %err, "outbox purge failed; will retry"),
+            }
+        }
     }
 }
 

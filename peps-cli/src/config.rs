@@ -21,6 +21,18 @@ pub struct Config {
     pub wallet: WalletConfig,
     pub web: WebConfig,
     pub oidc: OidcConfig,
+    pub outbox: OutboxConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    pub interval_seconds: u64,
+    pub max_attempts: u32,
+    /// `HH:MM-HH:MM`, or empty for none.
+    pub quiet_hours: String,
+    pub sms_per_person_per_day: u32,
+    pub keep_sent_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +148,7 @@ impl std::fmt::Debug for WalletConfig {
 pub struct PlansConfig {
     pub templates_dir: PathBuf,
     pub due_reminder_days: u32,
+    pub appointment_reminder_days: u32,
     /// A LibreTranslate server's URL; empty: no machine translation.
     pub translator_url: String,
     #[serde(default)]
@@ -387,6 +400,7 @@ impl Config {
             })?;
         self.wallet_settings()?;
         self.web_settings()?;
+        self.outbox_settings()?;
         if self.server.max_body_bytes < 1024 {
             bail!("server.max_body_bytes must be at least 1024");
         }
@@ -577,7 +591,41 @@ impl Config {
     pub fn plan_settings(&self) -> peps_core::services::PlanSettings {
         peps_core::services::PlanSettings {
             due_reminder_days: self.plans.due_reminder_days,
+            appointment_reminder_days: self.plans.appointment_reminder_days,
+            timezone: self.catalogue_settings().timezone,
         }
+    }
+
+    /// The outbox sender's settings; `check` has refused bad values.
+    pub fn outbox_settings(&self) -> anyhow::Result<peps_core::services::OutboxSettings> {
+        let o = &self.outbox;
+        if o.max_attempts == 0 {
+            bail!("outbox.max_attempts must be at least 1");
+        }
+        if o.interval_seconds == 0 {
+            bail!("outbox.interval_seconds must be at least 1");
+        }
+        if o.keep_sent_days < 1 {
+            bail!("outbox.keep_sent_days must be at least 1");
+        }
+        let quiet_hours = match o.quiet_hours.trim() {
+            "" => None,
+            raw => Some(
+                peps_core::services::QuietHours::parse(raw)
+                    .map_err(|e| anyhow::anyhow!("outbox.quiet_hours: {e}"))?,
+            ),
+        };
+        Ok(peps_core::services::OutboxSettings {
+            retry: peps_core::outbox::RetryPolicy {
+                max_attempts: o.max_attempts,
+                ..Default::default()
+            },
+            quiet_hours,
+            timezone: self.catalogue_settings().timezone,
+            sms_per_person_per_day: o.sms_per_person_per_day,
+            keep_sent: chrono::Duration::days(o.keep_sent_days),
+            ..Default::default()
+        })
     }
 
     /// The configured identity providers, ready to sign in with. Reads each client secret

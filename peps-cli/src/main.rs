@@ -64,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// The outbox of emails and text messages: what waits, what failed, send again.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Back up the embedded setup (SQLite database and blob folder) while PEPS runs, into a
     /// new folder `DIR/peps-backup-<UTC time>`. The wallet key file is not included: back it
     /// up apart. PostgreSQL and S3: see docs/operating.md.
@@ -182,6 +187,20 @@ enum AdminCommand {
 }
 
 #[derive(Subcommand)]
+enum OutboxCommand {
+    /// How many messages wait, failed (parked) and were sent.
+    Status,
+    /// List the messages that could not be sent (never their text; the address in part).
+    Parked,
+    /// Send a parked message again (its id from `parked`), with a fresh count of tries.
+    Retry { id: uuid::Uuid },
+    /// Give up a parked message for good; the person is not told by it.
+    Discard { id: uuid::Uuid },
+    /// Send what is due now, once (`peps serve` does it every `outbox.interval_seconds`).
+    Deliver,
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Print the documented default configuration, to start a peps.toml from.
     Default,
@@ -273,45 +292,36 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
             println!(
                 "{} offers past their verification date: {} reminded now, {} already reminded, \
-                 {} without any member to remind; {} messages sent, {} failed.",
+                 {} without any member to remind; {} messages queued in the outbox.",
                 report.offers_due,
                 report.reminded,
                 report.already_reminded,
                 report.without_recipient,
-                report.messages_sent,
-                report.failures
+                report.messages_queued,
             );
-            if report.failures > 0 {
-                anyhow::bail!("{} reminders could not be sent", report.failures);
-            }
             Ok(())
         }
         Command::Plans {
             command: PlansCommand::Remind,
         } => {
             let store = app::connect(&config).await?;
-            let notifier = peps_store::notify::notifier_from_url(
-                &config.notifications.url,
-                &config.notifications.from,
-            )
-            .context("notifications.url")?;
-            let plans = app::plans(&config, store, notifier, None)?;
+            let plans = app::plans(&config, store, None)?;
             let report = plans
                 .remind_due()
                 .await
                 .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
             println!(
                 "{} persons reminded of a step due within {} days; {} steps already reminded; \
-                 {} persons without email or phone (their referent tells them); {} failed.",
+                 {} appointments reminded, {} already; {} persons without email or phone \
+                 (their referent tells them). Reminders are queued in the outbox: `peps serve` \
+                 sends them (or `peps outbox deliver`).",
                 report.reminded,
                 config.plans.due_reminder_days,
                 report.already_reminded,
+                report.appointments,
+                report.appointments_already_reminded,
                 report.no_channel,
-                report.failed
             );
-            if report.failed > 0 {
-                anyhow::bail!("{} reminders could not be sent", report.failed);
-            }
             Ok(())
         }
         Command::Wallet {
@@ -325,12 +335,7 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
         }
         Command::Wallet { command } => {
             let store = app::connect(&config).await?;
-            let notifier = peps_store::notify::notifier_from_url(
-                &config.notifications.url,
-                &config.notifications.from,
-            )
-            .context("notifications.url")?;
-            let wallet = app::wallet(&config, store, notifier, false).await?;
+            let wallet = app::wallet(&config, store, false).await?;
             let fail = |e: peps_core::CoreError| anyhow::anyhow!("{e} ({})", e.code());
             match command {
                 WalletCommand::RotateKey => {
@@ -354,16 +359,13 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                     let r = wallet.remind_expiring().await.map_err(fail)?;
                     println!(
                         "{} persons reminded of documents ending within {} days; {} documents \
-                         already reminded; {} persons without email or phone; {} failed.",
+                         already reminded; {} persons without email or phone. Reminders are \
+                         queued in the outbox.",
                         r.reminded,
                         config.wallet.expiry_notice_days,
                         r.already_reminded,
                         r.no_channel,
-                        r.failed
                     );
-                    if r.failed > 0 {
-                        anyhow::bail!("{} reminders could not be sent", r.failed);
-                    }
                 }
                 WalletCommand::NewKey { .. } => unreachable!("handled above"),
             }
@@ -396,6 +398,7 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
         Command::Export {
             command: ExportCommand::DataInclusion { format, out },
         } => exchange::export(&config, &format, &out).await,
+        Command::Outbox { command } => outbox_command(&config, command).await,
         Command::Backup { to } => backup::backup(&config, &to).await,
         Command::Restore { from } => backup::restore(&config, &from).await,
         Command::Config {
@@ -418,4 +421,66 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
             command: ConfigCommand::Default,
         } => unreachable!("handled before loading the configuration"),
     }
+}
+
+async fn outbox_command(config: &config::Config, command: OutboxCommand) -> anyhow::Result<()> {
+    let store = app::connect(config).await?;
+    let outbox = app::outbox(config, store)?;
+    let fail = |e: peps_core::CoreError| {
+        anyhow::anyhow!(
+            "{} ({})",
+            peps_core::i18n::error_message(e.code(), "en"),
+            e.code()
+        )
+    };
+    match command {
+        OutboxCommand::Status => {
+            let c = outbox.operator_counts().await.map_err(fail)?;
+            println!(
+                "{} waiting to be sent, {} parked (failed), {} sent and kept.",
+                c.pending, c.parked, c.sent
+            );
+        }
+        OutboxCommand::Parked => {
+            let parked = outbox.operator_parked().await.map_err(fail)?;
+            if parked.is_empty() {
+                println!("No parked message.");
+            }
+            for m in parked {
+                println!(
+                    "{}  {}  {:<5} {:<28} {:<8} tries={} created={} error={}",
+                    m.id,
+                    m.to_hint,
+                    m.channel.as_str(),
+                    m.purpose,
+                    m.language.code(),
+                    m.attempts,
+                    m.created_at.format("%Y-%m-%d %H:%M UTC"),
+                    m.last_error.as_deref().unwrap_or("-"),
+                );
+            }
+        }
+        OutboxCommand::Retry { id } => {
+            outbox
+                .operator_retry(peps_core::domain::OutboxId(id))
+                .await
+                .map_err(fail)?;
+            println!("Message {id} will be sent again by the next pass of the sender.");
+        }
+        OutboxCommand::Discard { id } => {
+            outbox
+                .operator_discard(peps_core::domain::OutboxId(id))
+                .await
+                .map_err(fail)?;
+            println!("Message {id} given up.");
+        }
+        OutboxCommand::Deliver => {
+            let r = outbox.deliver_due(u32::MAX).await.map_err(fail)?;
+            println!(
+                "{} sent, {} to retry later, {} parked, {} held back (quiet hours, daily cap).",
+                r.sent, r.retrying, r.parked, r.postponed
+            );
+        }
+    }
+    Ok(())
 }

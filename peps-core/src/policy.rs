@@ -81,6 +81,11 @@ pub enum Action {
     ViewWalletLog,
     /// Ask the person for documents.
     RequestDocuments,
+    /// Stop or restart text messages to a person: the person, or their referent at the
+    /// counter for someone who cannot use the page.
+    ChooseTextMessages,
+    /// See the messages that could not be sent, retry or discard them.
+    ManageOutbox,
 }
 
 impl Action {
@@ -122,6 +127,8 @@ impl Action {
             Action::ShareWallet,
             Action::ViewWalletLog,
             Action::RequestDocuments,
+            Action::ChooseTextMessages,
+            Action::ManageOutbox,
         ]);
         all
     }
@@ -267,6 +274,11 @@ pub fn authorize(role: Role, action: Action, relation: Relation) -> Result<(), D
         A::RequestDocuments => {
             role == Worker && matches!(relation, R::CurrentReferent | R::WalletGrantee)
         }
+        A::ChooseTextMessages => {
+            (role == Person && relation == R::Oneself)
+                || (role == Worker && relation == R::CurrentReferent)
+        }
+        A::ManageOutbox => role == Admin,
     };
     if allowed { Ok(()) } else { Err(Denied) }
 }
@@ -329,6 +341,8 @@ mod tests {
         share_wallet: person/oneself
         view_wallet_log: person/oneself
         request_documents: worker/current_referent, worker/wallet_grantee
+        choose_text_messages: person/oneself, worker/current_referent
+        manage_outbox: admin/*
     ";
 
     fn action_name(action: Action) -> String {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use peps_core::ports::StoreHealth;
-use peps_core::services::{Catalogue, Identity, Plans, Wallet};
+use peps_core::services::{Catalogue, Identity, Outbox, Plans, Wallet};
 
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -38,6 +38,8 @@ pub struct AppState {
     pub plans: Arc<Plans>,
     /// Persons' document wallets.
     pub wallet: Arc<Wallet>,
+    /// Messages waiting to be sent: the admin's view of failures, a person's SMS choice.
+    pub outbox: Arc<Outbox>,
     pub health: Arc<dyn StoreHealth>,
     /// Open data and imports in the data·inclusion format.
     pub data_inclusion: Arc<crate::data_inclusion::DataInclusion>,

@@ -207,7 +207,7 @@ async fn run(backend: TestBackend) {
             offers: store.clone(),
             organisations: store.clone(),
             accounts: store.clone(),
-            notifier: Arc::new(peps_store::notify::LogNotifier),
+            outbox: store.clone(),
         },
         Arc::new(SystemClock),
         Arc::new(ReferenceData::builtin()),

@@ -547,6 +547,36 @@ impl PlanRepository for SeaOrmStore {
             .collect()
     }
 
+    async fn appointments_between(
+        &self,
+        from: chrono::NaiveDateTime,
+        to: chrono::NaiveDateTime,
+    ) -> StoreResult<Vec<Step>> {
+        let open: Vec<&str> = StepStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_open())
+            .map(StepStatus::as_str)
+            .collect();
+        let active_plans = sea_orm::sea_query::Query::select()
+            .column(plan::Column::Id)
+            .from(plan::Entity)
+            .and_where(plan::Column::Status.eq(PlanStatus::Active.as_str()))
+            .to_owned();
+        plan_step::Entity::find()
+            .filter(plan_step::Column::AppointmentAt.gte(from))
+            .filter(plan_step::Column::AppointmentAt.lte(to))
+            .filter(plan_step::Column::Status.is_in(open))
+            .filter(plan_step::Column::PlanId.in_subquery(active_plans))
+            .order_by_asc(plan_step::Column::AppointmentAt)
+            .order_by_asc(plan_step::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(step_domain)
+            .collect()
+    }
+
     async fn record_due_reminder(
         &self,
         step: StepId,

@@ -12,9 +12,7 @@ use peps_core::domain::*;
 use peps_core::plans::{StepDraft, TemplateLibrary};
 use peps_core::policy::Actor;
 use peps_core::ports::{AccountRepository, NewAccount, NoTranslator};
-use peps_core::services::{
-    NewStep, PlanChannels, PlanPorts, PlanSettings, PlanView, Plans, StepDetail,
-};
+use peps_core::services::{NewStep, PlanPorts, PlanSettings, PlanView, Plans, StepDetail};
 use peps_store::SeaOrmStore;
 use peps_store::testing::{TestBackend, TestStore, backends, fresh};
 
@@ -38,17 +36,15 @@ fn actor(account: AccountId, role: Role) -> Actor {
 }
 
 fn plans(store: &Arc<SeaOrmStore>, templates: TemplateLibrary) -> Plans {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap(),
+    ));
     Plans::new(
         PlanPorts::from_store(store.clone()),
         Arc::new(templates),
         Arc::new(NoTranslator),
-        PlanChannels {
-            email: Arc::new(peps_store::notify::LogNotifier),
-            sms: Arc::new(peps_store::notify::LogSms),
-        },
-        Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap(),
-        )),
+        peps_core::services::Notices::new(store.clone(), clock.clone()),
+        clock,
         PlanSettings::default(),
     )
 }

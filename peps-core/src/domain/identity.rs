@@ -600,6 +600,13 @@ super::codes::stable_codes! {
         MemberAdded = "organisation.member_added",
         ReferentAssigned = "referent.assigned",
         ReferentEnded = "referent.ended",
+        /// The person, or their referent at the counter, stopped text messages to them.
+        TextMessagesStopped = "notices.sms_stopped",
+        TextMessagesResumed = "notices.sms_resumed",
+        /// An admin tried again a message to the person that could not be sent.
+        NoticeRetried = "notices.retried",
+        /// An admin gave up a message to the person that could not be sent.
+        NoticeDiscarded = "notices.discarded",
     }
 }
 

@@ -1,7 +1,7 @@
 //! Plans port: persons' plans, steps, threads and history.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::StoreResult;
 use crate::domain::*;
@@ -68,6 +68,13 @@ pub trait PlanRepository: Send + Sync {
     /// Steps still to do (planned, in progress) of active plans, due between `from` and `to`
     /// inclusive, soonest first.
     async fn steps_due(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Step>>;
+    /// Steps still to do of active plans whose appointment (local time) is between `from`
+    /// and `to` inclusive, soonest first.
+    async fn appointments_between(
+        &self,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> StoreResult<Vec<Step>>;
     /// Remembers that the person was reminded of this due date; `false` when they already
     /// were (so reminders are idempotent).
     async fn record_due_reminder(

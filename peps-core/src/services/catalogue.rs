@@ -22,6 +22,7 @@ use crate::clock::Clock;
 use crate::domain::*;
 use crate::error::{CoreError, CoreResult, StoreError, ValidationError};
 use crate::i18n;
+use crate::outbox::{OutboxMessage, Recipient};
 use crate::places;
 use crate::policy::{Action, Actor, Relation, authorize};
 use crate::ports::*;
@@ -63,7 +64,8 @@ pub struct CataloguePorts {
     pub offers: Arc<dyn OfferRepository>,
     pub organisations: Arc<dyn OrganisationRepository>,
     pub accounts: Arc<dyn AccountRepository>,
-    pub notifier: Arc<dyn Notifier>,
+    /// Reminders to organisations are queued here; the outbox's sender sends them.
+    pub outbox: Arc<dyn OutboxRepository>,
 }
 
 /// What a temporary change request carries.
@@ -93,8 +95,8 @@ pub struct RemindReport {
     pub offers_due: usize,
     pub reminded: usize,
     pub already_reminded: usize,
-    pub messages_sent: usize,
-    pub failures: usize,
+    /// Messages queued in the outbox (one per member with an email address).
+    pub messages_queued: usize,
     /// Due offers whose organisation has no member with an email address.
     pub without_recipient: usize,
 }
@@ -815,7 +817,7 @@ impl Catalogue {
 
     // ---- Freshness reminders ---------------------------------------------------------------
 
-    /// Sends each organisation one message per member listing its offers past their
+    /// Queues for each organisation one message per member listing its offers past their
     /// verification date that were not reminded yet for that date. Safe to run as often as
     /// wanted (cron): an offer is reminded once per verification date.
     pub async fn remind(&self) -> CoreResult<RemindReport> {
@@ -846,7 +848,7 @@ impl Catalogue {
                     && account.status == AccountStatus::Active
                     && let Some(email) = account.email.clone()
                 {
-                    recipients.push((email, account.language.clone()));
+                    recipients.push((account.id, email, account.language.clone()));
                 }
             }
             if recipients.is_empty() {
@@ -854,31 +856,26 @@ impl Catalogue {
                 tracing::warn!(%organisation, offers = offers.len(), "offers to verify but no member with an email address");
                 continue;
             }
-            let mut delivered = false;
-            for (email, language) in recipients {
-                let notification = reminder(&email, &language, &offers);
-                match self.ports.notifier.send(&notification).await {
-                    Ok(()) => {
-                        report.messages_sent += 1;
-                        delivered = true;
-                    }
-                    Err(err) => {
-                        report.failures += 1;
-                        tracing::warn!(%organisation, error = %err, "reminder not sent");
-                    }
-                }
-            }
-            // Recorded only once delivered to someone, so a failed run is retried next time.
-            if delivered {
-                for offer in &offers {
-                    if self
-                        .ports
-                        .offers
-                        .record_reminder(offer.id, offer.verify_by(), now)
-                        .await?
-                    {
-                        report.reminded += 1;
-                    }
+            // Queued before the offers are recorded as reminded, each under a key naming the
+            // member and the day: a run that stopped in between and ran again sends once.
+            let today = now.date_naive();
+            let messages: Vec<OutboxMessage> = recipients
+                .iter()
+                .map(|(member, email, language)| {
+                    reminder(email, language, &offers, now).with_dedupe_key(format!(
+                        "catalogue.verify:{organisation}:{member}:{today}"
+                    ))
+                })
+                .collect();
+            report.messages_queued += self.ports.outbox.enqueue(&messages).await?;
+            for offer in &offers {
+                if self
+                    .ports
+                    .offers
+                    .record_reminder(offer.id, offer.verify_by(), now)
+                    .await?
+                {
+                    report.reminded += 1;
                 }
             }
         }
@@ -1076,7 +1073,12 @@ pub fn sees_confidential_places(viewer: Option<&Actor>, organisation: Organisati
     })
 }
 
-fn reminder(email: &Email, language: &Language, offers: &[Offer]) -> Notification {
+fn reminder(
+    email: &Email,
+    language: &Language,
+    offers: &[Offer],
+    now: DateTime<Utc>,
+) -> OutboxMessage {
     let lang = language.code();
     let list: String = offers
         .iter()
@@ -1092,21 +1094,25 @@ fn reminder(email: &Email, language: &Language, offers: &[Offer]) -> Notificatio
             )
         })
         .collect();
-    Notification {
-        reference: uuid::Uuid::new_v4().to_string(),
-        to: email.clone(),
-        language: language.clone(),
-        subject: i18n::text_with(
-            "catalogue.reminder.subject",
-            lang,
-            &[("count", &offers.len().to_string())],
-        ),
-        body: i18n::text_with(
+    OutboxMessage::new(
+        Recipient::Email {
+            to: email.clone(),
+            subject: i18n::text_with(
+                "catalogue.reminder.subject",
+                lang,
+                &[("count", &offers.len().to_string())],
+            ),
+        },
+        language.clone(),
+        i18n::text_with(
             "catalogue.reminder.body",
             lang,
             &[("count", &offers.len().to_string()), ("offers", &list)],
         ),
-    }
+        None,
+        "catalogue.verify",
+        now,
+    )
 }
 
 /// A plan shows the offers its steps point to from the index, caught up like a search.

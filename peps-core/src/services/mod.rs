@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod exchange;
 pub mod identity;
+pub mod outbox;
 pub mod plan_notices;
 pub mod plans;
 mod relations;
@@ -38,7 +39,8 @@ pub use identity::{
     NewPerson, NewStaffAccount, ProvisionAccount, SecondFactorRule, SecondFactorRules,
     SecondFactorStatus, SessionHolder, SignInRequestView, SuggestedAccount,
 };
-pub use plan_notices::{Alert, AlertOutcome, Delivery, PersonNotice, PlanChannels};
+pub use outbox::{DeliveryReport, Outbox, OutboxPorts, OutboxSettings, ParkedMessage, QuietHours};
+pub use plan_notices::{Alert, AlertOutcome, Delivery, Notices, PersonMessages, PersonNotice};
 pub use plans::{
     DueReport, HistoryLine, NewStep, PlanChange, PlanDetail, PlanListing, PlanMetadata, PlanPorts,
     PlanRights, PlanSettings, PlanSummary, PlanView, Plans, StepDetail, TemplateCorrections,

@@ -1,20 +1,27 @@
-//! Telling a person (by email, else by text message) and the workers of a plan (by email)
-//! that something happened on it, in each one's language. Notices name no step and no plan
-//! title: an email or a phone is often shared, and "apply for the AAH" says too much.
-//! A notice that cannot be sent is logged and never undoes the change it reports.
+//! What a person (by email, else by text message) and the workers of a plan (by email) are
+//! told when something happens on it, each in their language. Notices name no step and no
+//! plan title: an email or a phone is often shared, and "apply for the AAH" says too much.
+//!
+//! Nothing is sent from here: the messages are written to the outbox with the change that
+//! causes them (on its history line), or queued by a scheduled job, and the outbox's sender
+//! delivers them ([`super::outbox::Outbox`]). A provider that is down never undoes a change
+//! nor loses its notice.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::domain::Account;
+use crate::error::CoreResult;
 use crate::i18n;
-use crate::ports::{Notification, Notifier, Sms, SmsSender};
+use crate::outbox::{OutboxMessage, Recipient};
+use crate::ports::OutboxRepository;
 
-/// The channels notices go out by.
+/// Makes the messages of notices and alerts, and queues those of scheduled jobs.
 #[derive(Clone)]
-pub struct PlanChannels {
-    pub email: Arc<dyn Notifier>,
-    pub sms: Arc<dyn SmsSender>,
+pub struct Notices {
+    outbox: Arc<dyn OutboxRepository>,
+    clock: Arc<dyn Clock>,
 }
 
 /// What a person is told.
@@ -24,6 +31,8 @@ pub enum PersonNotice {
     StepChanged,
     Message,
     DueSoon(NaiveDate),
+    /// A step's appointment is near (`%{date}`, `%{time}` in the person's time zone).
+    Appointment(DateTime<chrono_tz::Tz>),
     /// A worker or helper put a document in the person's wallet.
     DocumentAdded,
     /// A worker asks for documents.
@@ -40,10 +49,23 @@ impl PersonNotice {
             PersonNotice::StepChanged => ("plans", "step_changed"),
             PersonNotice::Message => ("plans", "message"),
             PersonNotice::DueSoon(_) => ("plans", "due_soon"),
+            PersonNotice::Appointment(_) => ("plans", "appointment"),
             PersonNotice::DocumentAdded => ("wallet", "document_added"),
             PersonNotice::DocumentsRequested => ("wallet", "documents_requested"),
             PersonNotice::DocumentExpiring(_) => ("wallet", "document_expiring"),
         }
+    }
+
+    /// The template name the outbox records (`plans.new_step`).
+    pub fn purpose(self) -> String {
+        let (area, key) = self.key();
+        format!("{area}.{key}")
+    }
+
+    /// An appointment is told by text message first when the person has a phone: it is read
+    /// at once, where an email may wait for days.
+    fn prefers_sms(self) -> bool {
+        matches!(self, PersonNotice::Appointment(_))
     }
 }
 
@@ -59,11 +81,19 @@ pub enum Alert {
 }
 
 impl Alert {
+    pub const ALL: [Alert; 2] = [Alert::PasswordReset, Alert::PathOpenedAtCounter];
+
     fn key(self) -> (&'static str, &'static str) {
         match self {
             Alert::PasswordReset => ("account", "password_reset"),
             Alert::PathOpenedAtCounter => ("wallet", "path_opened"),
         }
+    }
+
+    /// The template name the outbox records (`account.password_reset`).
+    pub fn purpose(self) -> String {
+        let (area, key) = self.key();
+        format!("{area}.{key}")
     }
 
     /// The alert's text in `language`, as sent by email.
@@ -73,106 +103,136 @@ impl Alert {
     }
 }
 
-/// How an alert went out, and its text in the person's language (for the counter to print
-/// and hand over when the person has no channel, or to read to them).
+/// Whether an outbox message is an alert: alerts go out whatever the person's text-message
+/// choice and rate cap (they say someone else acted on the person's account).
+pub fn is_alert(purpose: &str) -> bool {
+    Alert::ALL.iter().any(|a| a.purpose() == purpose)
+}
+
+/// How an alert goes out, its messages, and its text in the person's language (for the
+/// counter to print and hand over when the person has no channel, or to read to them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertOutcome {
     pub deliveries: Vec<Delivery>,
     pub text: String,
+    pub messages: Vec<OutboxMessage>,
 }
 
-/// How a notice reached its recipient.
+/// How a notice will reach its recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
     Email,
     Sms,
-    /// No email and no phone: the referent tells the person at the next meeting.
+    /// No email, and no phone or no text messages wanted: the referent tells the person at
+    /// the next meeting.
     NoChannel,
-    Failed,
 }
 
-impl PlanChannels {
-    pub async fn tell_person(&self, person: &Account, notice: PersonNotice) -> Delivery {
+/// A notice's messages (none, or one) and the channel they take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonMessages {
+    pub delivery: Delivery,
+    pub messages: Vec<OutboxMessage>,
+}
+
+impl Notices {
+    pub fn new(outbox: Arc<dyn OutboxRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { outbox, clock }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The message telling `person` of `notice`: by email when they have one (by text
+    /// message first for an appointment), else by text message unless they asked for none.
+    pub async fn to_person(
+        &self,
+        person: &Account,
+        notice: PersonNotice,
+    ) -> CoreResult<PersonMessages> {
         let lang = person.language.code();
-        let date = match notice {
+        let (date, time) = match notice {
             PersonNotice::DueSoon(d) | PersonNotice::DocumentExpiring(d) => {
-                crate::i18n::format_date(d, lang)
+                (i18n::format_date(d, lang), String::new())
             }
-            _ => String::new(),
+            PersonNotice::Appointment(at) => (
+                i18n::format_date(at.date_naive(), lang),
+                at.format("%H:%M").to_string(),
+            ),
+            _ => (String::new(), String::new()),
         };
-        let args = [("date", date.as_str())];
+        let args = [("date", date.as_str()), ("time", time.as_str())];
         let (area, key) = notice.key();
-        let outcome = if let Some(email) = &person.email {
-            let notification = Notification {
-                reference: uuid::Uuid::new_v4().to_string(),
-                to: email.clone(),
-                language: person.language.clone(),
-                subject: i18n::text_with(&format!("{area}.notice.{key}.subject"), lang, &args),
-                body: i18n::text_with(&format!("{area}.notice.{key}.body"), lang, &args),
-            };
-            self.email
-                .send(&notification)
-                .await
-                .map(|()| Delivery::Email)
-        } else if let Some(phone) = &person.phone {
-            let sms = Sms {
-                reference: uuid::Uuid::new_v4().to_string(),
-                to: phone.clone(),
-                language: person.language.clone(),
-                body: i18n::text_with(&format!("{area}.sms.{key}"), lang, &args),
-            };
-            self.sms.send(&sms).await.map(|()| Delivery::Sms)
-        } else {
-            Ok(Delivery::NoChannel)
+        let purpose = notice.purpose();
+        let sms_allowed = person.phone.is_some() && !self.outbox.sms_opted_out(person.id).await?;
+        let by_sms = sms_allowed && (person.email.is_none() || notice.prefers_sms());
+        let (delivery, recipient, body) = match (&person.email, &person.phone) {
+            (_, Some(phone)) if by_sms => (
+                Delivery::Sms,
+                Recipient::Sms { to: phone.clone() },
+                i18n::text_with(&format!("{area}.sms.{key}"), lang, &args),
+            ),
+            (Some(email), _) => (
+                Delivery::Email,
+                Recipient::Email {
+                    to: email.clone(),
+                    subject: i18n::text_with(&format!("{area}.notice.{key}.subject"), lang, &args),
+                },
+                i18n::text_with(&format!("{area}.notice.{key}.body"), lang, &args),
+            ),
+            _ => {
+                return Ok(PersonMessages {
+                    delivery: Delivery::NoChannel,
+                    messages: Vec::new(),
+                });
+            }
         };
-        outcome.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, notice = key, "plan notice to a person not sent");
-            Delivery::Failed
+        Ok(PersonMessages {
+            delivery,
+            messages: vec![OutboxMessage::new(
+                recipient,
+                person.language.clone(),
+                body,
+                Some(person.id),
+                purpose,
+                self.now(),
+            )],
         })
     }
 
     /// Alerts the person by email *and* by text message (each they have): an alert must
     /// reach them even when one channel is read by someone else.
-    pub async fn alert_person(
-        &self,
-        person: &Account,
-        alert: Alert,
-        args: &[(&str, &str)],
-    ) -> AlertOutcome {
+    pub fn alert(&self, person: &Account, alert: Alert, args: &[(&str, &str)]) -> AlertOutcome {
         let lang = person.language.code();
         let (area, key) = alert.key();
         let body = alert.body(lang, args);
         let mut deliveries = Vec::new();
+        let mut messages = Vec::new();
         if let Some(email) = &person.email {
-            let notification = Notification {
-                reference: uuid::Uuid::new_v4().to_string(),
-                to: email.clone(),
-                language: person.language.clone(),
-                subject: i18n::text_with(&format!("{area}.notice.{key}.subject"), lang, args),
-                body: body.clone(),
-            };
-            deliveries.push(match self.email.send(&notification).await {
-                Ok(()) => Delivery::Email,
-                Err(e) => {
-                    tracing::warn!(error = %e, alert = key, "alert by email not sent");
-                    Delivery::Failed
-                }
-            });
+            deliveries.push(Delivery::Email);
+            messages.push(OutboxMessage::new(
+                Recipient::Email {
+                    to: email.clone(),
+                    subject: i18n::text_with(&format!("{area}.notice.{key}.subject"), lang, args),
+                },
+                person.language.clone(),
+                body.clone(),
+                Some(person.id),
+                alert.purpose(),
+                self.now(),
+            ));
         }
         if let Some(phone) = &person.phone {
-            let sms = Sms {
-                reference: uuid::Uuid::new_v4().to_string(),
-                to: phone.clone(),
-                language: person.language.clone(),
-                body: i18n::text_with(&format!("{area}.sms.{key}"), lang, args),
-            };
-            deliveries.push(match self.sms.send(&sms).await {
-                Ok(()) => Delivery::Sms,
-                Err(e) => {
-                    tracing::warn!(error = %e, alert = key, "alert by text message not sent");
-                    Delivery::Failed
-                }
-            });
+            deliveries.push(Delivery::Sms);
+            messages.push(OutboxMessage::new(
+                Recipient::Sms { to: phone.clone() },
+                person.language.clone(),
+                i18n::text_with(&format!("{area}.sms.{key}"), lang, args),
+                Some(person.id),
+                alert.purpose(),
+                self.now(),
+            ));
         }
         if deliveries.is_empty() {
             deliveries.push(Delivery::NoChannel);
@@ -180,63 +240,48 @@ impl PlanChannels {
         AlertOutcome {
             deliveries,
             text: body,
+            messages,
         }
     }
 
-    /// Tells the workers of a plan that the person moved a step on or wrote.
-    pub async fn tell_workers(&self, workers: &[Account], person: &Account) {
-        for worker in workers {
-            let Some(email) = &worker.email else { continue };
-            let lang = worker.language.code();
-            let args = [("person", person.display_name.as_str())];
-            let notification = Notification {
-                reference: uuid::Uuid::new_v4().to_string(),
-                to: email.clone(),
-                language: worker.language.clone(),
-                subject: i18n::text_with("plans.notice.worker_update.subject", lang, &args),
-                body: i18n::text_with("plans.notice.worker_update.body", lang, &args),
-            };
-            if let Err(e) = self.email.send(&notification).await {
-                tracing::warn!(error = %e, "plan notice to a worker not sent");
-            }
-        }
+    /// Tells the workers of a plan (those with an email) that the person moved a step on or
+    /// wrote.
+    pub fn to_workers(&self, workers: &[Account], person: &Account) -> Vec<OutboxMessage> {
+        workers
+            .iter()
+            .filter_map(|worker| {
+                let email = worker.email.as_ref()?;
+                let lang = worker.language.code();
+                let args = [("person", person.display_name.as_str())];
+                Some(OutboxMessage::new(
+                    Recipient::Email {
+                        to: email.clone(),
+                        subject: i18n::text_with("plans.notice.worker_update.subject", lang, &args),
+                    },
+                    worker.language.clone(),
+                    i18n::text_with("plans.notice.worker_update.body", lang, &args),
+                    None,
+                    "plans.worker_update",
+                    self.now(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Queues the messages of a scheduled job (reminders): those whose dedupe key is known
+    /// are skipped, so a job run twice sends once. Returns how many were queued.
+    pub async fn enqueue(&self, messages: &[OutboxMessage]) -> CoreResult<usize> {
+        Ok(self.outbox.enqueue(messages).await?)
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "testing"))]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
     use crate::domain::*;
-    use crate::ports::NotifyError;
-    use async_trait::async_trait;
-    use std::sync::Mutex;
-
-    /// Stands for the outside world's mail and SMS gateways: keeps what it was given.
-    #[derive(Default)]
-    struct Outbox {
-        emails: Mutex<Vec<Notification>>,
-        texts: Mutex<Vec<Sms>>,
-        fail: bool,
-    }
-
-    #[async_trait]
-    impl Notifier for Outbox {
-        async fn send(&self, n: &Notification) -> Result<(), NotifyError> {
-            if self.fail {
-                return Err(NotifyError::transient("relay down"));
-            }
-            self.emails.lock().unwrap().push(n.clone());
-            Ok(())
-        }
-    }
-
-    #[async_trait]
-    impl SmsSender for Outbox {
-        async fn send(&self, sms: &Sms) -> Result<(), NotifyError> {
-            self.texts.lock().unwrap().push(sms.clone());
-            Ok(())
-        }
-    }
+    use crate::testing::memory::MemoryStore;
+    use chrono::TimeZone;
 
     fn person(email: Option<&str>, phone: Option<&str>, language: &str) -> Account {
         Account {
@@ -252,61 +297,112 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn email_first_then_text_message_then_nothing_in_the_persons_language() {
-        let outbox = Arc::new(Outbox::default());
-        let channels = PlanChannels {
-            email: outbox.clone(),
-            sms: outbox.clone(),
-        };
-        let due = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
-        let both = person(Some("amina@example.org"), Some("06 12 34 56 78"), "ar");
-        assert_eq!(
-            channels.tell_person(&both, PersonNotice::NewStep).await,
-            Delivery::Email
-        );
-        let phone_only = person(None, Some("06 12 34 56 78"), "ti");
-        assert_eq!(
-            channels
-                .tell_person(&phone_only, PersonNotice::DueSoon(due))
-                .await,
-            Delivery::Sms
-        );
-        let neither = person(None, None, "fr");
-        assert_eq!(
-            channels.tell_person(&neither, PersonNotice::Message).await,
-            Delivery::NoChannel
-        );
-        let emails = outbox.emails.lock().unwrap();
-        assert_eq!(
-            emails[0].subject,
-            i18n::text("plans.notice.new_step.subject", "ar")
-        );
-        let texts = outbox.texts.lock().unwrap();
-        assert_eq!(texts[0].to, "06 12 34 56 78");
-        assert!(texts[0].body.contains("03/12/2026"), "{}", texts[0].body);
-        assert_eq!(
-            texts[0].body,
-            i18n::text_with("plans.sms.due_soon", "ti", &[("date", "03/12/2026")])
-        );
+    fn notices() -> (Notices, Arc<MemoryStore>) {
+        let store = Arc::new(MemoryStore::new());
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        (Notices::new(store.clone(), clock), store)
     }
 
     #[tokio::test]
-    async fn a_failed_notice_is_reported_not_raised() {
-        let outbox = Arc::new(Outbox {
-            fail: true,
-            ..Outbox::default()
-        });
-        let channels = PlanChannels {
-            email: outbox.clone(),
-            sms: outbox,
-        };
-        let reader = person(Some("amina@example.org"), None, "fr");
+    async fn email_first_then_text_message_then_nothing_in_the_persons_language() {
+        let (notices, store) = notices();
+        let due = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let both = person(Some("amina@example.org"), Some("06 12 34 56 78"), "ar");
+        let told = notices
+            .to_person(&both, PersonNotice::NewStep)
+            .await
+            .unwrap();
+        assert_eq!(told.delivery, Delivery::Email);
+        match &told.messages[0].recipient {
+            Recipient::Email { subject, .. } => {
+                assert_eq!(subject, &i18n::text("plans.notice.new_step.subject", "ar"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(told.messages[0].purpose, "plans.new_step");
+        assert_eq!(told.messages[0].person, Some(both.id));
+
+        let phone_only = person(None, Some("06 12 34 56 78"), "ti");
+        let told = notices
+            .to_person(&phone_only, PersonNotice::DueSoon(due))
+            .await
+            .unwrap();
+        assert_eq!(told.delivery, Delivery::Sms);
         assert_eq!(
-            channels
-                .tell_person(&reader, PersonNotice::StepChanged)
-                .await,
-            Delivery::Failed
+            told.messages[0].body,
+            i18n::text_with("plans.sms.due_soon", "ti", &[("date", "03/12/2026")])
         );
+        assert!(told.messages[0].body.contains("03/12/2026"));
+
+        let neither = person(None, None, "fr");
+        let told = notices
+            .to_person(&neither, PersonNotice::Message)
+            .await
+            .unwrap();
+        assert_eq!(
+            (told.delivery, told.messages.len()),
+            (Delivery::NoChannel, 0)
+        );
+
+        // A person who asked for no text messages gets none; an email still goes.
+        store
+            .set_sms_opt_out(phone_only.id, true, chrono::Utc::now())
+            .await
+            .unwrap();
+        let told = notices
+            .to_person(&phone_only, PersonNotice::NewStep)
+            .await
+            .unwrap();
+        assert_eq!(told.delivery, Delivery::NoChannel);
+        store
+            .set_sms_opt_out(both.id, true, chrono::Utc::now())
+            .await
+            .unwrap();
+        let told = notices
+            .to_person(&both, PersonNotice::NewStep)
+            .await
+            .unwrap();
+        assert_eq!(told.delivery, Delivery::Email);
+    }
+
+    #[tokio::test]
+    async fn an_appointment_goes_by_text_message_when_there_is_a_phone() {
+        let (notices, _) = notices();
+        let at = chrono_tz::Europe::Paris
+            .with_ymd_and_hms(2026, 12, 4, 9, 30, 0)
+            .unwrap();
+        let both = person(Some("amina@example.org"), Some("06 12 34 56 78"), "fr");
+        let told = notices
+            .to_person(&both, PersonNotice::Appointment(at))
+            .await
+            .unwrap();
+        assert_eq!(told.delivery, Delivery::Sms);
+        assert!(
+            told.messages[0].body.contains("04/12/2026"),
+            "{}",
+            told.messages[0].body
+        );
+        assert!(
+            told.messages[0].body.contains("09:30"),
+            "{}",
+            told.messages[0].body
+        );
+        let mail_only = person(Some("amina@example.org"), None, "fr");
+        let told = notices
+            .to_person(&mail_only, PersonNotice::Appointment(at))
+            .await
+            .unwrap();
+        assert_eq!(told.delivery, Delivery::Email);
+    }
+
+    #[test]
+    fn alerts_go_by_every_channel_and_are_known_as_alerts() {
+        let (notices, _) = notices();
+        let both = person(Some("amina@example.org"), Some("06 12 34 56 78"), "fr");
+        let outcome = notices.alert(&both, Alert::PasswordReset, &[("worker", "Camille")]);
+        assert_eq!(outcome.deliveries, vec![Delivery::Email, Delivery::Sms]);
+        assert_eq!(outcome.messages.len(), 2);
+        assert!(outcome.messages.iter().all(|m| is_alert(&m.purpose)));
+        assert!(!is_alert("plans.new_step"));
     }
 }

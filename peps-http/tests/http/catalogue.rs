@@ -686,7 +686,7 @@ async fn stale_offers_are_flagged_reminded_once_and_never_hidden() {
 
         let first = app.state.catalogue.remind().await.unwrap();
         assert_eq!(
-            (first.offers_due, first.reminded, first.messages_sent),
+            (first.offers_due, first.reminded, first.messages_queued),
             (1, 1, 1)
         );
         let second = app.state.catalogue.remind().await.unwrap();
@@ -694,10 +694,11 @@ async fn stale_offers_are_flagged_reminded_once_and_never_hidden() {
             (
                 second.reminded,
                 second.already_reminded,
-                second.messages_sent
+                second.messages_queued
             ),
             (0, 1, 0)
         );
+        assert_eq!(app.deliver().await.sent, 1);
         let messages = inbox.lock().unwrap().clone();
         assert_eq!(messages.len(), 1);
         assert!(

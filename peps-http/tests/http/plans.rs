@@ -424,6 +424,7 @@ async fn a_referent_builds_a_plan_the_person_reads_in_arabic_and_tigrinya() {
 
         // The person was told of each new step and of the answer, in Arabic, by email; the
         // referent was told of the person's progress, in French.
+        app.deliver().await;
         let messages = inbox.lock().unwrap().clone();
         let to_person = subjects_for(&messages, "person.p@test.peps");
         let new_step = i18n::text("plans.notice.new_step.subject", "ar");
@@ -971,6 +972,7 @@ async fn due_dates_are_reminded_once_in_the_persons_language() {
             .await;
             assert_eq!(status, 201);
         }
+        app.deliver().await;
         inbox.lock().unwrap().clear();
         let first = app.state.plans.remind_due().await.unwrap();
         assert_eq!(
@@ -984,6 +986,7 @@ async fn due_dates_are_reminded_once_in_the_persons_language() {
             (0, 2),
             "{again:?}"
         );
+        assert_eq!(app.deliver().await.sent, 1, "one reminder, sent once");
         let messages = inbox.lock().unwrap().clone();
         let subjects = subjects_for(&messages, "person.p@test.peps");
         let date = peps_core::i18n::format_date(today + chrono::Duration::days(2), "uk");

@@ -75,7 +75,9 @@ impl Scene {
         resp.assert_status(poem::http::StatusCode::CREATED);
     }
 
-    fn alerts_to(&self, email: &str, subject_key: &str) -> Vec<Notification> {
+    /// What the outbox's sender delivered to `email` with that subject, once it has run.
+    async fn alerts_to(&self, email: &str, subject_key: &str) -> Vec<Notification> {
+        self.app.deliver().await;
         let subject = peps_core::i18n::text(subject_key, "fr");
         self.outbox
             .lock()
@@ -128,6 +130,7 @@ async fn side_door_1_a_reissued_code_never_opens_the_persons_views_to_the_issuer
                 "person.p@test.peps",
                 "account.notice.password_reset.subject"
             )
+            .await
             .is_empty()
         );
 
@@ -141,10 +144,12 @@ async fn side_door_1_a_reissued_code_never_opens_the_persons_views_to_the_issuer
             )
             .await;
         assert_eq!(status, 201, "{issued}");
-        let alerts = s.alerts_to(
-            "person.p@test.peps",
-            "account.notice.password_reset.subject",
-        );
+        let alerts = s
+            .alerts_to(
+                "person.p@test.peps",
+                "account.notice.password_reset.subject",
+            )
+            .await;
         assert_eq!(alerts.len(), 1);
         assert!(
             alerts[0].body.contains("Test worker.a@test.peps"),
@@ -467,6 +472,7 @@ async fn side_door_3_a_referent_gives_no_wallet_mandate_without_the_persons_date
         assert_eq!(status, 404, "no mandate was written");
         assert!(
             s.alerts_to("person.p@test.peps", "wallet.notice.path_opened.subject")
+                .await
                 .is_empty()
         );
 
@@ -476,7 +482,9 @@ async fn side_door_3_a_referent_gives_no_wallet_mandate_without_the_persons_date
             .send("POST", &worker.1, &path, Some(mandate(Some(today))))
             .await;
         assert_eq!(status, 201, "{created}");
-        let alerts = s.alerts_to("person.p@test.peps", "wallet.notice.path_opened.subject");
+        let alerts = s
+            .alerts_to("person.p@test.peps", "wallet.notice.path_opened.subject")
+            .await;
         assert_eq!(alerts.len(), 1);
         assert!(
             alerts[0].body.contains(&today.to_string()),
@@ -563,6 +571,7 @@ async fn side_door_4_consent_never_flows_to_a_co_referent() {
         assert_eq!(s.send("GET", &b.1, &documents, None).await.0, 404);
         assert!(
             s.alerts_to("person.p@test.peps", "wallet.notice.path_opened.subject")
+                .await
                 .is_empty()
         );
 
@@ -575,7 +584,9 @@ async fn side_door_4_consent_never_flows_to_a_co_referent() {
         assert_eq!(state["referent_has_access"], true);
         let notice = state["notice"].as_str().unwrap();
         assert!(notice.contains("Test worker.b@test.peps"), "{notice}");
-        let alerts = s.alerts_to("person.p@test.peps", "wallet.notice.path_opened.subject");
+        let alerts = s
+            .alerts_to("person.p@test.peps", "wallet.notice.path_opened.subject")
+            .await;
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].body, notice);
         let (_, log) = s

@@ -13,7 +13,8 @@ use peps_core::policy::Actor;
 use peps_core::ports::{NoTranslator, Notifier, Translator};
 use peps_core::services::{
     Catalogue, CataloguePorts, CatalogueSettings, Identity, IdentityPorts, IdentitySettings,
-    NewMandate, NewOrganisation, PlanChannels, PlanPorts, PlanSettings, Plans, ProvisionAccount,
+    NewMandate, NewOrganisation, Notices, Outbox, OutboxPorts, OutboxSettings, PlanPorts,
+    PlanSettings, Plans, ProvisionAccount,
 };
 use peps_http::{AppState, HttpSettings};
 use peps_store::testing::{TestBackend, TestStore, fresh};
@@ -165,17 +166,27 @@ impl TestApp {
             clock.clone(),
             IdentitySettings::default(),
         )
-        .with_channels(PlanChannels {
-            email: wallet_options.notifier.clone(),
-            sms: Arc::new(peps_store::notify::LogSms),
-        });
+        .with_notices(Notices::new(shared.clone(), clock.clone()));
+        // One sender for the whole app, as in `peps serve`; each test's recorder or SMTP
+        // server receives the emails (the others are log adapters).
+        let outbox = Arc::new(Outbox::new(
+            OutboxPorts::from_store(shared.clone()),
+            Arc::new(FanOut(vec![
+                notifier.clone(),
+                plan_notifier.clone(),
+                wallet_options.notifier.clone(),
+            ])),
+            Arc::new(peps_store::notify::LogSms),
+            clock.clone(),
+            OutboxSettings::default(),
+        ));
         let shared_store = shared.clone();
         let catalogue = Arc::new(Catalogue::new(
             CataloguePorts {
                 offers: shared.clone(),
                 organisations: shared.clone(),
                 accounts: shared.clone(),
-                notifier,
+                outbox: shared.clone(),
             },
             clock.clone(),
             Arc::new(peps_core::catalogue::ReferenceData::builtin()),
@@ -202,10 +213,7 @@ impl TestApp {
             PlanPorts::from_store(shared.clone()).with_catalogue(catalogue.clone()),
             Arc::new(peps_core::plans::TemplateLibrary::builtin()),
             translator,
-            PlanChannels {
-                email: plan_notifier,
-                sms: Arc::new(peps_store::notify::LogSms),
-            },
+            Notices::new(shared.clone(), clock.clone()),
             clock.clone(),
             PlanSettings::default(),
         );
@@ -228,16 +236,14 @@ impl TestApp {
                 keys.clone(),
                 wallet_options.scanner,
             ),
-            PlanChannels {
-                email: wallet_options.notifier,
-                sms: Arc::new(peps_store::notify::LogSms),
-            },
+            Notices::new(shared.clone(), clock.clone()),
             clock.clone(),
             wallet_options.settings,
         );
         let state = AppState {
             plans: Arc::new(plans),
             wallet: Arc::new(wallet),
+            outbox,
             data_inclusion,
             identity: Arc::new(identity),
             catalogue,
@@ -268,8 +274,8 @@ impl TestApp {
             CataloguePorts {
                 offers: shared.clone(),
                 organisations: shared.clone(),
-                accounts: shared,
-                notifier: Arc::new(peps_store::notify::LogNotifier),
+                accounts: shared.clone(),
+                outbox: shared,
             },
             self.clock.clone(),
             Arc::new(peps_core::catalogue::ReferenceData::builtin()),
@@ -288,10 +294,7 @@ impl TestApp {
             PlanPorts::from_store(self.shared.clone()),
             Arc::new(templates),
             Arc::new(NoTranslator),
-            PlanChannels {
-                email: Arc::new(peps_store::notify::LogNotifier),
-                sms: Arc::new(peps_store::notify::LogSms),
-            },
+            Notices::new(self.shared.clone(), self.clock.clone()),
             self.clock.clone(),
             PlanSettings::default(),
         )
@@ -617,6 +620,29 @@ pub async fn smtp_sink() -> (String, Arc<Mutex<Vec<String>>>) {
         }
     });
     (url, messages)
+}
+
+/// Hands every email to each notifier (a test listens on one of them).
+struct FanOut(Vec<Arc<dyn Notifier>>);
+
+#[async_trait::async_trait]
+impl Notifier for FanOut {
+    async fn send(
+        &self,
+        n: &peps_core::ports::Notification,
+    ) -> Result<(), peps_core::ports::NotifyError> {
+        for notifier in &self.0 {
+            notifier.send(n).await?;
+        }
+        Ok(())
+    }
+}
+
+impl TestApp {
+    /// Runs the outbox's sender once, as `peps serve` does every few seconds.
+    pub async fn deliver(&self) -> peps_core::services::DeliveryReport {
+        self.state.outbox.deliver_due(100).await.unwrap()
+    }
 }
 
 /// Keeps every notification "sent", for tests that read what a person was told.

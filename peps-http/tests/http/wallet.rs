@@ -445,10 +445,7 @@ fn wallet_with_keys(app: &TestApp, lines: &str) -> Arc<peps_core::services::Wall
             keys,
             None,
         ),
-        peps_core::services::PlanChannels {
-            email: Arc::new(peps_store::notify::LogNotifier),
-            sms: Arc::new(peps_store::notify::LogSms),
-        },
+        peps_core::services::Notices::new(app.shared.clone(), app.clock.clone()),
         app.clock.clone(),
         WalletSettings::default(),
     ))
@@ -967,7 +964,7 @@ async fn a_request_proposes_what_the_person_already_has_and_one_action_shares_it
     for backend in backends() {
         let (notifier, outbox) = RecordingNotifier::new();
         let Scene {
-            app: _app,
+            app,
             cast,
             served: _served,
             http,
@@ -1045,6 +1042,7 @@ async fn a_request_proposes_what_the_person_already_has_and_one_action_shares_it
             json!([]),
             "the worker sees no proposals"
         );
+        app.deliver().await;
         assert_eq!(outbox.lock().unwrap().len(), 1, "the person is told");
 
         let (_, mine) = http.get(p_token, &path).await;
@@ -1242,6 +1240,7 @@ async fn expiring_documents_are_reminded_once_in_the_persons_language() {
         assert_eq!((first.reminded, first.already_reminded), (1, 0));
         let second = app.state.wallet.remind_expiring().await.unwrap();
         assert_eq!((second.reminded, second.already_reminded), (0, 2));
+        app.deliver().await;
         let sent = outbox.lock().unwrap().clone();
         assert_eq!(sent.len(), 1);
         let date = peps_core::i18n::format_date(

@@ -86,7 +86,7 @@ impl World {
                 offers: self.store.clone(),
                 organisations: self.store.clone(),
                 accounts: self.store.clone(),
-                notifier: Arc::new(peps_store::notify::LogNotifier),
+                outbox: self.store.clone(),
             },
             self.clock.clone(),
             Arc::new(peps_core::catalogue::ReferenceData::builtin()),

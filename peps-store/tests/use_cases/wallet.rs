@@ -8,7 +8,7 @@ use crate::support::{World, backends};
 use peps_core::domain::{AccountId, OrganisationKind, Role};
 use peps_core::policy::Actor;
 use peps_core::services::wallet::{NewDocument, NewGrant, UploadSource};
-use peps_core::services::{Caller, PlanChannels, Wallet, WalletPorts, WalletSettings};
+use peps_core::services::{Caller, Wallet, WalletPorts, WalletSettings};
 use peps_core::wallet::{Access, GrantScope, Grantee};
 
 /// A person, a worker who is not their referent, and the wallet.
@@ -43,10 +43,7 @@ impl People {
         let keys = Arc::new(peps_core::wallet::keyring::KeyRing::parse(&key_line).unwrap());
         let wallet = Wallet::new(
             WalletPorts::from_store(world.store.clone(), blobs, keys, None),
-            PlanChannels {
-                email: Arc::new(peps_store::notify::LogNotifier),
-                sms: Arc::new(peps_store::notify::LogSms),
-            },
+            peps_core::services::Notices::new(world.store.clone(), world.clock.clone()),
             world.clock.clone(),
             WalletSettings::default(),
         );

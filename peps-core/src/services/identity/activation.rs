@@ -164,7 +164,7 @@ impl Identity {
     }
 }
 
-/// `email,sms`, `none` or `failed`, for the audit line.
+/// `email,sms` (queued by those channels) or `none`, for the audit line.
 pub(super) fn describe_deliveries(outcome: &AlertOutcome) -> String {
     use super::super::plan_notices::Delivery;
     outcome
@@ -174,7 +174,6 @@ pub(super) fn describe_deliveries(outcome: &AlertOutcome) -> String {
             Delivery::Email => "email",
             Delivery::Sms => "sms",
             Delivery::NoChannel => "none",
-            Delivery::Failed => "failed",
         })
         .collect::<Vec<_>>()
         .join(",")

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::conflict_as;
-use super::plan_notices::{Alert, AlertOutcome, PlanChannels};
+use super::plan_notices::{Alert, AlertOutcome, Notices};
 use super::relations::{self, Standing};
 use super::throttle::{self, Limit};
 use crate::auth::activation::hash_typed_code;
@@ -239,7 +239,7 @@ pub struct Identity {
     /// Verified against when the login is unknown, so both cases cost the same time.
     decoy_hash: String,
     /// Alerts to persons (a password reset, a path to their papers opened at the counter).
-    channels: Option<PlanChannels>,
+    notices: Option<Notices>,
     /// Identity providers (OpenID Connect), none unless configured.
     providers: Vec<external::ExternalProvider>,
 }
@@ -259,25 +259,35 @@ impl Identity {
             clock,
             settings,
             decoy_hash,
-            channels: None,
+            notices: None,
             providers: Vec::new(),
         }
     }
 
-    /// Sends alerts to persons through `channels`. Without them alerts are only recorded in
-    /// the person's audit trail (and their text returned for the counter to print).
-    pub fn with_channels(mut self, channels: PlanChannels) -> Self {
-        self.channels = Some(channels);
+    /// Queues alerts to persons in the outbox. Without it alerts are only recorded in the
+    /// person's audit trail (and their text returned for the counter to print).
+    pub fn with_notices(mut self, notices: Notices) -> Self {
+        self.notices = Some(notices);
         self
     }
 
-    /// Alerts the person by every channel they have; the text is returned either way.
+    /// Queues the alert by every channel the person has, right after the change it reports;
+    /// the text is returned either way. A store that fails at that moment is logged: the
+    /// change is made, and the counter prints the text.
     async fn alert(&self, person: &Account, alert: Alert, args: &[(&str, &str)]) -> AlertOutcome {
-        match &self.channels {
-            Some(channels) => channels.alert_person(person, alert, args).await,
+        match &self.notices {
+            Some(notices) => {
+                let mut outcome = notices.alert(person, alert, args);
+                if let Err(e) = notices.enqueue(&outcome.messages).await {
+                    tracing::error!(error = %e, alert = %alert.purpose(), "alert not queued");
+                    outcome.deliveries = vec![super::plan_notices::Delivery::NoChannel];
+                }
+                outcome
+            }
             None => AlertOutcome {
                 deliveries: vec![super::plan_notices::Delivery::NoChannel],
                 text: alert.body(person.language.code(), args),
+                messages: Vec::new(),
             },
         }
     }

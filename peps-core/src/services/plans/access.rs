@@ -106,20 +106,20 @@ impl Plans {
         Ok(workers)
     }
 
-    /// When the person acted, their plan's workers are told; when a worker did, the person.
-    pub(super) async fn tell_other_side(
+    /// The messages of a change: when the person acted, to their plan's workers; when a
+    /// worker did, to the person. Written with the change, in its transaction.
+    pub(super) async fn other_side(
         &self,
         actor: &Actor,
         plan: &Plan,
         notice: PersonNotice,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<Vec<crate::outbox::OutboxMessage>> {
         let person = self.ports.accounts.account(plan.person).await?;
         if actor.account == plan.person {
             let workers = self.workers_of(plan, actor.account).await?;
-            self.channels.tell_workers(&workers, &person).await;
+            Ok(self.channels.to_workers(&workers, &person))
         } else {
-            self.channels.tell_person(&person, notice).await;
+            Ok(self.channels.to_person(&person, notice).await?.messages)
         }
-        Ok(())
     }
 }

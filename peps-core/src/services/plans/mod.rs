@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use super::plan_notices::{Delivery, PersonNotice, PlanChannels};
+use super::plan_notices::{Delivery, Notices, PersonNotice};
 use super::relations::{self, Standing};
 use super::stale_as;
 use crate::catalogue::{Offer, Provenance};
@@ -75,12 +75,19 @@ impl PlanPorts {
 pub struct PlanSettings {
     /// How many days before a step's due date the person is reminded.
     pub due_reminder_days: u32,
+    /// How many days before an appointment the person is reminded (1: the day before);
+    /// 0 turns appointment reminders off.
+    pub appointment_reminder_days: u32,
+    /// The time zone appointments are written in.
+    pub timezone: chrono_tz::Tz,
 }
 
 impl Default for PlanSettings {
     fn default() -> Self {
         Self {
             due_reminder_days: 3,
+            appointment_reminder_days: 1,
+            timezone: chrono_tz::Europe::Paris,
         }
     }
 }
@@ -174,23 +181,28 @@ pub struct ThreadMessage {
     pub author_name: String,
 }
 
-/// What `remind_due` did.
+/// What `remind_due` did. Reminders are queued in the outbox, which sends them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DueReport {
-    /// Persons told (one notice per person, whatever their number of steps due).
+    /// Persons reminded of a due date (one notice per person, whatever their number of
+    /// steps due).
     pub reminded: u32,
     /// Steps whose due date was already reminded by an earlier run.
     pub already_reminded: u32,
-    /// Persons with neither email nor phone: their referent tells them.
+    /// Appointments reminded (one notice each).
+    pub appointments: u32,
+    /// Appointments already reminded by an earlier run.
+    pub appointments_already_reminded: u32,
+    /// Persons with neither email nor phone (or no text messages wanted): their referent
+    /// tells them.
     pub no_channel: u32,
-    pub failed: u32,
 }
 
 pub struct Plans {
     ports: PlanPorts,
     templates: Arc<TemplateLibrary>,
     translator: Arc<dyn Translator>,
-    channels: PlanChannels,
+    channels: Notices,
     clock: Arc<dyn Clock>,
     settings: PlanSettings,
 }
@@ -205,7 +217,7 @@ impl Plans {
         ports: PlanPorts,
         templates: Arc<TemplateLibrary>,
         translator: Arc<dyn Translator>,
-        channels: PlanChannels,
+        channels: Notices,
         clock: Arc<dyn Clock>,
         settings: PlanSettings,
     ) -> Self {

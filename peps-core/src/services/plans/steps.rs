@@ -76,17 +76,19 @@ impl Plans {
         let person = self.ports.accounts.account(plan.person).await?;
         self.translate_step(&mut step.content, &person.language)
             .await;
-        let event = self.event(
+        let mut event = self.event(
             actor,
             id,
             Some(step.id),
             PlanAction::StepAdded,
             serde_json::json!({ "template": new.template, "fields": fields }),
         );
+        event.outbox = self
+            .channels
+            .to_person(&person, PersonNotice::NewStep)
+            .await?
+            .messages;
         step.position = self.ports.plans.add_step(&step, &event).await?;
-        self.channels
-            .tell_person(&person, PersonNotice::NewStep)
-            .await;
         self.step_detail(actor, &access.standing, step).await
     }
 
@@ -210,23 +212,26 @@ impl Plans {
             .await;
         step.version = held.version + 1;
         step.updated_at = self.now();
-        let event = self.event(
+        let mut event = self.event(
             actor,
             id,
             Some(step_id),
             PlanAction::StepUpdated,
             serde_json::json!({ "fields": fields }),
         );
+        // A private note is the workers' own: the person is not told of it.
+        if fields.iter().any(|f| *f != "private_note") {
+            event.outbox = self
+                .channels
+                .to_person(&person, PersonNotice::StepChanged)
+                .await?
+                .messages;
+        }
         self.ports
             .plans
             .update_step(&step, held.version, &[event])
             .await
             .map_err(|e| stale_as(e, "step.version_changed"))?;
-        if fields.iter().any(|f| *f != "private_note") {
-            self.channels
-                .tell_person(&person, PersonNotice::StepChanged)
-                .await;
-        }
         self.step_detail(actor, &access.standing, step).await
     }
 
@@ -263,20 +268,21 @@ impl Plans {
         step.status_changed_by = actor.account;
         step.version = held.version + 1;
         step.updated_at = self.now();
-        let event = self.event(
+        let mut event = self.event(
             actor,
             id,
             Some(step_id),
             PlanAction::StepStatusChanged,
             serde_json::json!({ "from": held.status.as_str(), "to": status.as_str() }),
         );
+        event.outbox = self
+            .other_side(actor, &access.plan, PersonNotice::StepChanged)
+            .await?;
         self.ports
             .plans
             .update_step(&step, held.version, &[event])
             .await
             .map_err(|e| stale_as(e, "step.version_changed"))?;
-        self.tell_other_side(actor, &access.plan, PersonNotice::StepChanged)
-            .await?;
         self.step_detail(actor, &access.standing, step).await
     }
 

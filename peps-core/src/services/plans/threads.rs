@@ -45,16 +45,17 @@ impl Plans {
             body,
             at: self.now(),
         };
-        let event = self.event(
+        let mut event = self.event(
             actor,
             id,
             Some(step_id),
             PlanAction::MessagePosted,
             serde_json::json!({ "message": message.id }),
         );
-        self.ports.plans.add_message(&message, &event).await?;
-        self.tell_other_side(actor, &access.plan, PersonNotice::Message)
+        event.outbox = self
+            .other_side(actor, &access.plan, PersonNotice::Message)
             .await?;
+        self.ports.plans.add_message(&message, &event).await?;
         let author_name = self
             .ports
             .accounts

@@ -172,7 +172,6 @@ impl Wallet {
                 source,
             )
             .await?;
-        self.tell_person_if_not_theirs(caller, person).await;
         Ok(stored)
     }
 
@@ -189,26 +188,26 @@ impl Wallet {
             Placement::AddPage => FilePlacement::AddPage,
             Placement::NewVersion => FilePlacement::NewVersion,
         };
-        let stored = self
-            .store_file(caller, &document, permit.mandate, placement, source)
-            .await?;
-        self.tell_person_if_not_theirs(caller, document.person)
-            .await;
-        Ok(stored)
+        self.store_file(caller, &document, permit.mandate, placement, source)
+            .await
     }
 
-    async fn tell_person_if_not_theirs(&self, caller: &Caller, person: AccountId) {
+    /// The message telling the person a document was put in their wallet by someone else
+    /// (none when they put it there themselves).
+    async fn document_added_notice(
+        &self,
+        caller: &Caller,
+        person: AccountId,
+    ) -> CoreResult<Vec<crate::outbox::OutboxMessage>> {
         if caller.actor.account == person {
-            return;
+            return Ok(Vec::new());
         }
-        match self.ports.accounts.account(person).await {
-            Ok(account) => {
-                self.channels
-                    .tell_person(&account, PersonNotice::DocumentAdded)
-                    .await;
-            }
-            Err(e) => tracing::warn!(error = %e, "person not found for a wallet notice"),
-        }
+        let account = self.ports.accounts.account(person).await?;
+        Ok(self
+            .channels
+            .to_person(&account, PersonNotice::DocumentAdded)
+            .await?
+            .messages)
     }
 
     /// Streams `source` into a new blob and records it; on any failure nothing is recorded
@@ -247,6 +246,7 @@ impl Wallet {
         );
         event.file = Some(sealed.file.id);
         event.detail = format!("{}; {} bytes", media_type.as_str(), sealed.file.size);
+        event.outbox = self.document_added_notice(caller, document.person).await?;
         let recorded = self
             .ports
             .wallet

@@ -29,10 +29,10 @@ pub struct ReapReport {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExpiryReport {
+    /// Persons whose reminder was queued in the outbox.
     pub reminded: u32,
     pub already_reminded: u32,
     pub no_channel: u32,
-    pub failed: u32,
 }
 
 impl Wallet {
@@ -116,42 +116,61 @@ impl Wallet {
     }
 
     /// Tells people whose documents stop being valid within `expiry_notice_days`: one notice
-    /// per person, each document's date reminded once.
+    /// per person, each document's date reminded once. The notice is queued under a key
+    /// naming the person and the date before the documents are recorded as reminded, so a
+    /// run that stopped half-way and ran again sends it once.
     pub async fn remind_expiring(&self) -> CoreResult<ExpiryReport> {
         let today = self.today();
         let until = today + Duration::days(i64::from(self.settings.expiry_notice_days));
         let mut report = ExpiryReport::default();
-        let mut per_person: BTreeMap<AccountId, chrono::NaiveDate> = BTreeMap::new();
+        let mut per_person: BTreeMap<
+            AccountId,
+            (chrono::NaiveDate, Vec<(DocumentId, chrono::NaiveDate)>),
+        > = BTreeMap::new();
         for document in self.ports.wallet.documents_expiring(today, until).await? {
             let Some(end) = document.valid_until else {
                 continue;
             };
-            if self
-                .ports
-                .wallet
-                .claim_expiry_reminder(document.id, end, self.now())
-                .await?
-            {
-                let first = per_person.entry(document.person).or_insert(end);
-                *first = (*first).min(end);
-            } else {
-                report.already_reminded += 1;
-            }
+            let entry = per_person
+                .entry(document.person)
+                .or_insert((end, Vec::new()));
+            entry.0 = entry.0.min(end);
+            entry.1.push((document.id, end));
         }
-        for (person, first_end) in per_person {
+        for (person, (first_end, documents)) in per_person {
             let account = match self.ports.accounts.account(person).await {
                 Ok(a) if a.status == AccountStatus::Active => a,
                 Ok(_) | Err(StoreError::NotFound) => continue,
                 Err(e) => return Err(e.into()),
             };
-            match self
+            let told = self
                 .channels
-                .tell_person(&account, PersonNotice::DocumentExpiring(first_end))
-                .await
-            {
-                Delivery::Email | Delivery::Sms => report.reminded += 1,
-                Delivery::NoChannel => report.no_channel += 1,
-                Delivery::Failed => report.failed += 1,
+                .to_person(&account, PersonNotice::DocumentExpiring(first_end))
+                .await?;
+            let keyed: Vec<_> = told
+                .messages
+                .into_iter()
+                .map(|m| m.with_dedupe_key(format!("wallet.expiring:{person}:{first_end}")))
+                .collect();
+            self.channels.enqueue(&keyed).await?;
+            let mut fresh = false;
+            for (document, end) in documents {
+                if self
+                    .ports
+                    .wallet
+                    .claim_expiry_reminder(document, end, self.now())
+                    .await?
+                {
+                    fresh = true;
+                } else {
+                    report.already_reminded += 1;
+                }
+            }
+            if fresh {
+                match told.delivery {
+                    Delivery::Email | Delivery::Sms => report.reminded += 1,
+                    Delivery::NoChannel => report.no_channel += 1,
+                }
             }
         }
         Ok(report)

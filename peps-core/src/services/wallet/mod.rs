@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::plan_notices::PlanChannels;
+use super::plan_notices::Notices;
 use crate::clock::Clock;
 use crate::domain::*;
 use crate::ports::*;
@@ -111,7 +111,7 @@ pub struct Caller {
 
 pub struct Wallet {
     ports: WalletPorts,
-    channels: PlanChannels,
+    channels: Notices,
     clock: Arc<dyn Clock>,
     settings: WalletSettings,
 }
@@ -119,7 +119,7 @@ pub struct Wallet {
 impl Wallet {
     pub fn new(
         ports: WalletPorts,
-        channels: PlanChannels,
+        channels: Notices,
         clock: Arc<dyn Clock>,
         settings: WalletSettings,
     ) -> Self {

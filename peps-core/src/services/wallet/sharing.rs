@@ -222,28 +222,27 @@ impl Wallet {
         };
         if caller.actor.role == Role::Worker {
             let since = self.counter_referent(caller, person).await?;
+            let account = self.ports.accounts.account(person).await?;
+            let date = now.date_naive().to_string();
+            let alert = self.channels.alert(
+                &account,
+                Alert::PathOpenedAtCounter,
+                &[
+                    (
+                        "worker",
+                        self.display_name(caller.actor.account).await?.as_str(),
+                    ),
+                    ("date", date.as_str()),
+                ],
+            );
             let mut event = self.event(caller, person, None, action);
             event.detail = "at_counter".to_owned();
+            // The alert is written with the consent: one never goes without the other.
+            event.outbox = alert.messages;
             self.ports
                 .wallet
                 .record_consent(&record(Some(caller.actor.account)), &event)
                 .await?;
-            let account = self.ports.accounts.account(person).await?;
-            let date = now.date_naive().to_string();
-            let alert = self
-                .channels
-                .alert_person(
-                    &account,
-                    Alert::PathOpenedAtCounter,
-                    &[
-                        (
-                            "worker",
-                            self.display_name(caller.actor.account).await?.as_str(),
-                        ),
-                        ("date", date.as_str()),
-                    ],
-                )
-                .await;
             return Ok(ConsentState {
                 latest: self.ports.wallet.consents(person).await?.pop(),
                 referent_has_access: self
@@ -409,12 +408,13 @@ impl Wallet {
         };
         let mut event = self.event(caller, person, permit, WalletAction::Requested);
         event.detail = request.kinds.join(",");
+        let account = self.ports.accounts.account(person).await?;
+        event.outbox = self
+            .channels
+            .to_person(&account, PersonNotice::DocumentsRequested)
+            .await?
+            .messages;
         self.ports.wallet.create_request(&request, &event).await?;
-        if let Ok(account) = self.ports.accounts.account(person).await {
-            self.channels
-                .tell_person(&account, PersonNotice::DocumentsRequested)
-                .await;
-        }
         self.request_view(caller, request).await
     }
 

@@ -1,7 +1,7 @@
 //! The in-memory reference of the plans port.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::{MemoryStore, conflict};
 use crate::domain::*;
@@ -234,6 +234,32 @@ impl PlanRepository for MemoryStore {
             .collect();
         due.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.id.cmp(&b.id)));
         Ok(due)
+    }
+
+    async fn appointments_between(
+        &self,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> StoreResult<Vec<Step>> {
+        let s = self.lock();
+        let mut soon: Vec<Step> = s
+            .steps
+            .values()
+            .filter(|st| st.appointment_at.is_some_and(|a| a >= from && a <= to))
+            .filter(|st| st.status.is_open())
+            .filter(|st| {
+                s.plans
+                    .get(&st.plan)
+                    .is_some_and(|p| p.status == PlanStatus::Active)
+            })
+            .cloned()
+            .collect();
+        soon.sort_by(|a, b| {
+            a.appointment_at
+                .cmp(&b.appointment_at)
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(soon)
     }
 
     async fn record_due_reminder(
