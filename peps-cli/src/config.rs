@@ -28,6 +28,9 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct OutboxConfig {
     pub interval_seconds: u64,
+    /// How long a server holds the messages it took to send; a server killed meanwhile
+    /// leaves them to another (or to itself, restarted) after this time.
+    pub claim_seconds: i64,
     pub max_attempts: u32,
     /// `HH:MM-HH:MM`, or empty for none.
     pub quiet_hours: String,
@@ -605,6 +608,9 @@ impl Config {
         if o.interval_seconds == 0 {
             bail!("outbox.interval_seconds must be at least 1");
         }
+        if o.claim_seconds < 1 {
+            bail!("outbox.claim_seconds must be at least 1");
+        }
         if o.keep_sent_days < 1 {
             bail!("outbox.keep_sent_days must be at least 1");
         }
@@ -624,6 +630,7 @@ impl Config {
             timezone: self.catalogue_settings().timezone,
             sms_per_person_per_day: o.sms_per_person_per_day,
             keep_sent: chrono::Duration::days(o.keep_sent_days),
+            claim_for: chrono::Duration::seconds(o.claim_seconds),
             ..Default::default()
         })
     }

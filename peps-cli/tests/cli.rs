@@ -990,3 +990,202 @@ fn backup_refuses_postgresql_and_s3_and_points_to_the_procedure() {
     }
     assert!(files_under(dir.path()).is_empty(), "nothing written");
 }
+
+// ----- the outbox survives a crash ---------------------------------------------------------
+
+/// An SMTP relay on 127.0.0.1 that takes its time to answer each message (a slow provider)
+/// and knows messages by their Message-ID, as a relay that honours the key does: it counts
+/// every delivery attempt and every distinct message.
+struct SlowRelay {
+    url: String,
+    attempts: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    received: std::sync::mpsc::Receiver<()>,
+}
+
+impl SlowRelay {
+    fn start(delay: Duration) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("smtp://{}", listener.local_addr().unwrap());
+        let attempts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tell, received) = std::sync::mpsc::channel();
+        let kept = attempts.clone();
+        std::thread::spawn(move || {
+            for socket in listener.incoming().flatten() {
+                let kept = kept.clone();
+                let tell = tell.clone();
+                std::thread::spawn(move || {
+                    let mut write = socket.try_clone().unwrap();
+                    let mut lines = BufReader::new(socket).lines();
+                    let _ = write.write_all(b"220 slow ESMTP\r\n");
+                    let mut data: Option<String> = None;
+                    while let Some(Ok(line)) = lines.next() {
+                        if let Some(body) = data.as_mut() {
+                            if line == "." {
+                                let id = body
+                                    .lines()
+                                    .find_map(|l| l.strip_prefix("Message-ID: "))
+                                    .unwrap_or("none")
+                                    .to_owned();
+                                data = None;
+                                kept.lock().unwrap().push(id);
+                                let _ = tell.send(());
+                                std::thread::sleep(delay);
+                                if write.write_all(b"250 queued\r\n").is_err() {
+                                    break;
+                                }
+                            } else {
+                                body.push_str(&line);
+                                body.push('\n');
+                            }
+                            continue;
+                        }
+                        let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+                        let reply: &[u8] = match verb.as_str() {
+                            "EHLO" | "HELO" => b"250 slow\r\n",
+                            "DATA" => {
+                                data = Some(String::new());
+                                b"354 go ahead\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n");
+                                break;
+                            }
+                            _ => b"250 OK\r\n",
+                        };
+                        if write.write_all(reply).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            url,
+            attempts,
+            received,
+        }
+    }
+
+    fn attempts(&self) -> Vec<String> {
+        self.attempts.lock().unwrap().clone()
+    }
+}
+
+/// `peps outbox status` → (pending, parked, sent).
+fn outbox_status(dir: &std::path::Path, env: &[(&str, &str)]) -> (u64, u64, u64) {
+    let out = peps(dir)
+        .envs(env.iter().copied())
+        .args(["outbox", "status"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let numbers: Vec<u64> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (numbers[0], numbers[1], numbers[2])
+}
+
+/// kill -9 while the sender waits for the relay's answer: after a restart every message is
+/// delivered, none is lost, and the one in flight goes again under the same Message-ID.
+fn a_killed_sender_loses_nothing(database: Option<&CrashDatabase>) {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "Mot de passe du test du courrier";
+    let relay = SlowRelay::start(Duration::from_millis(300));
+    let mut env: Vec<(String, String)> = vec![
+        ("PEPS_NOTIFICATIONS__URL".into(), relay.url.clone()),
+        ("PEPS_OUTBOX__INTERVAL_SECONDS".into(), "1".into()),
+        ("PEPS_OUTBOX__CLAIM_SECONDS".into(), "2".into()),
+        // Whatever the hour CI runs at.
+        ("PEPS_OUTBOX__QUIET_HOURS".into(), String::new()),
+    ];
+    if let Some(db) = database {
+        env.push(("PEPS_DATABASE__URL".into(), db.url.clone()));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let demo = start_demo_with(dir.path(), Some(password), &env);
+    let (token, person) = login(&demo.url, "person@demo.peps", password);
+    let (_, plans) = http_as(
+        &format!("{}/api/v1/persons/{person}/plans", demo.url),
+        "GET",
+        &token,
+    );
+    let plans: serde_json::Value = serde_json::from_str(&plans).unwrap();
+    let plan = plans[0]["id"].as_str().unwrap().to_owned();
+    let (_, detail) = http_as(&format!("{}/api/v1/plans/{plan}", demo.url), "GET", &token);
+    let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+    let step = detail["steps"][0]["id"].as_str().unwrap().to_owned();
+    // Each message of the person tells their referent by email: 20 emails to send.
+    for i in 0..20 {
+        let (status, answer) = http_with(
+            &format!("{}/api/v1/plans/{plan}/steps/{step}/messages", demo.url),
+            &token,
+            &format!(r#"{{"body":"Question {i}"}}"#),
+        );
+        assert_eq!(status, 201, "{answer}");
+    }
+    // Kill the server while the relay holds its fifth message without answering yet.
+    for _ in 0..5 {
+        relay
+            .received
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the relay received messages");
+    }
+    let mut demo = demo;
+    demo.child.kill().unwrap(); // SIGKILL
+    demo.child.wait().unwrap();
+    drop(demo);
+    let before_restart = relay.attempts().len();
+    assert!(before_restart >= 5);
+    let (pending, _, _) = outbox_status(dir.path(), &env);
+    assert!(pending > 0, "the kill came after everything was sent");
+
+    let _demo = start_demo_with(dir.path(), Some(password), &env);
+    let started = Instant::now();
+    let (pending, parked, sent) = loop {
+        let status = outbox_status(dir.path(), &env);
+        if status.0 == 0 {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "messages still waiting: {status:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let attempts = relay.attempts();
+    let distinct: std::collections::BTreeSet<&String> = attempts.iter().collect();
+    assert_eq!((pending, parked), (0, 0), "nothing waits, nothing failed");
+    assert!(sent >= 20, "at least the 20 emails of the test were sent: {sent}");
+    assert_eq!(
+        distinct.len() as u64,
+        sent,
+        "every message reached the relay, each under its own Message-ID"
+    );
+    assert!(
+        !distinct.contains(&"none".to_owned()),
+        "every email carries its outbox id"
+    );
+    let repeated = attempts.len() - distinct.len();
+    assert!(
+        repeated <= 1,
+        "only the message in flight at the kill went twice (same Message-ID): {repeated}"
+    );
+}
+
+#[test]
+fn a_sender_killed_mid_send_loses_nothing_and_repeats_only_under_the_same_key() {
+    a_killed_sender_loses_nothing(None);
+}
+
+#[test]
+fn a_sender_killed_mid_send_on_postgresql_loses_nothing() {
+    match CrashDatabase::create() {
+        Some(db) => a_killed_sender_loses_nothing(Some(&db)),
+        None if std::env::var_os("PEPS_REQUIRE_POSTGRES").is_some() => {
+            panic!("PEPS_REQUIRE_POSTGRES is set but PEPS_TEST_DATABASE_URL is not")
+        }
+        None => eprintln!("PostgreSQL not configured: outbox crash test on SQLite only"),
+    }
+}

@@ -101,6 +101,9 @@ impl Notifier for SmtpNotifier {
             .from(self.from.clone())
             .to(to)
             .subject(n.subject.clone())
+            // The outbox's id: a retry after a crash carries the same Message-ID, so a relay
+            // or a mail client that drops duplicates shows it once.
+            .message_id(Some(format!("<{}@peps.outbox>", n.reference)))
             .header(ContentType::TEXT_PLAIN)
             .body(n.body.clone())
             .map_err(|e| NotifyError::permanent(e.to_string()))?;

@@ -11,6 +11,7 @@ mod auth;
 mod catalogue;
 mod external_identities;
 mod imports;
+mod notices;
 mod offer_views;
 mod offers;
 mod opendata;
@@ -30,6 +31,7 @@ pub type Apis = Documented<(
     system::SystemApi,
     auth::AuthApi,
     external_identities::ExternalIdentitiesApi,
+    notices::NoticesApi,
     accounts::AccountsApi,
     organisations::OrganisationsApi,
     relations::RelationsApi,
@@ -48,6 +50,7 @@ pub fn apis() -> Apis {
         system::SystemApi,
         auth::AuthApi,
         external_identities::ExternalIdentitiesApi,
+        notices::NoticesApi,
         accounts::AccountsApi,
         organisations::OrganisationsApi,
         relations::RelationsApi,

@@ -1,5 +1,6 @@
-//! Admin pages: the staff members a provider vouched for whom no account matched. Each page
-//! calls the identity use cases, which refuse anyone but an admin with a strong session.
+//! Admin pages: the staff members a provider vouched for whom no account matched, and the
+//! messages the outbox could not send. Each page calls the use cases, which refuse anyone
+//! but an admin (whose session is always strong).
 
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Path};
@@ -7,14 +8,16 @@ use poem::{Request, Response, Route, get, handler};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::pages::{core_error_page, here, query_param, redirect, signed_in_form, site, t};
+use super::pages::{
+    core_error_page, here, query_param, redirect, signed_in_form, signed_in_page, site, t,
+};
 use super::views::FieldError;
 use super::visit::Visit;
 use crate::state::AppState;
 use peps_core::CoreError;
-use peps_core::domain::{Language, SignInRequestId};
+use peps_core::domain::{Language, OutboxId, SignInRequestId};
 use peps_core::i18n;
-use peps_core::services::SignInRequestView;
+use peps_core::services::{ParkedMessage, SignInRequestView};
 
 /// The language routes with the admin pages added.
 pub fn with_admin_routes(route: Route) -> Route {
@@ -22,6 +25,9 @@ pub fn with_admin_routes(route: Route) -> Route {
         .at("/admin/sign-in-requests", get(requests))
         .at("/admin/sign-in-requests/:id/approve", poem::post(approve))
         .at("/admin/sign-in-requests/:id/refuse", poem::post(refuse))
+        .at("/admin/outbox", get(outbox))
+        .at("/admin/outbox/:id/retry", poem::post(retry))
+        .at("/admin/outbox/:id/discard", poem::post(discard))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,13 +119,11 @@ async fn render(
     notice: Option<String>,
     failed: Option<(Uuid, String, CoreError)>,
 ) -> Response {
-    let Some(viewer) = &visit.viewer else {
-        if visit.holder.is_some() {
-            return redirect(&format!("/{}/second-factor", lang.code()));
-        }
-        return redirect(&format!("/{}/sign-in", lang.code()));
+    let actor = match signed_in_page(visit, lang) {
+        Ok(actor) => actor,
+        Err(elsewhere) => return elsewhere,
     };
-    let listed = match state.identity.sign_in_requests(&viewer.actor).await {
+    let listed = match state.identity.sign_in_requests(&actor).await {
         Ok(listed) => listed,
         Err(err) => return core_error_page(state, req, lang, visit, &err),
     };
@@ -220,6 +224,151 @@ async fn refuse(
             lang.code()
         )),
         Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxPage {
+    pub counts: String,
+    pub parked: Vec<ParkedView>,
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParkedView {
+    pub id: String,
+    pub channel: String,
+    pub to_hint: String,
+    pub purpose: String,
+    pub language: String,
+    pub created_on: String,
+    pub attempts: u32,
+    pub error: String,
+}
+
+fn parked_view(m: ParkedMessage, lang: &Language) -> ParkedView {
+    ParkedView {
+        id: m.id.0.to_string(),
+        channel: t(&format!("web.outbox.channel_{}", m.channel.as_str()), lang),
+        to_hint: m.to_hint,
+        purpose: m.purpose,
+        language: m.language.info().native_name.to_owned(),
+        created_on: format!(
+            "{} {}",
+            i18n::format_date(m.created_at.date_naive(), lang.code()),
+            m.created_at.format("%H:%M UTC")
+        ),
+        attempts: m.attempts,
+        error: m.last_error.unwrap_or_default(),
+    }
+}
+
+/// `GET /{lang}/admin/outbox`: the messages that could not be sent, to send again or give up.
+#[handler]
+async fn outbox(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
+    let visit = Visit::of(req, &state).await;
+    let actor = match signed_in_page(&visit, &lang) {
+        Ok(actor) => actor,
+        Err(elsewhere) => return elsewhere,
+    };
+    let (counts, parked) = match (
+        state.outbox.counts(&actor).await,
+        state.outbox.parked(&actor).await,
+    ) {
+        (Ok(c), Ok(p)) => (c, p),
+        (Err(err), _) | (_, Err(err)) => return core_error_page(&state, req, &lang, &visit, &err),
+    };
+    let notice = query_param(req, "done").and_then(|done| match done.as_str() {
+        "retried" => Some(t("web.outbox.retried", &lang)),
+        "discarded" => Some(t("web.outbox.discarded", &lang)),
+        _ => None,
+    });
+    site(&state).page(
+        StatusCode::OK,
+        "admin_outbox.html",
+        &lang,
+        &here(req, &lang),
+        &t("web.outbox.title", &lang),
+        &visit,
+        &OutboxPage {
+            counts: i18n::text_with(
+                "web.outbox.counts",
+                lang.code(),
+                &[
+                    ("pending", &counts.pending.to_string()),
+                    ("parked", &counts.parked.to_string()),
+                    ("sent", &counts.sent.to_string()),
+                ],
+            ),
+            parked: parked.into_iter().map(|m| parked_view(m, &lang)).collect(),
+            notice,
+        },
+    )
+}
+
+/// `POST /{lang}/admin/outbox/{id}/retry`.
+#[handler]
+async fn retry(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    Path(id): Path<Uuid>,
+    form: Form<CsrfForm>,
+) -> Response {
+    let (visit, actor) = match signed_in_form(req, &state, &lang, form.csrf.as_deref()).await {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused,
+    };
+    match state.outbox.retry(&actor, OutboxId(id)).await {
+        Ok(()) => redirect(&format!("/{}/admin/outbox?done=retried", lang.code())),
+        Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
+}
+
+/// `POST /{lang}/admin/outbox/{id}/discard`.
+#[handler]
+async fn discard(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    Path(id): Path<Uuid>,
+    form: Form<CsrfForm>,
+) -> Response {
+    let (visit, actor) = match signed_in_form(req, &state, &lang, form.csrf.as_deref()).await {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused,
+    };
+    match state.outbox.discard(&actor, OutboxId(id)).await {
+        Ok(()) => redirect(&format!("/{}/admin/outbox?done=discarded", lang.code())),
+        Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
+}
+
+/// What the rendering test shows of the outbox page in every language.
+pub fn sample_outbox(lang: &Language) -> OutboxPage {
+    OutboxPage {
+        counts: i18n::text_with(
+            "web.outbox.counts",
+            lang.code(),
+            &[("pending", "3"), ("parked", "1"), ("sent", "1204")],
+        ),
+        parked: vec![ParkedView {
+            id: "00000000-0000-0000-0000-000000000002".into(),
+            channel: t("web.outbox.channel_sms", lang),
+            to_hint: "…78".into(),
+            purpose: "plans.appointment".into(),
+            language: "العربية".into(),
+            created_on: format!(
+                "{} 16:05 UTC",
+                i18n::format_date(
+                    chrono::NaiveDate::from_ymd_opt(2026, 12, 3).expect("a date"),
+                    lang.code()
+                )
+            ),
+            attempts: 10,
+            error: "HTTP 503 from the provider".into(),
+        }],
+        notice: Some(t("web.outbox.retried", lang)),
     }
 }
 

@@ -212,6 +212,11 @@ impl Site {
                     }],
                     notice: Some("FranceConnect".into()),
                     sign_in_requests: Some(2),
+                    parked_messages: Some(1),
+                    text_messages: Some(views::TextMessagesView {
+                        phone: Some("06 12 34 56 78".into()),
+                        wanted: true,
+                    }),
                 },
             ),
             "plans.html" => self.render(
@@ -251,6 +256,15 @@ impl Site {
                 user,
                 csrf,
                 &admin::sample(lang),
+            ),
+            "admin_outbox.html" => self.render(
+                name,
+                lang,
+                "/admin/outbox",
+                "PEPS",
+                user,
+                csrf,
+                &admin::sample_outbox(lang),
             ),
             "recovery_codes.html" => self.render(
                 name,

@@ -28,6 +28,7 @@ pub fn language_routes() -> Route {
         .at("/plans", get(plans))
         .at("/plans/:id/print", get(plan_print))
         .at("/account/unlink/:provider", poem::post(unlink_provider))
+        .at("/account/text-messages", poem::post(set_text_messages))
         .at("/sign-in/with/:provider", get(sign_in_with))
         .at(
             "/second-factor",
@@ -738,10 +739,10 @@ async fn activate(
 #[handler]
 async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
     let visit = Visit::of(req, &state).await;
+    if let Err(elsewhere) = signed_in_page(&visit, &lang) {
+        return elsewhere;
+    }
     let Some(viewer) = &visit.viewer else {
-        if visit.holder.is_some() {
-            return redirect(&format!("/{}/second-factor", lang.code()));
-        }
         return redirect(&format!("/{}/sign-in", lang.code()));
     };
     let mut second_factor = None;
@@ -785,6 +786,41 @@ async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -
         Err(CoreError::Denied) => None,
         Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
     };
+    // Only admins may see the outbox; for anyone else the use case says no.
+    let parked_messages = match state.outbox.counts(&viewer.actor).await {
+        Ok(counts) => Some(counts.parked),
+        Err(CoreError::Denied) => None,
+        Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+    };
+    // A person chooses their text messages; staff receive none.
+    let text_messages = if viewer.account.role == peps_core::domain::Role::Person {
+        match state
+            .outbox
+            .text_messages_wanted(&viewer.actor, viewer.account.id)
+            .await
+        {
+            Ok(wanted) => Some(TextMessagesView {
+                // Isolated left-to-right (LRI … PDI) inside the translated sentence, as
+                // <bdi dir="ltr"> would be, so it reads the right way in Arabic.
+                phone: viewer
+                    .account
+                    .phone
+                    .as_ref()
+                    .map(|p| format!("\u{2066}{}\u{2069}", p.as_str())),
+                wanted,
+            }),
+            Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
+        }
+    } else {
+        None
+    };
+    let notice = notice.or_else(|| {
+        query_param(req, "sms").and_then(|done| match done.as_str() {
+            "stopped" => Some(t("web.sms.stopped", &lang)),
+            "resumed" => Some(t("web.sms.resumed", &lang)),
+            _ => None,
+        })
+    });
     let page = AccountPage {
         name: viewer.account.display_name.as_str().to_owned(),
         login: viewer.account.login.as_str().to_owned(),
@@ -792,6 +828,8 @@ async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -
         linked,
         notice,
         sign_in_requests,
+        parked_messages,
+        text_messages,
     };
     site(&state).page(
         StatusCode::OK,
@@ -1356,6 +1394,56 @@ async fn unlink_provider(
     match state.identity.unlink_external(&actor, &key).await {
         Ok(()) => redirect(&format!("/{}/account", lang.code())),
         Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TextMessagesForm {
+    csrf: Option<String>,
+    /// `on` or `off`.
+    #[serde(default)]
+    sms: String,
+}
+
+/// `POST /{lang}/account/text-messages`: the person stops or restarts text messages.
+#[handler]
+async fn set_text_messages(
+    req: &Request,
+    state: Data<&AppState>,
+    lang: Data<&Language>,
+    form: Form<TextMessagesForm>,
+) -> Response {
+    let (visit, actor) = match signed_in_form(req, &state, &lang, form.csrf.as_deref()).await {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused,
+    };
+    let wanted = form.sms == "on";
+    match state
+        .outbox
+        .set_text_messages(&actor, actor.account, wanted)
+        .await
+    {
+        Ok(()) => redirect(&format!(
+            "/{}/account?sms={}",
+            lang.code(),
+            if wanted { "resumed" } else { "stopped" }
+        )),
+        Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    }
+}
+
+/// The preamble of a page for someone signed in: their actor, or where to go first (the
+/// second-factor page for a session not yet strong enough, else the sign-in page).
+pub(super) fn signed_in_page(
+    visit: &Visit,
+    lang: &Language,
+) -> Result<peps_core::policy::Actor, Response> {
+    match &visit.viewer {
+        Some(viewer) => Ok(viewer.actor.clone()),
+        None if visit.holder.is_some() => {
+            Err(redirect(&format!("/{}/second-factor", lang.code())))
+        }
+        None => Err(redirect(&format!("/{}/sign-in", lang.code()))),
     }
 }
 

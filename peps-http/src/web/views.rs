@@ -219,6 +219,16 @@ pub struct AccountPage {
     pub notice: Option<String>,
     /// For admins: how many staff sign-ins wait for their approval.
     pub sign_in_requests: Option<usize>,
+    /// For admins: how many messages the outbox could not send.
+    pub parked_messages: Option<u64>,
+    /// For a person: their text messages.
+    pub text_messages: Option<TextMessagesView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TextMessagesView {
+    pub phone: Option<String>,
+    pub wanted: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
