@@ -167,7 +167,9 @@ mod tests {
             assert!(is_gsm7(ok), "{ok}");
             assert_eq!(count(ok).0, Gsm7, "{ok}");
         }
-        for forces_ucs2 in ["ç", "ê", "â", "î", "ô", "û", "ë", "ï", "œ", "’", "«", "\u{a0}"] {
+        for forces_ucs2 in [
+            "ç", "ê", "â", "î", "ô", "û", "ë", "ï", "œ", "’", "«", "\u{a0}",
+        ] {
             assert_eq!(count(forces_ucs2).0, Ucs2, "{forces_ucs2:?}");
         }
         // A plain French notice: one GSM segment; the same with "à réaliser avant" spelt with
