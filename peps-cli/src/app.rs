@@ -63,8 +63,7 @@ pub fn plans(
     notifier: Arc<dyn peps_core::ports::Notifier>,
     catalogue: Option<Arc<Catalogue>>,
 ) -> anyhow::Result<Plans> {
-    let sms = peps_store::notify::sms_from_setting(&config.notifications.sms)
-        .context("notifications.sms")?;
+    let sms = config.sms_sender()?;
     let ports = PlanPorts::from_store(store);
     Ok(Plans::new(
         match catalogue {
@@ -163,8 +162,7 @@ pub async fn wallet(
             peps_store::clamd::ClamdScanner::new(&w.scanner).context("wallet.scanner")?,
         ))
     };
-    let sms = peps_store::notify::sms_from_setting(&config.notifications.sms)
-        .context("notifications.sms")?;
+    let sms = config.sms_sender()?;
     tracing::info!(blobs = %blobs.describe(), antivirus = scanner.is_some(), "wallet ready");
     Ok(peps_core::services::Wallet::new(
         peps_core::services::WalletPorts::from_store(store, blobs, keys, scanner),
@@ -229,8 +227,7 @@ impl App {
         .with_providers(config.identity_providers()?)
         .with_channels(PlanChannels {
             email: notifier.clone(),
-            sms: peps_store::notify::sms_from_setting(&config.notifications.sms)
-                .context("notifications.sms")?,
+            sms: config.sms_sender()?,
         });
         let wallet = wallet(config, store.clone(), notifier.clone(), false).await?;
         match wallet
