@@ -112,11 +112,29 @@ impl BrevoSms {
     }
 }
 
-/// Brevo's error answer, short and on one line (it goes to the log).
+/// Brevo's error answer, short and on one line (it goes to the log), with any phone number
+/// it quotes masked.
 fn describe(status: reqwest::StatusCode, body: &str) -> String {
     let error: ErrorResponse = serde_json::from_str(body).unwrap_or_default();
-    let mut message: String = error.message.chars().take(200).collect();
-    message.retain(|c| !c.is_control());
+    let mut message = String::new();
+    let mut digits = String::new();
+    let flush = |digits: &mut String, message: &mut String| {
+        if digits.len() >= 6 {
+            message.push_str("[number]");
+        } else {
+            message.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in error.message.chars().take(200).filter(|c| !c.is_control()) {
+        if c.is_ascii_digit() || (c == '+' && digits.is_empty()) {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut message);
+            message.push(c);
+        }
+    }
+    flush(&mut digits, &mut message);
     format!("Brevo answered {status} {} {message}", error.code)
         .trim_end()
         .to_owned()
@@ -151,6 +169,11 @@ impl SmsSender for BrevoSms {
             .map_err(|e| {
                 // Timeouts, refused connections, DNS failures, a connection cut mid-answer:
                 // the message may or may not have left; the retry carries the same key.
+                if e.is_builder() {
+                    // This message cannot be put in a request (a reference that is not a
+                    // header value): the same message will never go.
+                    return NotifyError::permanent(format!("Brevo request not built: {e}"));
+                }
                 let what = if e.is_timeout() {
                     "timed out"
                 } else if e.is_connect() {
@@ -211,5 +234,23 @@ impl SmsSender for BrevoSms {
             s if s.is_client_error() => Err(NotifyError::permanent(reason)),
             _ => Err(NotifyError::transient(reason)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_one_short_line_without_the_number() {
+        let body = r#"{"code":"invalid_parameter","message":"Invalid phone number +33612345678\n in 2 fields"}"#;
+        assert_eq!(
+            describe(reqwest::StatusCode::BAD_REQUEST, body),
+            "Brevo answered 400 Bad Request invalid_parameter Invalid phone number [number] in 2 fields"
+        );
+        assert_eq!(
+            describe(reqwest::StatusCode::BAD_GATEWAY, "<html>"),
+            "Brevo answered 502 Bad Gateway"
+        );
     }
 }
