@@ -156,11 +156,11 @@ pub fn sms_from_setting(setting: &str) -> Result<Arc<dyn SmsSender>, SmsConfigEr
 }
 
 /// A number as international digits without `+` (E.164 digits: `33612345678`), as SMS APIs
-/// want it. People write numbers many ways: `+33 6 12 34 56 78`, `0033 6…`, `+33 (0)6…`, and
-/// French national numbers `06 12 34 56 78` (the overseas departments' mobiles, written the
-/// same way, get their own country codes: 0690/0691 Guadeloupe, 0694 Guyane, 0696/0697
-/// Martinique, 0692/0693 Réunion, 0639 Mayotte). `None` for what cannot be made international
-/// (short numbers such as 115, a national number of another country).
+/// want it. People write numbers many ways: `+33 6 12 34 56 78`, `0033 6…`, `+33 (0)6…`,
+/// `+33 06…`, and French national numbers `06 12 34 56 78` (the overseas departments'
+/// mobiles, written the same way, get their own country codes: 0690/0691 Guadeloupe, 0694
+/// Guyane, 0696/0697 Martinique, 0692/0693 Réunion, 0639 Mayotte). `None` for what cannot be
+/// made international (short numbers such as 115, a national number of another country).
 pub fn international_digits(phone: &Phone) -> Option<String> {
     let written = phone.as_str().trim();
     let international = written.starts_with('+') || written.starts_with("00");
@@ -193,6 +193,15 @@ pub fn international_digits(phone: &Phone) -> Option<String> {
     } else {
         return None;
     };
+    // "+33 06…": the French trunk 0 written after the country code (France and its overseas
+    // codes never dial a 0 there; Italy's +39 0… does, so only these).
+    let e164 = match ["33", "262", "590", "594", "596"]
+        .iter()
+        .find(|code| e164.starts_with(&format!("{code}0")))
+    {
+        Some(code) => format!("{code}{}", &e164[code.len() + 1..]),
+        None => e164,
+    };
     ((8..=15).contains(&e164.len()) && !e164.starts_with('0')).then_some(e164)
 }
 
@@ -221,6 +230,9 @@ mod tests {
             ("0639 12 34 56", "262639123456"),
             ("+32 470 12 34 56", "32470123456"),
             ("+212 6 12 34 56 78", "212612345678"),
+            ("+33 06 12 34 56 78", "33612345678"),
+            ("+262 0692 12 34 56", "262692123456"),
+            ("+39 06 1234 5678", "390612345678"),
         ] {
             assert_eq!(digits(written).as_deref(), Some(expected), "{written}");
         }
