@@ -174,8 +174,7 @@ pub fn outbox(config: &Config, store: Arc<SeaOrmStore>) -> anyhow::Result<Outbox
         &config.notifications.from,
     )
     .context("notifications.url")?;
-    let sms = peps_store::notify::sms_from_setting(&config.notifications.sms)
-        .context("notifications.sms")?;
+    let sms = config.sms_sender()?;
     Ok(Outbox::new(
         OutboxPorts::from_store(store),
         email,

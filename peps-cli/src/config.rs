@@ -183,18 +183,45 @@ pub struct Notifications {
     #[serde(default)]
     pub url_file: Option<PathBuf>,
     pub from: String,
-    /// Text messages for people without email: "log" (nothing sent).
+    /// Text messages for people without email: "log" (nothing sent) or "brevo".
     pub sms: String,
+    /// The SMS provider's API key (a secret: never logged nor printed).
+    #[serde(default)]
+    pub sms_api_key: String,
+    #[serde(default)]
+    pub sms_api_key_file: Option<PathBuf>,
+    /// The alphanumeric sender shown on phones (3 to 11 letters and digits).
+    #[serde(default)]
+    pub sms_sender: String,
+    /// The provider's API address; empty: the provider's own.
+    #[serde(default)]
+    pub sms_base_url: String,
+    /// How long one request to the provider may take.
+    #[serde(default = "default_sms_timeout_seconds")]
+    pub sms_timeout_seconds: u64,
+}
+
+fn default_sms_timeout_seconds() -> u64 {
+    10
 }
 
 impl std::fmt::Debug for Notifications {
-    // The SMTP URL may hold a password.
+    // The SMTP URL may hold a password; the SMS API key is a secret.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let scheme = self.url.split("://").next().unwrap_or("");
+        let key = if self.sms_api_key.is_empty() {
+            "<empty>"
+        } else {
+            "<redacted>"
+        };
         f.debug_struct("Notifications")
             .field("url", &format!("{scheme}://[redacted]"))
             .field("from", &self.from)
             .field("sms", &self.sms)
+            .field("sms_api_key", &key)
+            .field("sms_sender", &self.sms_sender)
+            .field("sms_base_url", &self.sms_base_url)
+            .field("sms_timeout_seconds", &self.sms_timeout_seconds)
             .finish()
     }
 }
@@ -343,6 +370,11 @@ impl Config {
         }
         for (name, file, value) in [
             (
+                "notifications.sms_api_key_file",
+                config.notifications.sms_api_key_file.take(),
+                &mut config.notifications.sms_api_key,
+            ),
+            (
                 "wallet.s3_access_key_id_file",
                 config.wallet.s3_access_key_id_file.take(),
                 &mut config.wallet.s3_access_key_id,
@@ -404,6 +436,7 @@ impl Config {
         self.wallet_settings()?;
         self.web_settings()?;
         self.outbox_settings()?;
+        self.sms_sender()?;
         if self.server.max_body_bytes < 1024 {
             bail!("server.max_body_bytes must be at least 1024");
         }
@@ -480,6 +513,24 @@ impl Config {
         let translator = peps_store::translate::LibreTranslate::new(&p.translator_url, key)
             .map_err(|e| anyhow::anyhow!("plans.translator_url: {e}"))?;
         Ok(std::sync::Arc::new(translator))
+    }
+
+    /// The text-message settings of `notifications.sms*`.
+    pub fn sms_settings(&self) -> peps_store::sms::SmsSettings {
+        let n = &self.notifications;
+        peps_store::sms::SmsSettings {
+            provider: n.sms.clone(),
+            api_key: n.sms_api_key.clone(),
+            sender: n.sms_sender.clone(),
+            base_url: n.sms_base_url.clone(),
+            timeout: std::time::Duration::from_secs(n.sms_timeout_seconds),
+        }
+    }
+
+    /// Text messages for people without email: the log, or the configured provider (checked,
+    /// no network).
+    pub fn sms_sender(&self) -> anyhow::Result<std::sync::Arc<dyn peps_core::ports::SmsSender>> {
+        peps_store::sms::sms_sender(&self.sms_settings()).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     pub fn wallet_settings(&self) -> anyhow::Result<peps_core::services::WalletSettings> {
@@ -845,6 +896,78 @@ mod tests {
             "postgres://peps:hunter2-secret@db/peps"
         );
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn text_messages_through_brevo_need_a_key_and_a_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("brevo-key");
+        std::fs::write(&key_file, "xkeysib-from-a-file-0123\n").unwrap();
+        let config = Config::load_from(
+            None,
+            env(&[
+                ("PEPS_NOTIFICATIONS__SMS", "brevo"),
+                ("PEPS_NOTIFICATIONS__SMS_SENDER", "CCAS89"),
+                (
+                    "PEPS_NOTIFICATIONS__SMS_API_KEY_FILE",
+                    key_file.to_str().unwrap(),
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.notifications.sms_api_key, "xkeysib-from-a-file-0123");
+        assert_eq!(config.sms_settings().timeout.as_secs(), 10);
+        let sender = config.sms_sender().unwrap();
+        drop(sender);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("xkeysib"), "{printed}");
+        assert!(printed.contains("CCAS89"), "{printed}");
+
+        let config = Config::load_from(
+            None,
+            env(&[
+                ("PEPS_NOTIFICATIONS__SMS", "brevo"),
+                ("PEPS_NOTIFICATIONS__SMS_SENDER", "PEPS"),
+                ("PEPS_NOTIFICATIONS__SMS_API_KEY", "xkeysib-env"),
+            ]),
+        )
+        .unwrap();
+        assert!(!format!("{config:?}").contains("xkeysib-env"));
+
+        for (pairs, expected) in [
+            (
+                vec![
+                    ("PEPS_NOTIFICATIONS__SMS", "brevo"),
+                    ("PEPS_NOTIFICATIONS__SMS_SENDER", "PEPS"),
+                ],
+                "notifications.sms_api_key is missing",
+            ),
+            (
+                vec![
+                    ("PEPS_NOTIFICATIONS__SMS", "brevo"),
+                    ("PEPS_NOTIFICATIONS__SMS_API_KEY", "k"),
+                    ("PEPS_NOTIFICATIONS__SMS_SENDER", "Mairie d'Auxerre"),
+                ],
+                "notifications.sms_sender",
+            ),
+            (
+                vec![("PEPS_NOTIFICATIONS__SMS", "carrier-pigeon")],
+                "notifications.sms must be",
+            ),
+            (
+                vec![
+                    ("PEPS_NOTIFICATIONS__SMS", "brevo"),
+                    ("PEPS_NOTIFICATIONS__SMS_API_KEY", "k"),
+                    ("PEPS_NOTIFICATIONS__SMS_TIMEOUT_SECONDS", "0"),
+                ],
+                "notifications.sms_timeout_seconds",
+            ),
+        ] {
+            let err = Config::load_from(None, env(&pairs)).unwrap_err();
+            let message = format!("{err:#}");
+            assert!(message.contains(expected), "{pairs:?}: {message}");
+            assert!(!message.contains("xkeysib"), "{message}");
+        }
     }
 
     #[test]

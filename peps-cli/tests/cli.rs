@@ -33,6 +33,47 @@ fn config_default_is_the_documented_example_and_loads() {
 }
 
 #[test]
+fn config_check_refuses_text_messages_without_a_key_and_never_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = peps(dir.path())
+        .args(["config", "check"])
+        .env("PEPS_NOTIFICATIONS__SMS", "brevo")
+        .env_remove("PEPS_NOTIFICATIONS__SMS_API_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("notifications.sms_api_key is missing"),
+        "{stderr}"
+    );
+    let out = peps(dir.path())
+        .args(["config", "check"])
+        .env("PEPS_NOTIFICATIONS__SMS", "brevo")
+        .env("PEPS_NOTIFICATIONS__SMS_API_KEY", "xkeysib-never-printed")
+        .env("PEPS_NOTIFICATIONS__SMS_SENDER", "PEPS 89")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("notifications.sms_sender"), "{stderr}");
+    let out = peps(dir.path())
+        .args(["config", "check"])
+        .env("PEPS_NOTIFICATIONS__SMS", "brevo")
+        .env("PEPS_NOTIFICATIONS__SMS_API_KEY", "xkeysib-never-printed")
+        .env("PEPS_NOTIFICATIONS__SMS_SENDER", "CCAS89")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("CCAS89"), "{stdout}");
+    assert!(!stdout.contains("xkeysib") && !stderr.contains("xkeysib"));
+}
+
+#[test]
 fn unknown_configuration_key_is_named() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -18,6 +18,7 @@ pub mod plans;
 pub mod policy;
 pub mod ports;
 pub mod services;
+pub mod sms;
 pub mod wallet;
 
 #[cfg(feature = "testing")]

@@ -1,7 +1,7 @@
 //! Storage adapters for PEPS: one [`SeaOrmStore`] implementing every repository port of
 //! `peps-core`, on SQLite (the embedded default) or PostgreSQL, picked by the URL scheme; the
 //! wallet's blob stores ([`blobs`], filesystem or S3, also picked by URL) and its malware
-//! scanner on clamd ([`clamd`]).
+//! scanner on clamd ([`clamd`]); outgoing email ([`notify`]) and text messages ([`sms`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), peps_store::ConnectError> {
@@ -31,6 +31,7 @@ mod plans;
 mod relations;
 mod second_factors;
 mod sessions;
+pub mod sms;
 mod throttle;
 pub mod translate;
 mod wallet;
@@ -39,5 +40,7 @@ mod wallet;
 pub mod testing;
 #[cfg(feature = "testing")]
 pub mod testing_s3;
+#[cfg(feature = "testing")]
+pub mod testing_sms;
 
 pub use connect::{Backend, ConnectError, DatabaseUrl, SeaOrmStore};

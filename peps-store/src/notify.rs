@@ -1,13 +1,13 @@
 //! [`Notifier`] adapters: a log (the default, for the demo and for deployments without email)
-//! and SMTP, chosen by URL. Message bodies are never logged by the log adapter beyond their
-//! subject: they can carry personal data.
+//! and SMTP, chosen by URL; text messages are in [`crate::sms`]. Message bodies are never
+//! logged by the log adapter beyond their subject: they can carry personal data.
 
 use async_trait::async_trait;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
 
-use peps_core::ports::{Notification, Notifier, NotifyError, Sms, SmsSender};
+use peps_core::ports::{Notification, Notifier, NotifyError};
 
 /// Writes one log line per message (recipient domain and subject only).
 #[derive(Debug, Default, Clone, Copy)]
@@ -22,39 +22,8 @@ impl Notifier for LogNotifier {
     }
 }
 
-/// Writes one log line per text message: the last two digits of the number and the
-/// language, never the body (it goes to a person's phone and may say more than a log should).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct LogSms;
-
-#[async_trait]
-impl SmsSender for LogSms {
-    async fn send(&self, sms: &Sms) -> Result<(), NotifyError> {
-        let digits: String = sms
-            .to
-            .as_str()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
-        let tail = &digits[digits.len().saturating_sub(2)..];
-        tracing::info!(
-            to_ending = tail,
-            language = sms.language.code(),
-            chars = sms.body.chars().count(),
-            "text message (log adapter, not sent)"
-        );
-        Ok(())
-    }
-}
-
-/// The SMS sender a setting names. Only `log` ships: an operator's SMS gateway plugs in
-/// through the [`SmsSender`] port.
-pub fn sms_from_setting(setting: &str) -> Result<Arc<dyn SmsSender>, NotifierConfigError> {
-    match setting {
-        "log" | "" => Ok(Arc::new(LogSms)),
-        other => Err(NotifierConfigError::Sms(other.to_owned())),
-    }
-}
+// Text messages moved to `crate::sms`; these names stay for existing callers.
+pub use crate::sms::{LogSms, sms_from_setting};
 
 /// Sends email through an SMTP server.
 pub struct SmtpNotifier {
@@ -66,10 +35,6 @@ pub struct SmtpNotifier {
 pub enum NotifierConfigError {
     #[error("notification URL must be \"log\", smtp://… or smtps://… (got scheme {0:?})")]
     Scheme(String),
-    #[error(
-        "text messages: only \"log\" ships; an SMS gateway plugs in through the SmsSender port (got {0:?})"
-    )]
-    Sms(String),
     #[error("invalid SMTP URL: {0}")]
     Url(String),
     #[error("invalid sender address {0:?}: expected \"Name <address@domain>\"")]
