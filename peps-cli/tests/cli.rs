@@ -1120,7 +1120,11 @@ fn outbox_status(dir: &std::path::Path, env: &[(&str, &str)]) -> (u64, u64, u64)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let numbers: Vec<u64> = text
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|n| n.parse().ok())
@@ -1198,7 +1202,10 @@ fn a_killed_sender_loses_nothing(database: Option<&CrashDatabase>) {
     let attempts = relay.attempts();
     let distinct: std::collections::BTreeSet<&String> = attempts.iter().collect();
     assert_eq!((pending, parked), (0, 0), "nothing waits, nothing failed");
-    assert!(sent >= 20, "at least the 20 emails of the test were sent: {sent}");
+    assert!(
+        sent >= 20,
+        "at least the 20 emails of the test were sent: {sent}"
+    );
     assert_eq!(
         distinct.len() as u64,
         sent,

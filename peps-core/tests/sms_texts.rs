@@ -27,7 +27,7 @@ const NO_TEXT_FORM: &[(&str, &str)] = &[
 
 /// Placeholders a text message may carry. Never a step's or a plan's title: a phone is often
 /// shared, and "apply for the AAH" says too much.
-const ALLOWED_PLACEHOLDERS: &[&str] = &["date", "worker"];
+const ALLOWED_PLACEHOLDERS: &[&str] = &["date", "time", "worker"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -45,7 +45,8 @@ fn french_keys() -> BTreeSet<String> {
 fn sms_keys() -> Vec<String> {
     french_keys()
         .into_iter()
-        .filter(|k| k.split('.').nth(1) == Some("sms"))
+        // `web.sms.*` are the account page's words about text messages, not texts sent.
+        .filter(|k| k.split('.').nth(1) == Some("sms") && !k.starts_with("web."))
         .collect()
 }
 
@@ -66,7 +67,11 @@ fn placeholders(template: &str) -> Vec<String> {
 /// it, a worker's name.
 fn render(key: &str, language: &str) -> String {
     let date = i18n::format_date(NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(), language);
-    let args = [("date", date.as_str()), ("worker", "Camille Martin")];
+    let args = [
+        ("date", date.as_str()),
+        ("time", "14:30"),
+        ("worker", "Camille Martin"),
+    ];
     let text = i18n::text_with(key, language, &args);
     assert!(
         !text.contains("%{"),

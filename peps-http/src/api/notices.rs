@@ -97,7 +97,12 @@ impl NoticesApi {
     /// tries; written in the person's trail. Admins. 409 `outbox.not_parked` when it is no
     /// longer parked.
     #[oai(path = "/api/v1/admin/outbox/:id/retry", method = "post")]
-    async fn retry(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> ApiResult<Done> {
+    async fn retry(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> ApiResult<Done> {
         state.outbox.retry(&auth.0.actor, OutboxId(id.0)).await?;
         Ok(Done::Done)
     }

@@ -1440,9 +1440,7 @@ pub(super) fn signed_in_page(
 ) -> Result<peps_core::policy::Actor, Response> {
     match &visit.viewer {
         Some(viewer) => Ok(viewer.actor.clone()),
-        None if visit.holder.is_some() => {
-            Err(redirect(&format!("/{}/second-factor", lang.code())))
-        }
+        None if visit.holder.is_some() => Err(redirect(&format!("/{}/second-factor", lang.code()))),
         None => Err(redirect(&format!("/{}/sign-in", lang.code()))),
     }
 }

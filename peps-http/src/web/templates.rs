@@ -33,7 +33,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "admin_requests.html",
         include_str!("templates/admin_requests.html"),
     ),
-    ("admin_outbox.html", include_str!("templates/admin_outbox.html")),
+    (
+        "admin_outbox.html",
+        include_str!("templates/admin_outbox.html"),
+    ),
     ("languages.html", include_str!("templates/languages.html")),
     ("legal.html", include_str!("templates/legal.html")),
     (
