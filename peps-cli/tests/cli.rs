@@ -447,9 +447,10 @@ struct CrashDatabase {
 }
 
 impl CrashDatabase {
-    fn create() -> Option<Self> {
+    /// `tag` tells apart the crash tests of one process, which run at the same time.
+    fn create(tag: &str) -> Option<Self> {
         let admin_url = std::env::var("PEPS_TEST_DATABASE_URL").ok()?;
-        let name = format!("peps_crash_{}", std::process::id());
+        let name = format!("peps_crash_{tag}_{}", std::process::id());
         let (base, _) = admin_url.rsplit_once('/')?;
         let url = format!("{base}/{name}");
         Self::sql(&admin_url, &format!("DROP DATABASE IF EXISTS {name}"));
@@ -598,7 +599,7 @@ fn a_server_killed_mid_upload_to_s3_leaves_no_trace_after_restart() {
 
 #[test]
 fn a_server_killed_mid_upload_on_postgresql_leaves_no_trace_after_restart() {
-    match CrashDatabase::create() {
+    match CrashDatabase::create("upload") {
         Some(db) => killed_mid_upload_leaves_no_trace(CrashBlobs::Folder, Some(&db)),
         None if std::env::var_os("PEPS_REQUIRE_POSTGRES").is_some() => {
             panic!("PEPS_REQUIRE_POSTGRES is set but PEPS_TEST_DATABASE_URL is not")
@@ -1229,7 +1230,7 @@ fn a_sender_killed_mid_send_loses_nothing_and_repeats_only_under_the_same_key() 
 
 #[test]
 fn a_sender_killed_mid_send_on_postgresql_loses_nothing() {
-    match CrashDatabase::create() {
+    match CrashDatabase::create("outbox") {
         Some(db) => a_killed_sender_loses_nothing(Some(&db)),
         None if std::env::var_os("PEPS_REQUIRE_POSTGRES").is_some() => {
             panic!("PEPS_REQUIRE_POSTGRES is set but PEPS_TEST_DATABASE_URL is not")

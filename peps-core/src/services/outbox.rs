@@ -499,12 +499,15 @@ impl Outbox {
         if target.role != Role::Person
             || authorize(actor.role, Action::ChooseTextMessages, standing.relation).is_err()
         {
-            // Nothing tells a stranger whether the account exists.
-            return Err(if actor.role == Role::Person {
-                CoreError::NotFound
-            } else {
-                CoreError::Denied
-            });
+            // Whoever may not see the person is told nothing of them, not even that they
+            // exist; whoever may see them is refused.
+            return Err(
+                if authorize(actor.role, Action::ViewAccount, standing.relation).is_ok() {
+                    CoreError::Denied
+                } else {
+                    CoreError::NotFound
+                },
+            );
         }
         Ok(target)
     }

@@ -216,6 +216,56 @@ if (process.env.PEPS_PERSON_LOGIN) {
   await ctx.close();
 }
 
+// An admin's outbox page (a parked text message) and a person's text-message choice, in
+// French and Arabic at desktop and phone widths, under axe; then each form is sent, with
+// JavaScript off, and the page it lands on is checked too.
+async function signedInAs(token) {
+  const ctx = await browser.newContext({ bypassCSP: true, javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  await ctx.addCookies([{ name: "peps_session", value: token, url: base }]);
+  return [ctx, await ctx.newPage()];
+}
+async function widths(page, paths, check, shotName) {
+  for (const [name, width, height] of [["desktop", 1280, 900], ["phone", 360, 780]]) {
+    await page.setViewportSize({ width, height });
+    for (const lang of ["fr", "ar"]) {
+      const path = paths(lang);
+      const resp = await page.goto(base + path);
+      if (!resp || resp.status() !== 200) fail(`${path}: status ${resp && resp.status()}`);
+      await check(page, path);
+      const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      if (scroll > client) fail(`${name}: ${path} scrolls sideways (${scroll} > ${client})`);
+      if (shots) await page.screenshot({ path: join(shots, `${shotName}-${lang}-${name}.png`), fullPage: true });
+      await axeCheck(page, `${path} (${name})`);
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+if (process.env.PEPS_ADMIN_TOKEN) {
+  const [ctx, admin] = await signedInAs(process.env.PEPS_ADMIN_TOKEN);
+  await widths(admin, (lang) => `/${lang}/admin/outbox`, async (page, path) => {
+    const listed = await page.locator("section.request").count();
+    if (listed !== 1) fail(`${path}: ${listed} parked messages shown, not 1`);
+  }, "outbox");
+  await admin.goto(`${base}/fr/admin/outbox`);
+  await Promise.all([admin.waitForNavigation(), admin.click("section.request form button.button:not(.secondary)")]);
+  if (!admin.url().endsWith("/fr/admin/outbox?done=retried")) fail(`retry landed on ${admin.url()}`);
+  if ((await admin.locator("p.notice[role=status]").count()) !== 1) fail("retry: no notice said it was done");
+  await axeCheck(admin, "/fr/admin/outbox?done=retried");
+  await ctx.close();
+}
+if (process.env.PEPS_SMS_TOKEN) {
+  const [ctx, person] = await signedInAs(process.env.PEPS_SMS_TOKEN);
+  await widths(person, (lang) => `/${lang}/account`, async (page, path) => {
+    if ((await page.locator("#sms-title").count()) !== 1) fail(`${path}: no text-message section`);
+  }, "account-sms");
+  await person.goto(`${base}/ar/account`);
+  await Promise.all([person.waitForNavigation(), person.click("section[aria-labelledby=sms-title] button")]);
+  if (!person.url().endsWith("/ar/account?sms=stopped")) fail(`stopping text messages landed on ${person.url()}`);
+  if (shots) await person.screenshot({ path: join(shots, "account-sms-stopped-ar-desktop.png"), fullPage: true });
+  await axeCheck(person, "/ar/account?sms=stopped");
+  await ctx.close();
+}
+
 // 320 CSS px (a 640 px window at 200 % zoom): nothing scrolls sideways.
 const narrow = await browser.newContext({ viewport: { width: 320, height: 640 }, deviceScaleFactor: 2 });
 for (const lang of ["fr", "ar"]) {

@@ -161,6 +161,19 @@ async fn person_resources_by_role() {
                 body: None,
                 expected: [401, 404, 404, 404, 404, 404, 403, 403, 201, 201],
             },
+            // P's text messages: P, and P's referent at the counter.
+            Case {
+                method: "GET",
+                path: format!("/api/v1/accounts/{p}/text-messages"),
+                body: None,
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 200, 403],
+            },
+            Case {
+                method: "PUT",
+                path: format!("/api/v1/accounts/{p}/text-messages"),
+                body: Some(json!({"wanted": true})),
+                expected: [401, 404, 404, 404, 404, 404, 403, 200, 200, 403],
+            },
             Case {
                 method: "POST",
                 path: format!("/api/v1/persons/{p}/mandates"),
@@ -281,6 +294,38 @@ async fn admin_only_and_staff_endpoints_by_role() {
                 path: format!("/api/v1/admin/sign-in-requests/{}", uuid::Uuid::nil()),
                 body: None,
                 expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 404],
+            },
+            Case {
+                method: "GET",
+                path: "/api/v1/admin/outbox".into(),
+                body: None,
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 200],
+            },
+            Case {
+                method: "POST",
+                path: format!("/api/v1/admin/outbox/{}/retry", uuid::Uuid::nil()),
+                body: None,
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 404],
+            },
+            Case {
+                method: "DELETE",
+                path: format!("/api/v1/admin/outbox/{}", uuid::Uuid::nil()),
+                body: None,
+                expected: [401, 403, 403, 403, 403, 403, 403, 403, 403, 404],
+            },
+            // Person Q's text messages: Q and Q's referent (none here) choose; whoever may
+            // see Q is refused; others learn nothing.
+            Case {
+                method: "GET",
+                path: format!("/api/v1/accounts/{q}/text-messages"),
+                body: None,
+                expected: [401, 200, 404, 404, 404, 404, 404, 404, 404, 403],
+            },
+            Case {
+                method: "PUT",
+                path: format!("/api/v1/accounts/{q}/text-messages"),
+                body: Some(json!({"wanted": true})),
+                expected: [401, 200, 404, 404, 404, 404, 404, 404, 404, 403],
             },
             // Disabling person Q: Q itself may see but not disable; others do not see Q.
             Case {

@@ -69,6 +69,30 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
         .set(chrono::Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
     // Signed in at the new time (the cast's sessions started at the test's first clock).
     let (print_path, token, plan) = plan_to_print(&app, &cast, &offer).await;
+    // A text message the provider refused, for the admin's outbox page; a person with a
+    // phone, for the text-message choice on the account page.
+    let parked = peps_core::outbox::OutboxMessage::new(
+        peps_core::outbox::Recipient::Sms {
+            to: peps_core::domain::Phone::parse("06 12 34 56 78").unwrap(),
+        },
+        peps_core::domain::Language::parse("ar").unwrap(),
+        "PEPS".into(),
+        Some(cast.person_p.0),
+        "plans.appointment",
+        peps_core::clock::Clock::now(app.clock.as_ref()),
+    );
+    {
+        use peps_core::ports::OutboxRepository;
+        app.shared.enqueue(std::slice::from_ref(&parked)).await.unwrap();
+        app.shared
+            .record_failure(parked.id, 10, "HTTP 503 from the provider", None)
+            .await
+            .unwrap();
+    }
+    let admin_token = app.login("admin@test.peps").await;
+    let (_, sms_token) = app
+        .person_with_phone("person.r@test.peps", "+33 6 98 76 54 32")
+        .await;
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -98,6 +122,8 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
             .env("PEPS_PRINT_EXPECT", PRINT_EXPECT.join("\n"))
             .env("PEPS_PERSON_LOGIN", "person.p@test.peps")
             .env("PEPS_PLAN_ID", plan)
+            .env("PEPS_ADMIN_TOKEN", admin_token)
+            .env("PEPS_SMS_TOKEN", sms_token)
             .env("PEPS_CLOCK_MS", clock_ms.to_string())
             .current_dir(&dir)
             .output()
@@ -114,7 +140,7 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
         "browser checks failed:\n{stdout}\n{stderr}"
     );
     assert!(
-        stdout.contains("\"pages_checked_with_axe\": 71"),
+        stdout.contains("\"pages_checked_with_axe\": 81"),
         "{stdout}"
     );
 }

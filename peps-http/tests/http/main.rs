@@ -21,4 +21,5 @@ mod strong_sign_in;
 mod support;
 mod wallet;
 mod web;
+mod web_notices;
 mod web_plans;

@@ -320,6 +320,37 @@ impl TestApp {
             .id
     }
 
+    /// A person with a phone number and the test password (persons are otherwise made with an
+    /// email only); returns their id and a token.
+    pub async fn person_with_phone(&self, email: &str, phone: &str) -> (AccountId, String) {
+        use peps_core::auth::PasswordHasher;
+        use peps_core::ports::{AccountRepository, NewAccount};
+        let id = AccountId::new();
+        let hash = Argon2Hasher::default()
+            .hash(&peps_core::auth::Password::new(PASSWORD, &[]).unwrap());
+        self.shared
+            .create_account(&NewAccount {
+                account: peps_core::domain::Account {
+                    id,
+                    role: Role::Person,
+                    login: peps_core::domain::Login::normalise(email),
+                    email: Some(peps_core::domain::Email::parse(email).unwrap()),
+                    phone: Some(peps_core::domain::Phone::parse(phone).unwrap()),
+                    display_name: peps_core::domain::DisplayName::parse("Rania Haddad").unwrap(),
+                    language: peps_core::domain::Language::parse("ar").unwrap(),
+                    status: peps_core::domain::AccountStatus::Active,
+                    created_at: peps_core::clock::Clock::now(self.clock.as_ref()),
+                },
+                password_hash: Some(hash),
+                organisations: vec![],
+                referent: None,
+                activation: None,
+            })
+            .await
+            .unwrap();
+        (id, self.login(email).await)
+    }
+
     pub async fn login(&self, email: &str) -> String {
         let resp = self
             .client
