@@ -42,6 +42,7 @@ if dpkg-query -W -f='${Status}' peps 2>/dev/null | grep -q 'installed\|config-fi
   fail "a package named peps is already on this machine (dpkg -l peps); this check installs and purges its own: run it elsewhere"
 fi
 
+STEP_START=$(date +%s)
 WORK=$(mktemp -d)
 SERVER_PID=""
 INSTALLED=no
@@ -95,7 +96,9 @@ fi
 
 # ---- the package, from the dev-profile binary -------------------------------------------------
 # A no-op when the test runs built it already.
+start=$(date +%s)
 cargo build --quiet -p peps-cli --bin peps
+say "dev binary up to date in $(($(date +%s) - start)) s"
 start=$(date +%s)
 # cargo-deb warns that the dev profile is meant for tests only: that is what this is.
 cargo deb --quiet -p peps-cli --no-build --profile dev --fast --output "$WORK/" >"$WORK/deb.out"
@@ -220,4 +223,4 @@ INSTALLED=no
 [ ! -e /etc/peps/peps.toml ] || fail "/etc/peps/peps.toml is still there after the purge"
 as_root test -e /etc/peps/wallet.keys || fail "the purge removed the key file (it must keep it)"
 say "purged: program, configuration and data gone; key file kept, as documented"
-say "Debian package: OK"
+say "Debian package: OK ($(($(date +%s) - STEP_START)) s)"
