@@ -4,7 +4,7 @@
 # rust-i18n locales) and that nothing is read from outside the crate's folder, and that each
 # manifest carries the metadata crates.io needs.
 #
-#   packaging/check-crates.sh            what CI runs: --no-verify (about 30 s)
+#   packaging/check-crates.sh            what CI runs: --no-verify (10 to 20 s)
 #   PEPS_VERIFY_CRATES=1 packaging/check-crates.sh
 #                                        also builds each .crate on its own, as crates.io users
 #                                        would (a full build of the tree: minutes; before a
