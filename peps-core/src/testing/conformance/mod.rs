@@ -11,6 +11,7 @@
 //!     conformance::exchange::run_all(|| async { MyStore::fresh().await }).await;
 //!     conformance::plans::run_all(|| async { MyStore::fresh().await }).await;
 //!     conformance::wallet::run_all(|| async { MyStore::fresh().await }).await;
+//!     conformance::leases::run_all(|| async { MyStore::fresh().await }).await;
 //! }
 //! ```
 //!
@@ -24,6 +25,7 @@ pub mod blobs;
 pub mod catalogue;
 pub mod exchange;
 pub mod identity;
+pub mod leases;
 pub mod plans;
 pub mod wallet;
 
