@@ -9,8 +9,8 @@ use peps_core::clock::SystemClock;
 use peps_core::domain::{Account, Role};
 use peps_core::services::exchange::Exchange;
 use peps_core::services::{
-    Catalogue, CataloguePorts, Identity, IdentityPorts, PlanChannels, PlanPorts, Plans,
-    ProvisionAccount,
+    Catalogue, CataloguePorts, Exclusive, Identity, IdentityPorts, PlanChannels, PlanPorts, Plans,
+    ProvisionAccount, Ran,
 };
 use peps_http::{AppState, DataInclusion, DataInclusionSettings, HttpSettings};
 use peps_store::{Backend, DatabaseUrl, SeaOrmStore};
@@ -207,8 +207,31 @@ async fn follow_template_corrections(plans: &Plans) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// This process's name in the leases table: host, process id and a random part, so two
+/// processes on one host, or a process and its restarted self, never pass for each other.
+pub fn holder_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned());
+    let random: u32 = rand::random();
+    format!("{host}:{}:{random:08x}", std::process::id())
+}
+
+/// Background work that runs on one instance at a time, through leases in the database.
+pub fn exclusive(store: Arc<SeaOrmStore>) -> Exclusive {
+    Exclusive::new(store, Arc::new(SystemClock), holder_id())
+}
+
+/// The lease name of the periodic purge of expired sessions and login-failure counters.
+pub const PURGE_LEASE: &str = "serve.purge_expired";
+
 pub struct App {
     pub state: AppState,
+    /// The store behind the services (for leases).
+    pub store: Arc<SeaOrmStore>,
 }
 
 impl App {
@@ -285,7 +308,7 @@ impl App {
             data_inclusion,
             identity: Arc::new(identity),
             catalogue,
-            health: store,
+            health: store.clone(),
             settings: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,
                 max_upload_bytes: config.server.max_upload_bytes,
@@ -296,7 +319,7 @@ impl App {
                 ),
             },
         };
-        Ok(Self { state })
+        Ok(Self { state, store })
     }
 
     pub async fn create_admin(
@@ -351,20 +374,46 @@ impl App {
             }
         }
         let identity = self.state.identity.clone();
-        let purge = tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(15 * 60));
-            loop {
-                every.tick().await;
-                match identity.purge_expired().await {
-                    Ok((sessions, counters)) => {
-                        tracing::info!(sessions, counters, "purged expired sessions and counters")
+        let exclusive = Arc::new(exclusive(self.store.clone()));
+        let period = config.server.purge_interval_seconds.max(1);
+        let purge = {
+            let exclusive = exclusive.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(period));
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let lease = chrono::Duration::seconds(i64::try_from(period).unwrap_or(i64::MAX));
+                loop {
+                    every.tick().await;
+                    // Every instance ticks; the one holding the lease purges, the others skip.
+                    let ran = exclusive
+                        .run_once_per(PURGE_LEASE, lease, || identity.purge_expired())
+                        .await;
+                    match ran {
+                        Ok(Ran::Done(Ok((sessions, counters)))) => tracing::info!(
+                            sessions,
+                            counters,
+                            "purged expired sessions and counters"
+                        ),
+                        Ok(Ran::Done(Err(err))) => {
+                            tracing::warn!(error = %err, "purge failed; will retry")
+                        }
+                        Ok(Ran::HeldElsewhere { holder, .. }) => tracing::debug!(
+                            holder = holder.as_deref().unwrap_or("?"),
+                            "another instance purges expired sessions"
+                        ),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "purge lease unavailable; will retry")
+                        }
                     }
-                    Err(err) => tracing::warn!(error = %err, "purge failed; will retry"),
                 }
-            }
-        });
+            })
+        };
         let served = peps_http::serve_tcp(listener, self.state, shutdown_signal()).await;
         purge.abort();
+        // Let another instance take the purge over at once rather than after the lease ends.
+        if let Err(err) = exclusive.release(PURGE_LEASE).await {
+            tracing::warn!(error = %err, "could not give the purge lease up");
+        }
         served?;
         tracing::info!("PEPS stopped");
         Ok(())

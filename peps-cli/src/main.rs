@@ -189,6 +189,42 @@ enum ConfigCommand {
     Check,
 }
 
+/// How long a cron command's lease lasts: longer than any run, so a second run started
+/// meanwhile on another node waits for the next one. A run that crashed holds it until then.
+const CRON_LEASE_MINUTES: i64 = 120;
+
+/// Runs a cron command's work if no other instance is running the same command, taking the
+/// lease `command` in the database; otherwise says so and succeeds, so cron can start it on
+/// every node.
+async fn exclusively<F, Fut>(
+    store: std::sync::Arc<peps_store::SeaOrmStore>,
+    command: &str,
+    job: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    use peps_core::services::Ran;
+    let exclusive = app::exclusive(store);
+    let ran = exclusive
+        .run_exclusively(command, chrono::Duration::minutes(CRON_LEASE_MINUTES), job)
+        .await
+        .map_err(|e| anyhow::anyhow!("peps {command}: taking its lease: {e} ({})", e.code()))?;
+    match ran {
+        Ran::Done(result) => result,
+        Ran::HeldElsewhere { holder, until } => {
+            println!(
+                "peps {command} is already running on another instance ({}, lease until {}); \
+                 nothing done here.",
+                holder.as_deref().unwrap_or("unknown"),
+                until.map_or_else(|| "now".to_owned(), |u| u.to_rfc3339()),
+            );
+            Ok(())
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::Config {
@@ -265,26 +301,29 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
             command: CatalogueCommand::Remind,
         } => {
             let app = app::App::start(&config).await?;
-            let report = app
-                .state
-                .catalogue
-                .remind()
-                .await
-                .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
-            println!(
-                "{} offers past their verification date: {} reminded now, {} already reminded, \
+            exclusively(app.store.clone(), "catalogue remind", || async {
+                let report = app
+                    .state
+                    .catalogue
+                    .remind()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
+                println!(
+                    "{} offers past their verification date: {} reminded now, {} already reminded, \
                  {} without any member to remind; {} messages sent, {} failed.",
-                report.offers_due,
-                report.reminded,
-                report.already_reminded,
-                report.without_recipient,
-                report.messages_sent,
-                report.failures
-            );
-            if report.failures > 0 {
-                anyhow::bail!("{} reminders could not be sent", report.failures);
-            }
-            Ok(())
+                    report.offers_due,
+                    report.reminded,
+                    report.already_reminded,
+                    report.without_recipient,
+                    report.messages_sent,
+                    report.failures
+                );
+                if report.failures > 0 {
+                    anyhow::bail!("{} reminders could not be sent", report.failures);
+                }
+                Ok(())
+            })
+            .await
         }
         Command::Plans {
             command: PlansCommand::Remind,
@@ -295,24 +334,27 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                 &config.notifications.from,
             )
             .context("notifications.url")?;
-            let plans = app::plans(&config, store, notifier, None)?;
-            let report = plans
-                .remind_due()
-                .await
-                .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
-            println!(
-                "{} persons reminded of a step due within {} days; {} steps already reminded; \
+            let plans = app::plans(&config, store.clone(), notifier, None)?;
+            exclusively(store, "plans remind", || async {
+                let report = plans
+                    .remind_due()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
+                println!(
+                    "{} persons reminded of a step due within {} days; {} steps already reminded; \
                  {} persons without email or phone (their referent tells them); {} failed.",
-                report.reminded,
-                config.plans.due_reminder_days,
-                report.already_reminded,
-                report.no_channel,
-                report.failed
-            );
-            if report.failed > 0 {
-                anyhow::bail!("{} reminders could not be sent", report.failed);
-            }
-            Ok(())
+                    report.reminded,
+                    config.plans.due_reminder_days,
+                    report.already_reminded,
+                    report.no_channel,
+                    report.failed
+                );
+                if report.failed > 0 {
+                    anyhow::bail!("{} reminders could not be sent", report.failed);
+                }
+                Ok(())
+            })
+            .await
         }
         Command::Wallet {
             command: WalletCommand::NewKey { id },
@@ -330,7 +372,7 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                 &config.notifications.from,
             )
             .context("notifications.url")?;
-            let wallet = app::wallet(&config, store, notifier, false).await?;
+            let wallet = app::wallet(&config, store.clone(), notifier, false).await?;
             let fail = |e: peps_core::CoreError| anyhow::anyhow!("{e} ({})", e.code());
             match command {
                 WalletCommand::RotateKey => {
@@ -341,29 +383,37 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                     );
                 }
                 WalletCommand::Reap => {
-                    let r = wallet
-                        .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
-                        .await
-                        .map_err(fail)?;
-                    println!(
-                        "{} partial uploads and {} unreferenced files removed.",
-                        r.partial, r.orphans
-                    );
+                    exclusively(store, "wallet reap", || async {
+                        let r = wallet
+                            .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
+                            .await
+                            .map_err(fail)?;
+                        println!(
+                            "{} partial uploads and {} unreferenced files removed.",
+                            r.partial, r.orphans
+                        );
+                        Ok(())
+                    })
+                    .await?;
                 }
                 WalletCommand::Remind => {
-                    let r = wallet.remind_expiring().await.map_err(fail)?;
-                    println!(
-                        "{} persons reminded of documents ending within {} days; {} documents \
+                    exclusively(store, "wallet remind", || async {
+                        let r = wallet.remind_expiring().await.map_err(fail)?;
+                        println!(
+                            "{} persons reminded of documents ending within {} days; {} documents \
                          already reminded; {} persons without email or phone; {} failed.",
-                        r.reminded,
-                        config.wallet.expiry_notice_days,
-                        r.already_reminded,
-                        r.no_channel,
-                        r.failed
-                    );
-                    if r.failed > 0 {
-                        anyhow::bail!("{} reminders could not be sent", r.failed);
-                    }
+                            r.reminded,
+                            config.wallet.expiry_notice_days,
+                            r.already_reminded,
+                            r.no_channel,
+                            r.failed
+                        );
+                        if r.failed > 0 {
+                            anyhow::bail!("{} reminders could not be sent", r.failed);
+                        }
+                        Ok(())
+                    })
+                    .await?;
                 }
                 WalletCommand::NewKey { .. } => unreachable!("handled above"),
             }

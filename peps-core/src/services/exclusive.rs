@@ -73,9 +73,11 @@ impl Exclusive {
     }
 
     /// For a job every instance ticks every `period`: runs it if this instance can take or
-    /// renew the lease `name` for one `period`, and keeps the lease, so the other instances'
-    /// ticks within the period skip it. The holder renews at each of its ticks and stays the
-    /// one that runs it; when it stops, another takes over within a period.
+    /// renew the lease `name`, and keeps the lease, so the other instances' ticks skip it. The
+    /// holder renews at each of its ticks and stays the one that runs it. The lease lasts one
+    /// and a half periods, so a tick of the holder a little late (a slow query, a busy
+    /// machine) does not let another instance in; when the holder stops, another takes over
+    /// within one and a half periods.
     pub async fn run_once_per<T, F, Fut>(
         &self,
         name: &str,
@@ -86,7 +88,7 @@ impl Exclusive {
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
-        if let Some(elsewhere) = self.take(name, period).await? {
+        if let Some(elsewhere) = self.take(name, period + period / 2).await? {
             return Ok(elsewhere);
         }
         Ok(Ran::Done(job().await))
@@ -180,8 +182,13 @@ mod tests {
             clock.advance(Duration::minutes(10));
         }
         assert_eq!(runs, (4, 0), "the holder renews at each of its ticks");
-        // a stops ticking: b takes over once a's period has run out.
+        // a stops ticking: b takes over once a's lease, one and a half periods, has run out.
         clock.advance(Duration::minutes(5));
+        assert!(matches!(
+            b.run_once_per("purge", period, || async {}).await.unwrap(),
+            Ran::HeldElsewhere { .. }
+        ));
+        clock.advance(Duration::minutes(3));
         assert!(matches!(
             b.run_once_per("purge", period, || async {}).await.unwrap(),
             Ran::Done(())
