@@ -228,6 +228,14 @@ pub fn exclusive(store: Arc<SeaOrmStore>) -> Exclusive {
 /// The lease name of the periodic purge of expired sessions and login-failure counters.
 pub const PURGE_LEASE: &str = "serve.purge_expired";
 
+/// The lease name of the removal of upload leftovers (`peps wallet reap`, and at start).
+pub const REAP_LEASE: &str = "wallet reap";
+
+/// How long a one-off job's lease lasts (cron commands, the reap at start): longer than any
+/// run, so a second run started meanwhile on another node steps aside. A run that crashed
+/// holds it until then.
+pub const CRON_LEASE_MINUTES: i64 = 120;
+
 pub struct App {
     pub state: AppState,
     /// The store behind the services (for leases).
@@ -256,19 +264,30 @@ impl App {
                 .context("notifications.sms")?,
         });
         let wallet = wallet(config, store.clone(), notifier.clone(), false).await?;
-        match wallet
-            .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
-            .await
-        {
-            Ok(r) if r.partial + r.orphans > 0 => {
+        // Under the same lease as `peps wallet reap`: instances starting together, or a reap
+        // from cron, do not sweep the storage at the same time.
+        let reaped = exclusive(store.clone())
+            .run_exclusively(
+                REAP_LEASE,
+                chrono::Duration::minutes(CRON_LEASE_MINUTES),
+                || wallet.reap(chrono::Duration::minutes(config.wallet.reap_after_minutes)),
+            )
+            .await;
+        match reaped.map_err(Into::into).and_then(|ran| match ran {
+            Ran::Done(result) => result.map(Some),
+            Ran::HeldElsewhere { .. } => Ok(None),
+        }) {
+            Ok(None) => tracing::info!("another instance is removing leftovers of uploads"),
+            Ok(Some(r)) if r.partial + r.orphans > 0 => {
                 tracing::info!(
                     partial = r.partial,
                     orphans = r.orphans,
                     "removed leftovers of interrupted uploads"
                 );
             }
-            Ok(_) => {}
+            Ok(Some(_)) => {}
             Err(e) => {
+                let e: peps_core::CoreError = e;
                 tracing::warn!(error = %e, "could not look for leftovers of interrupted uploads")
             }
         }

@@ -189,10 +189,6 @@ enum ConfigCommand {
     Check,
 }
 
-/// How long a cron command's lease lasts: longer than any run, so a second run started
-/// meanwhile on another node waits for the next one. A run that crashed holds it until then.
-const CRON_LEASE_MINUTES: i64 = 120;
-
 /// Runs a cron command's work if no other instance is running the same command, taking the
 /// lease `command` in the database; otherwise says so and succeeds, so cron can start it on
 /// every node.
@@ -208,7 +204,11 @@ where
     use peps_core::services::Ran;
     let exclusive = app::exclusive(store);
     let ran = exclusive
-        .run_exclusively(command, chrono::Duration::minutes(CRON_LEASE_MINUTES), job)
+        .run_exclusively(
+            command,
+            chrono::Duration::minutes(app::CRON_LEASE_MINUTES),
+            job,
+        )
         .await
         .map_err(|e| anyhow::anyhow!("peps {command}: taking its lease: {e} ({})", e.code()))?;
     match ran {
@@ -383,7 +383,7 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                     );
                 }
                 WalletCommand::Reap => {
-                    exclusively(store, "wallet reap", || async {
+                    exclusively(store, app::REAP_LEASE, || async {
                         let r = wallet
                             .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
                             .await
