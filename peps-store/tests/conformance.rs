@@ -460,3 +460,38 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
         .unwrap();
     assert_eq!(fk.try_get_by_index::<i32>(0).unwrap(), 1);
 }
+
+/// Instances starting together on an empty PostgreSQL database migrate it once, without
+/// tripping over each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_migrations_from_several_instances_at_once() {
+    use sea_orm::ConnectionTrait;
+    if !backends().contains(&TestBackend::Postgres) {
+        eprintln!("PEPS_TEST_DATABASE_URL not set: PostgreSQL check not run");
+        return;
+    }
+    let url = peps_store::DatabaseUrl::new(std::env::var("PEPS_TEST_DATABASE_URL").unwrap());
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    SeaOrmStore::connect_with(&url, None)
+        .await
+        .unwrap()
+        .connection()
+        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let mut instances = Vec::new();
+    for _ in 0..3 {
+        instances.push(
+            SeaOrmStore::connect_with(&url, Some(&schema))
+                .await
+                .unwrap(),
+        );
+    }
+    let runs: Vec<_> = instances
+        .into_iter()
+        .map(|store| tokio::spawn(async move { store.migrate().await }))
+        .collect();
+    for run in runs {
+        run.await.unwrap().expect("every instance starts");
+    }
+}
