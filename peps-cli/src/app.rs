@@ -273,7 +273,7 @@ impl App {
                 || wallet.reap(chrono::Duration::minutes(config.wallet.reap_after_minutes)),
             )
             .await;
-        match reaped.map_err(Into::into).and_then(|ran| match ran {
+        match reaped.and_then(|ran| match ran {
             Ran::Done(result) => result.map(Some),
             Ran::HeldElsewhere { .. } => Ok(None),
         }) {
@@ -287,7 +287,6 @@ impl App {
             }
             Ok(Some(_)) => {}
             Err(e) => {
-                let e: peps_core::CoreError = e;
                 tracing::warn!(error = %e, "could not look for leftovers of interrupted uploads")
             }
         }
