@@ -9,8 +9,8 @@ use peps_core::clock::SystemClock;
 use peps_core::domain::{Account, Role};
 use peps_core::services::exchange::Exchange;
 use peps_core::services::{
-    Catalogue, CataloguePorts, Identity, IdentityPorts, Notices, Outbox, OutboxPorts, PlanPorts,
-    Plans, ProvisionAccount,
+    Catalogue, CataloguePorts, Exclusive, Identity, IdentityPorts, Notices, Outbox, OutboxPorts,
+    PlanPorts, Plans, ProvisionAccount, Ran,
 };
 use peps_http::{AppState, DataInclusion, DataInclusionSettings, HttpSettings};
 use peps_store::{Backend, DatabaseUrl, SeaOrmStore};
@@ -214,8 +214,39 @@ async fn follow_template_corrections(plans: &Plans) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// This process's name in the leases table: host, process id and a random part, so two
+/// processes on one host, or a process and its restarted self, never pass for each other.
+pub fn holder_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned());
+    let random: u32 = rand::random();
+    format!("{host}:{}:{random:08x}", std::process::id())
+}
+
+/// Background work that runs on one instance at a time, through leases in the database.
+pub fn exclusive(store: Arc<SeaOrmStore>) -> Exclusive {
+    Exclusive::new(store, Arc::new(SystemClock), holder_id())
+}
+
+/// The lease name of the periodic purge of expired sessions and login-failure counters.
+pub const PURGE_LEASE: &str = "serve.purge_expired";
+
+/// The lease name of the removal of upload leftovers (`peps wallet reap`, and at start).
+pub const REAP_LEASE: &str = "wallet reap";
+
+/// How long a one-off job's lease lasts (cron commands, the reap at start): longer than any
+/// run, so a second run started meanwhile on another node steps aside. A run that crashed
+/// holds it until then.
+pub const CRON_LEASE_MINUTES: i64 = 120;
+
 pub struct App {
     pub state: AppState,
+    /// The store behind the services (for leases).
+    pub store: Arc<SeaOrmStore>,
 }
 
 impl App {
@@ -232,18 +263,28 @@ impl App {
         .with_providers(config.identity_providers()?)
         .with_notices(Notices::new(store.clone(), Arc::new(SystemClock)));
         let wallet = wallet(config, store.clone(), false).await?;
-        match wallet
-            .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
-            .await
-        {
-            Ok(r) if r.partial + r.orphans > 0 => {
+        // Under the same lease as `peps wallet reap`: instances starting together, or a reap
+        // from cron, do not sweep the storage at the same time.
+        let reaped = exclusive(store.clone())
+            .run_exclusively(
+                REAP_LEASE,
+                chrono::Duration::minutes(CRON_LEASE_MINUTES),
+                || wallet.reap(chrono::Duration::minutes(config.wallet.reap_after_minutes)),
+            )
+            .await;
+        match reaped.and_then(|ran| match ran {
+            Ran::Done(result) => result.map(Some),
+            Ran::HeldElsewhere { .. } => Ok(None),
+        }) {
+            Ok(None) => tracing::info!("another instance is removing leftovers of uploads"),
+            Ok(Some(r)) if r.partial + r.orphans > 0 => {
                 tracing::info!(
                     partial = r.partial,
                     orphans = r.orphans,
                     "removed leftovers of interrupted uploads"
                 );
             }
-            Ok(_) => {}
+            Ok(Some(_)) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "could not look for leftovers of interrupted uploads")
             }
@@ -285,7 +326,7 @@ impl App {
             data_inclusion,
             identity: Arc::new(identity),
             catalogue,
-            health: store,
+            health: store.clone(),
             settings: HttpSettings {
                 max_body_bytes: config.server.max_body_bytes,
                 max_upload_bytes: config.server.max_upload_bytes,
@@ -296,7 +337,7 @@ impl App {
                 ),
             },
         };
-        Ok(Self { state })
+        Ok(Self { state, store })
     }
 
     pub async fn create_admin(
@@ -351,24 +392,50 @@ impl App {
             }
         }
         let identity = self.state.identity.clone();
-        let purge = tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(15 * 60));
-            loop {
-                every.tick().await;
-                match identity.purge_expired().await {
-                    Ok((sessions, counters)) => {
-                        tracing::info!(sessions, counters, "purged expired sessions and counters")
+        let exclusive = Arc::new(exclusive(self.store.clone()));
+        let period = config.server.purge_interval_seconds.max(1);
+        let purge = {
+            let exclusive = exclusive.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(period));
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let lease = chrono::Duration::seconds(i64::try_from(period).unwrap_or(i64::MAX));
+                loop {
+                    every.tick().await;
+                    // Every instance ticks; the one holding the lease purges, the others skip.
+                    let ran = exclusive
+                        .run_once_per(PURGE_LEASE, lease, || identity.purge_expired())
+                        .await;
+                    match ran {
+                        Ok(Ran::Done(Ok((sessions, counters)))) => tracing::info!(
+                            sessions,
+                            counters,
+                            "purged expired sessions and counters"
+                        ),
+                        Ok(Ran::Done(Err(err))) => {
+                            tracing::warn!(error = %err, "purge failed; will retry")
+                        }
+                        Ok(Ran::HeldElsewhere { holder, .. }) => tracing::debug!(
+                            holder = holder.as_deref().unwrap_or("?"),
+                            "another instance purges expired sessions"
+                        ),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "purge lease unavailable; will retry")
+                        }
                     }
-                    Err(err) => tracing::warn!(error = %err, "purge failed; will retry"),
                 }
-            }
-        });
+            })
+        };
         let outbox = self.state.outbox.clone();
         let interval = std::time::Duration::from_secs(config.outbox.interval_seconds);
         let sender = tokio::spawn(async move { send_outbox(outbox, interval).await });
         let served = peps_http::serve_tcp(listener, self.state, shutdown_signal()).await;
         purge.abort();
         sender.abort();
+        // Let another instance take the purge over at once rather than after the lease ends.
+        if let Err(err) = exclusive.release(PURGE_LEASE).await {
+            tracing::warn!(error = %err, "could not give the purge lease up");
+        }
         served?;
         tracing::info!("PEPS stopped");
         Ok(())

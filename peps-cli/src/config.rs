@@ -234,6 +234,7 @@ pub struct Server {
     pub max_body_bytes: usize,
     pub max_upload_bytes: u64,
     pub trust_forwarded_for: bool,
+    pub purge_interval_seconds: u64,
 }
 
 #[derive(Clone, Deserialize)]

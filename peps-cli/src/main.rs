@@ -208,6 +208,42 @@ enum ConfigCommand {
     Check,
 }
 
+/// Runs a cron command's work if no other instance is running the same command, taking the
+/// lease `command` in the database; otherwise says so and succeeds, so cron can start it on
+/// every node.
+async fn exclusively<F, Fut>(
+    store: std::sync::Arc<peps_store::SeaOrmStore>,
+    command: &str,
+    job: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    use peps_core::services::Ran;
+    let exclusive = app::exclusive(store);
+    let ran = exclusive
+        .run_exclusively(
+            command,
+            chrono::Duration::minutes(app::CRON_LEASE_MINUTES),
+            job,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("peps {command}: taking its lease: {e} ({})", e.code()))?;
+    match ran {
+        Ran::Done(result) => result,
+        Ran::HeldElsewhere { holder, until } => {
+            println!(
+                "peps {command} is already running on another instance ({}, lease until {}); \
+                 nothing done here.",
+                holder.as_deref().unwrap_or("unknown"),
+                until.map_or_else(|| "now".to_owned(), |u| u.to_rfc3339()),
+            );
+            Ok(())
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::Config {
@@ -284,45 +320,51 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
             command: CatalogueCommand::Remind,
         } => {
             let app = app::App::start(&config).await?;
-            let report = app
-                .state
-                .catalogue
-                .remind()
-                .await
-                .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
-            println!(
-                "{} offers past their verification date: {} reminded now, {} already reminded, \
-                 {} without any member to remind; {} messages queued in the outbox.",
-                report.offers_due,
-                report.reminded,
-                report.already_reminded,
-                report.without_recipient,
-                report.messages_queued,
-            );
-            Ok(())
+            exclusively(app.store.clone(), "catalogue remind", || async {
+                let report = app
+                    .state
+                    .catalogue
+                    .remind()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
+                println!(
+                    "{} offers past their verification date: {} reminded now, {} already \
+                     reminded, {} without any member to remind; {} messages queued in the outbox.",
+                    report.offers_due,
+                    report.reminded,
+                    report.already_reminded,
+                    report.without_recipient,
+                    report.messages_queued,
+                );
+                Ok(())
+            })
+            .await
         }
         Command::Plans {
             command: PlansCommand::Remind,
         } => {
             let store = app::connect(&config).await?;
-            let plans = app::plans(&config, store, None)?;
-            let report = plans
-                .remind_due()
-                .await
-                .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
-            println!(
-                "{} persons reminded of a step due within {} days; {} steps already reminded; \
-                 {} appointments reminded, {} already; {} persons without email or phone \
-                 (their referent tells them). Reminders are queued in the outbox: `peps serve` \
-                 sends them (or `peps outbox deliver`).",
-                report.reminded,
-                config.plans.due_reminder_days,
-                report.already_reminded,
-                report.appointments,
-                report.appointments_already_reminded,
-                report.no_channel,
-            );
-            Ok(())
+            let plans = app::plans(&config, store.clone(), None)?;
+            exclusively(store, "plans remind", || async {
+                let report = plans
+                    .remind_due()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("reminders: {e} ({})", e.code()))?;
+                println!(
+                    "{} persons reminded of a step due within {} days; {} steps already \
+                     reminded; {} appointments reminded, {} already; {} persons without email \
+                     or phone (their referent tells them). Reminders are queued in the outbox: \
+                     `peps serve` sends them (or `peps outbox deliver`).",
+                    report.reminded,
+                    config.plans.due_reminder_days,
+                    report.already_reminded,
+                    report.appointments,
+                    report.appointments_already_reminded,
+                    report.no_channel,
+                );
+                Ok(())
+            })
+            .await
         }
         Command::Wallet {
             command: WalletCommand::NewKey { id },
@@ -335,7 +377,7 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
         }
         Command::Wallet { command } => {
             let store = app::connect(&config).await?;
-            let wallet = app::wallet(&config, store, false).await?;
+            let wallet = app::wallet(&config, store.clone(), false).await?;
             let fail = |e: peps_core::CoreError| anyhow::anyhow!("{e} ({})", e.code());
             match command {
                 WalletCommand::RotateKey => {
@@ -346,26 +388,34 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
                     );
                 }
                 WalletCommand::Reap => {
-                    let r = wallet
-                        .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
-                        .await
-                        .map_err(fail)?;
-                    println!(
-                        "{} partial uploads and {} unreferenced files removed.",
-                        r.partial, r.orphans
-                    );
+                    exclusively(store, app::REAP_LEASE, || async {
+                        let r = wallet
+                            .reap(chrono::Duration::minutes(config.wallet.reap_after_minutes))
+                            .await
+                            .map_err(fail)?;
+                        println!(
+                            "{} partial uploads and {} unreferenced files removed.",
+                            r.partial, r.orphans
+                        );
+                        Ok(())
+                    })
+                    .await?;
                 }
                 WalletCommand::Remind => {
-                    let r = wallet.remind_expiring().await.map_err(fail)?;
-                    println!(
-                        "{} persons reminded of documents ending within {} days; {} documents \
-                         already reminded; {} persons without email or phone. Reminders are \
-                         queued in the outbox.",
-                        r.reminded,
-                        config.wallet.expiry_notice_days,
-                        r.already_reminded,
-                        r.no_channel,
-                    );
+                    exclusively(store, "wallet remind", || async {
+                        let r = wallet.remind_expiring().await.map_err(fail)?;
+                        println!(
+                            "{} persons reminded of documents ending within {} days; {} \
+                             documents already reminded; {} persons without email or phone. \
+                             Reminders are queued in the outbox.",
+                            r.reminded,
+                            config.wallet.expiry_notice_days,
+                            r.already_reminded,
+                            r.no_channel,
+                        );
+                        Ok(())
+                    })
+                    .await?;
                 }
                 WalletCommand::NewKey { .. } => unreachable!("handled above"),
             }

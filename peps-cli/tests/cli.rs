@@ -447,10 +447,17 @@ struct CrashDatabase {
 }
 
 impl CrashDatabase {
-    /// `tag` tells apart the crash tests of one process, which run at the same time.
-    fn create(tag: &str) -> Option<Self> {
-        let admin_url = std::env::var("PEPS_TEST_DATABASE_URL").ok()?;
-        let name = format!("peps_crash_{tag}_{}", std::process::id());
+    fn create() -> Option<Self> {
+        Self::named("peps_crash")
+    }
+
+    /// A database `<prefix>_<process id>`: tests running at once in this process need
+    /// different prefixes.
+    fn named(prefix: &str) -> Option<Self> {
+        let admin_url = std::env::var("PEPS_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())?;
+        let name = format!("{prefix}_{}", std::process::id());
         let (base, _) = admin_url.rsplit_once('/')?;
         let url = format!("{base}/{name}");
         Self::sql(&admin_url, &format!("DROP DATABASE IF EXISTS {name}"));
@@ -599,7 +606,7 @@ fn a_server_killed_mid_upload_to_s3_leaves_no_trace_after_restart() {
 
 #[test]
 fn a_server_killed_mid_upload_on_postgresql_leaves_no_trace_after_restart() {
-    match CrashDatabase::create("upload") {
+    match CrashDatabase::create() {
         Some(db) => killed_mid_upload_leaves_no_trace(CrashBlobs::Folder, Some(&db)),
         None if std::env::var_os("PEPS_REQUIRE_POSTGRES").is_some() => {
             panic!("PEPS_REQUIRE_POSTGRES is set but PEPS_TEST_DATABASE_URL is not")
@@ -1230,11 +1237,530 @@ fn a_sender_killed_mid_send_loses_nothing_and_repeats_only_under_the_same_key() 
 
 #[test]
 fn a_sender_killed_mid_send_on_postgresql_loses_nothing() {
-    match CrashDatabase::create("outbox") {
+    match CrashDatabase::named("peps_crash_outbox") {
         Some(db) => a_killed_sender_loses_nothing(Some(&db)),
         None if std::env::var_os("PEPS_REQUIRE_POSTGRES").is_some() => {
             panic!("PEPS_REQUIRE_POSTGRES is set but PEPS_TEST_DATABASE_URL is not")
         }
         None => eprintln!("PostgreSQL not configured: outbox crash test on SQLite only"),
+    }
+}
+
+// ----- several instances on one PostgreSQL and one S3 -------------------------------------
+
+mod several_instances {
+    //! Two `peps` processes on one PostgreSQL database and one S3 bucket, as behind a load
+    //! balancer: what one writes the other serves at once, a session opened on one works on the
+    //! other, writers on both at once leave both search indexes equal to the database, and
+    //! background work runs on one of them only.
+
+    use super::*;
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    const PASSWORD: &str = "Mot de passe des deux instances";
+    const PURGED: &str = "purged expired sessions and counters";
+    const INSTANCES: usize = 2;
+    const WRITERS: usize = 4;
+    const WRITES: usize = 25;
+
+    struct Instance {
+        child: Child,
+        url: String,
+        log: std::path::PathBuf,
+    }
+
+    impl Drop for Instance {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    impl Instance {
+        /// How many purges this instance has run so far (its log at level info).
+        fn purges(&self) -> usize {
+            std::fs::read_to_string(&self.log)
+                .unwrap_or_default()
+                .matches(PURGED)
+                .count()
+        }
+    }
+
+    /// Instance A: `peps demo` (migrates, seeds the accounts and the catalogue, serves).
+    fn start_demo_instance(dir: &std::path::Path, env: &[(String, String)]) -> Instance {
+        let log = dir.join("a.log");
+        let mut child = peps(dir)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .arg("demo")
+            .env("PEPS_SERVER__LISTEN", "127.0.0.1:0")
+            .env("PEPS_DEMO_PASSWORD", PASSWORD)
+            .env("PEPS_LOG__LEVEL", "info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let started = Instant::now();
+        let url = loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "instance A did not start"
+            );
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("A stopped: {}", std::fs::read_to_string(&log).unwrap()))
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("PEPS demo is running on ") {
+                break rest.trim().to_owned();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Instance { child, url, log }
+    }
+
+    /// Instance B: `peps serve` on a free loopback port.
+    fn start_serve_instance(dir: &std::path::Path, env: &[(String, String)]) -> Instance {
+        let log = dir.join("b.log");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut child = peps(dir)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .arg("serve")
+            .env("PEPS_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("PEPS_SERVER__PUBLIC_URL", &url)
+            .env("PEPS_LOG__LEVEL", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "B stopped ({status}): {}",
+                    std::fs::read_to_string(&log).unwrap()
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "instance B did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Instance { child, url, log }
+    }
+
+    /// One HTTP/1.0 request (so the answer is not chunked): status, head, body.
+    fn call(
+        url: &str,
+        method: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+    ) -> (u16, String, Vec<u8>) {
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest
+            .split_once('/')
+            .map(|(h, p)| (h, format!("/{p}")))
+            .unwrap();
+        let mut stream = std::net::TcpStream::connect(host).unwrap();
+        let mut head = format!("{method} {path} HTTP/1.0\r\nHost: {host}\r\n");
+        if let Some(token) = token {
+            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if let Some((content_type, bytes)) = body {
+            head.push_str(&format!(
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+                bytes.len()
+            ));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        if let Some((_, bytes)) = body {
+            stream.write_all(bytes).unwrap();
+        }
+        let mut response = Vec::new();
+        std::io::Read::read_to_end(&mut stream, &mut response).unwrap();
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| i + 4)
+            .unwrap_or(response.len());
+        let head = String::from_utf8_lossy(&response[..split]).into_owned();
+        let status = head[9..12].parse().unwrap();
+        (status, head, response[split..].to_vec())
+    }
+
+    fn json(body: &[u8]) -> Value {
+        serde_json::from_slice(body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
+    }
+
+    fn etag(head: &str) -> String {
+        head.lines()
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(name, _)| name.eq_ignore_ascii_case("etag"))
+            })
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("no ETag in {head}"))
+    }
+
+    fn content(title: &str) -> Vec<u8> {
+        serde_json::json!({
+            "title": title,
+            "description": "Une offre écrite par le test des deux instances.",
+            "theme": "ville-du-quotidien",
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    const JSON: &str = "application/json";
+
+    /// Creates and publishes an offer; returns its id and ETag.
+    fn create_published(url: &str, token: &str, org: &str, title: &str) -> (String, String) {
+        let (status, _, body) = call(
+            &format!("{url}/api/v1/organisations/{org}/offers"),
+            "POST",
+            Some(token),
+            &[],
+            Some((JSON, &content(title))),
+        );
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        let id = json(&body)["id"].as_str().unwrap().to_owned();
+        let (status, head, body) = call(
+            &format!("{url}/api/v1/offers/{id}/publish"),
+            "POST",
+            Some(token),
+            &[],
+            None,
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        (id, etag(&head))
+    }
+
+    /// Replaces an offer's content; returns the new ETag.
+    fn edit(url: &str, token: &str, id: &str, version: &str, title: &str) -> String {
+        let (status, head, body) = call(
+            &format!("{url}/api/v1/offers/{id}"),
+            "PUT",
+            Some(token),
+            &[("If-Match", version)],
+            Some((JSON, &content(title))),
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        etag(&head)
+    }
+
+    /// The titles of the search hits for `q` on one instance.
+    fn found(url: &str, q: &str) -> Vec<String> {
+        let (status, _, body) = call(
+            &format!("{url}/api/v1/offers?q={q}&limit=20"),
+            "GET",
+            None,
+            &[],
+            None,
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        json(&body)["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["display"]["title"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Everything an instance's search index holds: id → title, page after page.
+    fn whole_index(url: &str) -> BTreeMap<String, String> {
+        let mut all = BTreeMap::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut page = format!("{url}/api/v1/offers?limit=100");
+            if let Some(c) = &cursor {
+                let encoded: String = c
+                    .bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect();
+                page.push_str(&format!("&cursor={encoded}"));
+            }
+            let (status, _, body) = call(&page, "GET", None, &[], None);
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            let page = json(&body);
+            for hit in page["hits"].as_array().unwrap() {
+                all.insert(
+                    hit["id"].as_str().unwrap().to_owned(),
+                    hit["display"]["title"].as_str().unwrap().to_owned(),
+                );
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return all,
+            }
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// The published offers as the database has them: id → title.
+    fn published_in_database(url: &str) -> BTreeMap<String, String> {
+        use peps_core::catalogue::OfferStatus;
+        use peps_core::ports::OfferRepository;
+        runtime().block_on(async {
+            let store = peps_store::SeaOrmStore::connect(url).await.unwrap();
+            store
+                .offers_changed_since(0, 1_000_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|(_, o)| o.status == OfferStatus::Published)
+                .map(|(_, o)| (o.id.0.to_string(), o.content.title))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn two_instances_share_one_postgresql_and_one_s3() {
+        let Some(db) = CrashDatabase::named("peps_multi") else {
+            if std::env::var_os("PEPS_REQUIRE_POSTGRES").is_some() {
+                panic!("PEPS_REQUIRE_POSTGRES is set but PEPS_TEST_DATABASE_URL is not");
+            }
+            println!(
+                "SKIPPED two_instances_share_one_postgresql_and_one_s3: PEPS_TEST_DATABASE_URL \
+                 is not set"
+            );
+            return;
+        };
+        let blobs = CrashBlobs::s3();
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = blobs.env();
+        env.push(("PEPS_DATABASE__URL".into(), db.url.clone()));
+        // The periodic purge every second, to see which instance does it.
+        env.push(("PEPS_SERVER__PURGE_INTERVAL_SECONDS".into(), "1".into()));
+        // Both run in `dir`, so both read the same wallet key file, as every instance must.
+        let a = start_demo_instance(dir.path(), &env);
+        let b = start_serve_instance(dir.path(), &env);
+        let both_up = Instant::now();
+        let purges_before = a.purges() + b.purges();
+
+        // A session opened on A works on B, as a bearer token and as a browser's cookie.
+        let (member, member_id) = login(&a.url, "member@demo.peps", PASSWORD);
+        let (status, _, me) = call(
+            &format!("{}/api/v1/me", b.url),
+            "GET",
+            Some(&member),
+            &[],
+            None,
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&me));
+        let me = json(&me);
+        assert_eq!(me["id"], member_id.as_str());
+        let org = me["organisation_ids"][0].as_str().unwrap().to_owned();
+        let (person, person_id) = login(&a.url, "person@demo.peps", PASSWORD);
+        let (status, page) = page_with_session(&format!("{}/fr/plans", b.url), &person);
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("<ol class=\"steps\">"), "{page}");
+
+        // An offer published on A is found on B at once; its edit too.
+        let (id, version) = create_published(&a.url, &member, &org, "Atelier zorglub");
+        assert_eq!(found(&b.url, "zorglub"), vec!["Atelier zorglub".to_owned()]);
+        edit(&a.url, &member, &id, &version, "Atelier bidulon");
+        assert_eq!(found(&b.url, "bidulon"), vec!["Atelier bidulon".to_owned()]);
+        assert!(found(&b.url, "zorglub").is_empty());
+
+        // A document uploaded on A downloads on B, the same bytes.
+        let mut pdf = b"%PDF-1.7\n% uploaded on instance A\n".to_vec();
+        pdf.resize(300 * 1024, b'a');
+        let (status, _, body) = call(
+            &format!(
+                "{}/api/v1/persons/{person_id}/documents?kind=identity",
+                a.url
+            ),
+            "POST",
+            Some(&person),
+            &[],
+            Some(("application/pdf", &pdf)),
+        );
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        let downloads = download_all(&b.url, &person, &person_id);
+        assert!(
+            downloads
+                .iter()
+                .any(|(status, bytes)| *status == 200 && *bytes == pdf),
+            "B serves the document A stored"
+        );
+
+        // Writers on both instances at once, and readers searching on both meanwhile, so the
+        // indexes catch up in the middle of the writes.
+        let started = Instant::now();
+        let stop = Arc::new(AtomicBool::new(false));
+        let searches = Arc::new(AtomicUsize::new(0));
+        let readers: Vec<_> = [&a.url, &b.url]
+            .into_iter()
+            .map(|url| {
+                let (url, stop, searches) = (url.clone(), stop.clone(), searches.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        found(&url, "concours");
+                        searches.fetch_add(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        let writers: Vec<_> = (0..INSTANCES * WRITERS)
+            .map(|w| {
+                let url = [&a.url, &b.url][w % INSTANCES].clone();
+                let (member, org) = (member.clone(), org.clone());
+                std::thread::spawn(move || {
+                    let title = |n: usize| format!("Concours {w} écriture {n}");
+                    let (id, mut version) = create_published(&url, &member, &org, &title(1));
+                    for n in 3..=WRITES {
+                        version = edit(&url, &member, &id, &version, &title(n));
+                    }
+                    (id, title(WRITES))
+                })
+            })
+            .collect();
+        let written: Vec<(String, String)> =
+            writers.into_iter().map(|w| w.join().unwrap()).collect();
+        stop.store(true, Ordering::SeqCst);
+        for reader in readers {
+            reader.join().unwrap();
+        }
+        let writing = started.elapsed();
+        println!(
+            "{} writers × {WRITES} writes on {INSTANCES} instances in {writing:?}, {} searches \
+             meanwhile",
+            INSTANCES * WRITERS,
+            searches.load(Ordering::SeqCst)
+        );
+
+        let database = published_in_database(&db.url);
+        for (id, title) in &written {
+            assert_eq!(
+                database.get(id),
+                Some(title),
+                "the database has the last write"
+            );
+        }
+        for (name, instance) in [("A", &a), ("B", &b)] {
+            let index = whole_index(&instance.url);
+            let missing: Vec<_> = database
+                .iter()
+                .filter(|(id, title)| index.get(*id) != Some(*title))
+                .map(|(id, title)| (id, title, index.get(id)))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{name}'s index differs from the database on {} offers: {missing:?}",
+                missing.len()
+            );
+            assert_eq!(index.len(), database.len(), "{name}: nothing more either");
+        }
+
+        // The periodic purge: both instances tick every second, one of them purges.
+        while both_up.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let window = both_up.elapsed().as_secs();
+        let purges = a.purges() + b.purges() - purges_before;
+        println!(
+            "purges in {window} s with both instances up: {purges} (A {}, B {})",
+            a.purges(),
+            b.purges()
+        );
+        assert!(purges >= 1, "nobody purged");
+        assert!(
+            purges as u64 <= window + 3,
+            "{purges} purges in {window} s: both instances purged"
+        );
+
+        // A cron command finds its lease held by another instance: it says so, succeeds, and
+        // does nothing.
+        let rt = runtime();
+        let store = rt
+            .block_on(peps_store::SeaOrmStore::connect(&db.url))
+            .unwrap();
+        let cron = || {
+            let mut cmd = peps(dir.path());
+            cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .args(["plans", "remind"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            cmd
+        };
+        {
+            use peps_core::ports::LeaseRepository;
+            let now = chrono::Utc::now();
+            let until = now + chrono::Duration::minutes(10);
+            assert!(
+                rt.block_on(store.try_acquire("plans remind", "another-node:1:test", until, now))
+                    .unwrap()
+            );
+            let out = cron().output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                stdout.contains("already running on another instance (another-node:1:test"),
+                "{stdout}"
+            );
+            assert!(!stdout.contains("persons reminded"), "{stdout}");
+            rt.block_on(store.release("plans remind", "another-node:1:test"))
+                .unwrap();
+            // Two at once: both succeed, at least one does the work, and the lease is free
+            // after them.
+            let runs: Vec<_> = (0..2).map(|_| cron().spawn().unwrap()).collect();
+            let outputs: Vec<String> = runs
+                .into_iter()
+                .map(|r| {
+                    let out = r.wait_with_output().unwrap();
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    String::from_utf8_lossy(&out.stdout).into_owned()
+                })
+                .collect();
+            println!("two `peps plans remind` at once: {outputs:?}");
+            assert!(
+                outputs.iter().any(|o| o.contains("persons reminded")),
+                "{outputs:?}"
+            );
+            assert!(
+                outputs.iter().all(|o| o.contains("persons reminded")
+                    || o.contains("already running on another instance")),
+                "{outputs:?}"
+            );
+            assert_eq!(rt.block_on(store.lease("plans remind")).unwrap(), None);
+        }
+        drop(a);
+        drop(b);
+        drop(blobs);
+        drop(db);
     }
 }

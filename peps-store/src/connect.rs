@@ -7,6 +7,10 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::migration::Migrator;
+
+/// The PostgreSQL advisory lock key that instances migrating at once take turns on ("PEPS"
+/// in ASCII, then 1).
+const MIGRATION_LOCK: i64 = 0x5045_5053_0000_0001;
 use peps_core::ports::{StoreHealth, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,11 +155,31 @@ impl SeaOrmStore {
         Ok(Self { db, backend })
     }
 
-    /// Brings the schema up to date. Safe to run at every start and from several instances.
+    /// Brings the schema up to date. Safe to run at every start and from several instances:
+    /// on PostgreSQL, instances starting together take turns (a transaction-scoped advisory
+    /// lock, held on one pooled connection while the migrator works on another), and the later
+    /// ones find nothing left to do. Without it, two first starts on an empty database both
+    /// create the same tables and one fails. SQLite serialises writers anyway.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
-        Migrator::up(&self.db, None)
+        let turn = match self.backend {
+            Backend::Postgres => {
+                use sea_orm::TransactionTrait;
+                let txn = self.db.begin().await.map_err(ConnectError::Migrate)?;
+                txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                    .await
+                    .map_err(ConnectError::Migrate)?;
+                Some(txn)
+            }
+            Backend::Sqlite => None,
+        };
+        let migrated = Migrator::up(&self.db, None)
             .await
-            .map_err(ConnectError::Migrate)
+            .map_err(ConnectError::Migrate);
+        if let Some(txn) = turn {
+            // Ending the transaction gives the next instance its turn.
+            txn.rollback().await.map_err(ConnectError::Migrate)?;
+        }
+        migrated
     }
 
     pub fn backend(&self) -> Backend {

@@ -21,6 +21,7 @@ mod error;
 mod exchange;
 mod external_identities;
 pub mod keys;
+mod leases;
 pub mod migration;
 pub mod notify;
 mod offers;

@@ -83,6 +83,81 @@ async fn postgres_conforms_for_the_outbox() {
     run_outbox(TestBackend::Postgres).await;
 }
 
+async fn run_leases(backend: TestBackend) {
+    conformance::leases::run_all(fresh_stores(backend)).await;
+}
+
+#[tokio::test]
+async fn sqlite_conforms_for_leases() {
+    run_leases(TestBackend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_conforms_for_leases() {
+    if !backends().contains(&TestBackend::Postgres) {
+        eprintln!("PEPS_TEST_DATABASE_URL not set: PostgreSQL conformance not run");
+        return;
+    }
+    run_leases(TestBackend::Postgres).await;
+}
+
+/// Holders racing for one free lease, each on its own connection: exactly one wins, round
+/// after round (also for an expired lease, which every racer may take over).
+async fn one_racer_wins_the_lease(backend: TestBackend) {
+    use chrono::{Duration, Utc};
+    use peps_core::ports::LeaseRepository;
+    const RACERS: usize = 8;
+    let test_store = fresh(backend).await;
+    for round in 0..10 {
+        let name = format!("race-{}", round / 2);
+        // Odd rounds race for the lease the even round before left to expire.
+        let now = Utc::now() + Duration::hours(round as i64);
+        let start = Arc::new(tokio::sync::Barrier::new(RACERS));
+        let racers: Vec<_> = (0..RACERS)
+            .map(|i| {
+                let store = test_store.store();
+                let (start, name) = (start.clone(), name.clone());
+                tokio::spawn(async move {
+                    start.wait().await;
+                    store
+                        .try_acquire(
+                            &name,
+                            &format!("r{round}-{i}"),
+                            now + Duration::minutes(30),
+                            now,
+                        )
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for racer in racers {
+            won += usize::from(racer.await.unwrap());
+        }
+        assert_eq!(
+            won, 1,
+            "{backend:?}: round {round}: exactly one racer holds {name}"
+        );
+        let holder = test_store.lease(&name).await.unwrap().unwrap().holder;
+        assert!(holder.starts_with(&format!("r{round}-")), "{holder}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_lease_races_have_one_winner() {
+    one_racer_wins_the_lease(TestBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_lease_races_have_one_winner() {
+    if !backends().contains(&TestBackend::Postgres) {
+        eprintln!("PEPS_TEST_DATABASE_URL not set: PostgreSQL check not run");
+        return;
+    }
+    one_racer_wins_the_lease(TestBackend::Postgres).await;
+}
+
 async fn run_wallet(backend: TestBackend) {
     conformance::wallet::run_all(fresh_stores(backend)).await;
 }
@@ -411,4 +486,39 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
         .unwrap()
         .unwrap();
     assert_eq!(fk.try_get_by_index::<i32>(0).unwrap(), 1);
+}
+
+/// Instances starting together on an empty PostgreSQL database migrate it once, without
+/// tripping over each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_migrations_from_several_instances_at_once() {
+    use sea_orm::ConnectionTrait;
+    if !backends().contains(&TestBackend::Postgres) {
+        eprintln!("PEPS_TEST_DATABASE_URL not set: PostgreSQL check not run");
+        return;
+    }
+    let url = peps_store::DatabaseUrl::new(std::env::var("PEPS_TEST_DATABASE_URL").unwrap());
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    SeaOrmStore::connect_with(&url, None)
+        .await
+        .unwrap()
+        .connection()
+        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let mut instances = Vec::new();
+    for _ in 0..3 {
+        instances.push(
+            SeaOrmStore::connect_with(&url, Some(&schema))
+                .await
+                .unwrap(),
+        );
+    }
+    let runs: Vec<_> = instances
+        .into_iter()
+        .map(|store| tokio::spawn(async move { store.migrate().await }))
+        .collect();
+    for run in runs {
+        run.await.unwrap().expect("every instance starts");
+    }
 }

@@ -15,8 +15,8 @@ use peps_core::domain::*;
 use peps_core::outbox::{OutboxMessage, OutboxStatus, Recipient};
 use peps_core::policy::Actor;
 use peps_core::ports::{
-    AccountRepository, AuditLog, NewAccount, Notification, Notifier, NotifyError,
-    OutboxRepository, Sms, SmsSender,
+    AccountRepository, AuditLog, NewAccount, Notification, Notifier, NotifyError, OutboxRepository,
+    Sms, SmsSender,
 };
 use peps_core::services::{
     Delivery, Notices, Outbox, OutboxPorts, OutboxSettings, PersonNotice, QuietHours,

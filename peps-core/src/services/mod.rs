@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod exchange;
+pub mod exclusive;
 pub mod identity;
 pub mod outbox;
 pub mod plan_notices;
@@ -33,6 +34,7 @@ pub use catalogue::{
     Catalogue, CataloguePorts, CatalogueSettings, NewTemporaryChange, OfferPage, RemindReport,
     Transition,
 };
+pub use exclusive::{Exclusive, Ran};
 pub use identity::{
     Authenticated, ClientInfo, Enrolment, ExternalOutcome, ExternalProvider, Identity,
     IdentityPorts, IdentitySettings, IssuedActivation, LoginOutcome, NewMandate, NewOrganisation,

@@ -120,8 +120,8 @@ async fn render(
     failed: Option<(Uuid, String, CoreError)>,
 ) -> Response {
     let actor = match signed_in_page(visit, lang) {
-        Ok(actor) => actor,
-        Err(elsewhere) => return elsewhere,
+        Ok(viewer) => viewer.actor.clone(),
+        Err(elsewhere) => return *elsewhere,
     };
     let listed = match state.identity.sign_in_requests(&actor).await {
         Ok(listed) => listed,
@@ -268,8 +268,8 @@ fn parked_view(m: ParkedMessage, lang: &Language) -> ParkedView {
 async fn outbox(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
     let visit = Visit::of(req, &state).await;
     let actor = match signed_in_page(&visit, &lang) {
-        Ok(actor) => actor,
-        Err(elsewhere) => return elsewhere,
+        Ok(viewer) => viewer.actor.clone(),
+        Err(elsewhere) => return *elsewhere,
     };
     let (counts, parked) = match (
         state.outbox.counts(&actor).await,

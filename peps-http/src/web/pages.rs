@@ -739,11 +739,9 @@ async fn activate(
 #[handler]
 async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
     let visit = Visit::of(req, &state).await;
-    if let Err(elsewhere) = signed_in_page(&visit, &lang) {
-        return elsewhere;
-    }
-    let Some(viewer) = &visit.viewer else {
-        return redirect(&format!("/{}/sign-in", lang.code()));
+    let viewer = match signed_in_page(&visit, &lang) {
+        Ok(viewer) => viewer,
+        Err(elsewhere) => return *elsewhere,
     };
     let mut second_factor = None;
     if SecondFactorRules::offered(viewer.account.role)
@@ -849,11 +847,9 @@ async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -
 #[handler]
 async fn plans(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -> Response {
     let visit = Visit::of(req, &state).await;
-    let Some(viewer) = &visit.viewer else {
-        if visit.holder.is_some() {
-            return redirect(&format!("/{}/second-factor", lang.code()));
-        }
-        return redirect(&format!("/{}/sign-in", lang.code()));
+    let viewer = match signed_in_page(&visit, &lang) {
+        Ok(viewer) => viewer,
+        Err(elsewhere) => return *elsewhere,
     };
     let listings = match state
         .plans
@@ -918,11 +914,9 @@ async fn plan_print(
     id: Path<String>,
 ) -> Response {
     let visit = Visit::of(req, &state).await;
-    let Some(viewer) = &visit.viewer else {
-        if visit.holder.is_some() {
-            return redirect(&format!("/{}/second-factor", lang.code()));
-        }
-        return redirect(&format!("/{}/sign-in", lang.code()));
+    let viewer = match signed_in_page(&visit, &lang) {
+        Ok(viewer) => viewer,
+        Err(elsewhere) => return *elsewhere,
     };
     let Ok(id) = uuid::Uuid::parse_str(&id.0) else {
         return core_error_page(&state, req, &lang, &visit, &CoreError::NotFound);
@@ -1434,14 +1428,17 @@ async fn set_text_messages(
 
 /// The preamble of a page for someone signed in: their actor, or where to go first (the
 /// second-factor page for a session not yet strong enough, else the sign-in page).
-pub(super) fn signed_in_page(
-    visit: &Visit,
+pub(super) fn signed_in_page<'v>(
+    visit: &'v Visit,
     lang: &Language,
-) -> Result<peps_core::policy::Actor, Response> {
+) -> Result<&'v peps_core::services::Authenticated, Box<Response>> {
     match &visit.viewer {
-        Some(viewer) => Ok(viewer.actor.clone()),
-        None if visit.holder.is_some() => Err(redirect(&format!("/{}/second-factor", lang.code()))),
-        None => Err(redirect(&format!("/{}/sign-in", lang.code()))),
+        Some(viewer) => Ok(viewer),
+        None if visit.holder.is_some() => Err(Box::new(redirect(&format!(
+            "/{}/second-factor",
+            lang.code()
+        )))),
+        None => Err(Box::new(redirect(&format!("/{}/sign-in", lang.code())))),
     }
 }
 

@@ -83,7 +83,10 @@ async fn pages_pass_axe_keyboard_no_script_and_narrow_screens_in_chromium() {
     );
     {
         use peps_core::ports::OutboxRepository;
-        app.shared.enqueue(std::slice::from_ref(&parked)).await.unwrap();
+        app.shared
+            .enqueue(std::slice::from_ref(&parked))
+            .await
+            .unwrap();
         app.shared
             .record_failure(parked.id, 10, "HTTP 503 from the provider", None)
             .await

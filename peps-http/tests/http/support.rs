@@ -326,8 +326,8 @@ impl TestApp {
         use peps_core::auth::PasswordHasher;
         use peps_core::ports::{AccountRepository, NewAccount};
         let id = AccountId::new();
-        let hash = Argon2Hasher::default()
-            .hash(&peps_core::auth::Password::new(PASSWORD, &[]).unwrap());
+        let hash =
+            Argon2Hasher::default().hash(&peps_core::auth::Password::new(PASSWORD, &[]).unwrap());
         self.shared
             .create_account(&NewAccount {
                 account: peps_core::domain::Account {

@@ -156,7 +156,9 @@ async fn a_person_stops_and_restarts_text_messages_from_the_account_page() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
         let cast = Cast::new(&app).await;
-        let (person, token) = app.person_with_phone("person.r@test.peps", "06 98 76 54 32").await;
+        let (person, token) = app
+            .person_with_phone("person.r@test.peps", "06 98 76 54 32")
+            .await;
         let mut jar = signed_in(&token);
         let (status, _, html) = get_page(&app, &mut jar, "/ar/account").await;
         assert_eq!(status, 200);
@@ -212,7 +214,10 @@ async fn a_person_stops_and_restarts_text_messages_from_the_account_page() {
         )
         .await;
         assert_eq!(status, 422);
-        assert!(html.contains(&html_text(&i18n::error_message("notices.sms.no_phone", "fr"))));
+        assert!(html.contains(&html_text(&i18n::error_message(
+            "notices.sms.no_phone",
+            "fr"
+        ))));
         // Staff have no such section.
         let mut a = signed_in(&cast.worker_a.1);
         let (_, _, html) = get_page(&app, &mut a, "/fr/account").await;

@@ -10,6 +10,7 @@ pub mod document_request;
 pub mod external_link;
 pub mod import_job;
 pub mod imported_record;
+pub mod lease;
 pub mod mandate;
 pub mod membership;
 pub mod offer;

@@ -13,6 +13,7 @@ mod m2026_12_02_000007_lean_step_texts;
 mod m2026_12_03_000008_second_factor;
 mod m2026_12_03_000009_sign_in_requests;
 mod m2026_12_03_000010_outbox;
+mod m2026_12_03_000011_leases;
 
 /// The table recording applied migrations (also read by `peps backup`).
 pub(crate) const MIGRATION_TABLE: &str = "peps_migrations";
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m2026_12_03_000008_second_factor::Migration),
             Box::new(m2026_12_03_000009_sign_in_requests::Migration),
             Box::new(m2026_12_03_000010_outbox::Migration),
+            Box::new(m2026_12_03_000011_leases::Migration),
         ]
     }
 

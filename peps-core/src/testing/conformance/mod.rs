@@ -12,6 +12,7 @@
 //!     conformance::plans::run_all(|| async { MyStore::fresh().await }).await;
 //!     conformance::wallet::run_all(|| async { MyStore::fresh().await }).await;
 //!     conformance::outbox::run_all(|| async { MyStore::fresh().await }).await;
+//!     conformance::leases::run_all(|| async { MyStore::fresh().await }).await;
 //! }
 //! ```
 //!
@@ -25,6 +26,7 @@ pub mod blobs;
 pub mod catalogue;
 pub mod exchange;
 pub mod identity;
+pub mod leases;
 pub mod outbox;
 pub mod plans;
 pub mod wallet;

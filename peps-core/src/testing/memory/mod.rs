@@ -15,6 +15,7 @@ pub mod blobs;
 mod catalogue;
 mod exchange;
 mod identity;
+mod leases;
 mod outbox;
 mod plans;
 mod wallet;
@@ -36,6 +37,7 @@ pub(super) struct State {
     sign_in_requests: Vec<SignInRequest>,
     activations: Vec<ActivationCode>,
     throttle: HashMap<String, ThrottleState>,
+    leases: HashMap<String, Lease>,
     audit: Vec<AuditEvent>,
     catalogue_seq: i64,
     /// Offer and the stamp of its last write.
@@ -106,6 +108,11 @@ mod tests {
     #[tokio::test]
     async fn memory_store_conforms_for_the_outbox() {
         conformance::outbox::run_all(|| async { super::MemoryStore::new() }).await;
+    }
+
+    #[tokio::test]
+    async fn memory_store_conforms_for_leases() {
+        conformance::leases::run_all(|| async { super::MemoryStore::new() }).await;
     }
 
     #[tokio::test]
