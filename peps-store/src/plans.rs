@@ -166,6 +166,23 @@ fn message_domain(m: step_message::Model) -> StoreResult<StepMessage> {
     })
 }
 
+/// Steps still to do (planned, in progress) of active plans: what reminders look at.
+fn open_steps_of_active_plans() -> sea_orm::Select<plan_step::Entity> {
+    let open: Vec<&str> = StepStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(StepStatus::as_str)
+        .collect();
+    let active_plans = sea_orm::sea_query::Query::select()
+        .column(plan::Column::Id)
+        .from(plan::Entity)
+        .and_where(plan::Column::Status.eq(PlanStatus::Active.as_str()))
+        .to_owned();
+    plan_step::Entity::find()
+        .filter(plan_step::Column::Status.is_in(open))
+        .filter(plan_step::Column::PlanId.in_subquery(active_plans))
+}
+
 async fn insert_events(db: &impl ConnectionTrait, events: &[PlanEvent]) -> StoreResult<()> {
     for event in events {
         plan_event::Entity::insert(event_model(event)?)
@@ -522,21 +539,9 @@ impl PlanRepository for SeaOrmStore {
     }
 
     async fn steps_due(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Step>> {
-        let open: Vec<&str> = StepStatus::ALL
-            .into_iter()
-            .filter(|s| s.is_open())
-            .map(StepStatus::as_str)
-            .collect();
-        let active_plans = sea_orm::sea_query::Query::select()
-            .column(plan::Column::Id)
-            .from(plan::Entity)
-            .and_where(plan::Column::Status.eq(PlanStatus::Active.as_str()))
-            .to_owned();
-        plan_step::Entity::find()
+        open_steps_of_active_plans()
             .filter(plan_step::Column::DueOn.gte(from))
             .filter(plan_step::Column::DueOn.lte(to))
-            .filter(plan_step::Column::Status.is_in(open))
-            .filter(plan_step::Column::PlanId.in_subquery(active_plans))
             .order_by_asc(plan_step::Column::DueOn)
             .order_by_asc(plan_step::Column::Id)
             .all(&self.db)
@@ -552,21 +557,9 @@ impl PlanRepository for SeaOrmStore {
         from: chrono::NaiveDateTime,
         to: chrono::NaiveDateTime,
     ) -> StoreResult<Vec<Step>> {
-        let open: Vec<&str> = StepStatus::ALL
-            .into_iter()
-            .filter(|s| s.is_open())
-            .map(StepStatus::as_str)
-            .collect();
-        let active_plans = sea_orm::sea_query::Query::select()
-            .column(plan::Column::Id)
-            .from(plan::Entity)
-            .and_where(plan::Column::Status.eq(PlanStatus::Active.as_str()))
-            .to_owned();
-        plan_step::Entity::find()
+        open_steps_of_active_plans()
             .filter(plan_step::Column::AppointmentAt.gte(from))
             .filter(plan_step::Column::AppointmentAt.lte(to))
-            .filter(plan_step::Column::Status.is_in(open))
-            .filter(plan_step::Column::PlanId.in_subquery(active_plans))
             .order_by_asc(plan_step::Column::AppointmentAt)
             .order_by_asc(plan_step::Column::Id)
             .all(&self.db)

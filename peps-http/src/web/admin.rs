@@ -315,14 +315,7 @@ async fn retry(
     Path(id): Path<Uuid>,
     form: Form<CsrfForm>,
 ) -> Response {
-    let (visit, actor) = match signed_in_form(req, &state, &lang, form.csrf.as_deref()).await {
-        Ok(signed_in) => signed_in,
-        Err(refused) => return refused,
-    };
-    match state.outbox.retry(&actor, OutboxId(id)).await {
-        Ok(()) => redirect(&format!("/{}/admin/outbox?done=retried", lang.code())),
-        Err(err) => core_error_page(&state, req, &lang, &visit, &err),
-    }
+    settle(req, &state, &lang, OutboxId(id), &form, Settle::Retry).await
 }
 
 /// `POST /{lang}/admin/outbox/{id}/discard`.
@@ -334,13 +327,34 @@ async fn discard(
     Path(id): Path<Uuid>,
     form: Form<CsrfForm>,
 ) -> Response {
-    let (visit, actor) = match signed_in_form(req, &state, &lang, form.csrf.as_deref()).await {
+    settle(req, &state, &lang, OutboxId(id), &form, Settle::Discard).await
+}
+
+enum Settle {
+    Retry,
+    Discard,
+}
+
+/// Retries or discards a parked message, then back to the list saying which was done.
+async fn settle(
+    req: &Request,
+    state: &AppState,
+    lang: &Language,
+    id: OutboxId,
+    form: &CsrfForm,
+    how: Settle,
+) -> Response {
+    let (visit, actor) = match signed_in_form(req, state, lang, form.csrf.as_deref()).await {
         Ok(signed_in) => signed_in,
         Err(refused) => return refused,
     };
-    match state.outbox.discard(&actor, OutboxId(id)).await {
-        Ok(()) => redirect(&format!("/{}/admin/outbox?done=discarded", lang.code())),
-        Err(err) => core_error_page(&state, req, &lang, &visit, &err),
+    let (done, settled) = match how {
+        Settle::Retry => ("retried", state.outbox.retry(&actor, id).await),
+        Settle::Discard => ("discarded", state.outbox.discard(&actor, id).await),
+    };
+    match settled {
+        Ok(()) => redirect(&format!("/{}/admin/outbox?done={done}", lang.code())),
+        Err(err) => core_error_page(state, req, lang, &visit, &err),
     }
 }
 

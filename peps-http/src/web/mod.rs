@@ -213,10 +213,11 @@ impl Site {
                     notice: Some("FranceConnect".into()),
                     sign_in_requests: Some(2),
                     parked_messages: Some(1),
-                    text_messages: Some(views::TextMessagesView {
-                        phone: Some("06 12 34 56 78".into()),
-                        wanted: true,
-                    }),
+                    text_messages: Some(views::TextMessagesView::new(
+                        Some("06 12 34 56 78".into()),
+                        true,
+                        lang,
+                    )),
                 },
             ),
             "plans.html" => self.render(

@@ -105,6 +105,8 @@ pub(super) fn core_error_page(
         CoreError::Invalid(_) | CoreError::InvalidFields(_) => StatusCode::BAD_REQUEST,
         CoreError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         CoreError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        // The request was sound but the thing moved on (already retried, edited meanwhile).
+        CoreError::Conflict(_) | CoreError::Stale(_) => StatusCode::CONFLICT,
         _ => StatusCode::BAD_REQUEST,
     };
     if matches!(err, CoreError::Store(_)) {
@@ -797,16 +799,11 @@ async fn account(req: &Request, state: Data<&AppState>, lang: Data<&Language>) -
             .text_messages_wanted(&viewer.actor, viewer.account.id)
             .await
         {
-            Ok(wanted) => Some(TextMessagesView {
-                // Isolated left-to-right (LRI … PDI) inside the translated sentence, as
-                // <bdi dir="ltr"> would be, so it reads the right way in Arabic.
-                phone: viewer
-                    .account
-                    .phone
-                    .as_ref()
-                    .map(|p| format!("\u{2066}{}\u{2069}", p.as_str())),
+            Ok(wanted) => Some(TextMessagesView::new(
+                viewer.account.phone.as_ref().map(|p| p.as_str().to_owned()),
                 wanted,
-            }),
+                &lang,
+            )),
             Err(err) => return core_error_page(&state, req, &lang, &visit, &err),
         }
     } else {

@@ -229,6 +229,24 @@ pub struct AccountPage {
 pub struct TextMessagesView {
     pub phone: Option<String>,
     pub wanted: bool,
+    /// `web.sms.on` before and after the number.
+    pub on_before: String,
+    pub on_after: String,
+}
+
+impl TextMessagesView {
+    /// The sentence is cut around the number, so the page isolates the number itself
+    /// (`<bdi dir="ltr">`) and it reads the right way in Arabic.
+    pub fn new(phone: Option<String>, wanted: bool, lang: &peps_core::domain::Language) -> Self {
+        let sentence = peps_core::i18n::text_with("web.sms.on", lang.code(), &[("phone", "\u{0}")]);
+        let (before, after) = sentence.split_once('\u{0}').unwrap_or((&sentence, ""));
+        Self {
+            on_before: before.to_owned(),
+            on_after: after.to_owned(),
+            phone,
+            wanted,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

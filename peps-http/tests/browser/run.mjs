@@ -217,10 +217,11 @@ if (process.env.PEPS_PERSON_LOGIN) {
 }
 
 // An admin's outbox page (a parked text message) and a person's text-message choice, in
-// French and Arabic at desktop and phone widths, under axe; then each form is sent, with
-// JavaScript off, and the page it lands on is checked too.
+// French and Arabic at desktop and phone widths, under axe; then each form is sent (plain
+// HTML forms: the pages carry no script of their own) and the page it lands on is checked.
 async function signedInAs(token) {
-  const ctx = await browser.newContext({ bypassCSP: true, javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  // Scripts on only so that axe can run in the page.
+  const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
   await ctx.addCookies([{ name: "peps_session", value: token, url: base }]);
   return [ctx, await ctx.newPage()];
 }
