@@ -55,6 +55,16 @@ async fn account(
     login: &str,
     referent: Option<AccountId>,
 ) -> AccountId {
+    account_with_phone(store, role, login, referent, None).await
+}
+
+async fn account_with_phone(
+    store: &SeaOrmStore,
+    role: Role,
+    login: &str,
+    referent: Option<AccountId>,
+    phone: Option<&str>,
+) -> AccountId {
     let id = AccountId::new();
     let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
     store
@@ -64,7 +74,7 @@ async fn account(
                 role,
                 login: Login::normalise(login),
                 email: None,
-                phone: None,
+                phone: phone.map(|p| Phone::parse(p).unwrap()),
                 display_name: DisplayName::parse("Amina Diallo").unwrap(),
                 language: Language::parse("ar").unwrap(),
                 status: AccountStatus::Active,
@@ -411,6 +421,96 @@ async fn every_change_is_a_history_line() {
                 ("step.added".to_owned(), vec![]),
                 ("step.updated".to_owned(), vec!["tasks".to_owned()]),
             ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_appointment_is_reminded_the_day_before_by_text_message_once() {
+    use peps_core::outbox::Recipient;
+    use peps_core::ports::OutboxRepository;
+    for_each_backend(|backend| async move {
+        let db = fresh(backend).await;
+        let store = Arc::new(db.store());
+        let referent = account(&store, Role::Worker, "camille", None).await;
+        // A phone: appointments go by text message when there is one.
+        let person = account_with_phone(
+            &store,
+            Role::Person,
+            "rania",
+            Some(referent),
+            Some("06 12 34 56 78"),
+        )
+        .await;
+        let service = plans(&store, TemplateLibrary::builtin());
+        let referent = actor(referent, Role::Worker);
+        let plan = service
+            .create_plan(&referent, person, "Ressources")
+            .await
+            .unwrap()
+            .plan
+            .id;
+        // The clock says 2 December 2026, 10:00 in Paris: tomorrow's appointment is reminded,
+        // the one in three days not yet.
+        for at in ["2026-12-03T14:30:00", "2026-12-05T09:00:00"] {
+            service
+                .add_step(
+                    &referent,
+                    plan,
+                    NewStep {
+                        template: Some(RSA.into()),
+                        draft: StepDraft {
+                            appointment_at: Some(Some(at.parse().unwrap())),
+                            ..StepDraft::default()
+                        },
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let first = service.remind_due().await.unwrap();
+        assert_eq!(
+            (first.appointments, first.appointments_already_reminded),
+            (1, 0),
+            "{backend:?}: {first:?}"
+        );
+        let again = service.remind_due().await.unwrap();
+        assert_eq!(
+            (again.appointments, again.appointments_already_reminded),
+            (0, 1),
+            "{backend:?}: {again:?}"
+        );
+        // Queued once, as a text message in the person's language, with the date and time.
+        let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap();
+        let queued = store
+            .claim_due(now, now + chrono::Duration::minutes(5), 100)
+            .await
+            .unwrap();
+        let reminders: Vec<_> = queued
+            .iter()
+            .filter(|m| m.purpose == "plans.appointment")
+            .collect();
+        assert_eq!(reminders.len(), 1, "{backend:?}");
+        let reminder = reminders[0];
+        assert!(matches!(reminder.recipient, Recipient::Sms { .. }));
+        assert_eq!(reminder.person, Some(person));
+        assert!(reminder.body.contains("14:30"), "{}", reminder.body);
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert!(
+            reminder
+                .body
+                .contains(&peps_core::i18n::format_date(date, "ar")),
+            "{}",
+            reminder.body
+        );
+        // The two new steps were told too, by text message (the person has no email).
+        assert_eq!(
+            queued
+                .iter()
+                .filter(|m| m.purpose == "plans.new_step")
+                .count(),
+            2
         );
     })
     .await;
