@@ -105,8 +105,15 @@ impl RelationRepository for SeaOrmStore {
         referents_where(self, referent::Column::WorkerId, worker).await
     }
 
-    async fn create_mandate(&self, m: &Mandate) -> StoreResult<()> {
+    async fn create_mandate(
+        &self,
+        m: &Mandate,
+        outbox: &[peps_core::outbox::OutboxMessage],
+    ) -> StoreResult<()> {
         let scopes: Vec<&str> = m.scopes.iter().map(|s| s.as_str()).collect();
+        let txn = sea_orm::TransactionTrait::begin(&self.db)
+            .await
+            .map_err(db_err)?;
         mandate::Model {
             id: m.id.0,
             helper_id: m.helper.0,
@@ -120,10 +127,11 @@ impl RelationRepository for SeaOrmStore {
             revoked_by: m.revoked_by.map(|a| a.0),
         }
         .into_active_model()
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(db_err)?;
-        Ok(())
+        crate::outbox::insert_messages(&txn, outbox).await?;
+        txn.commit().await.map_err(db_err)
     }
 
     async fn mandate(&self, id: MandateId) -> StoreResult<Mandate> {

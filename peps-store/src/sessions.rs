@@ -133,7 +133,11 @@ impl SessionRepository for SeaOrmStore {
             .rows_affected)
     }
 
-    async fn create_activation(&self, code: &ActivationCode) -> StoreResult<()> {
+    async fn create_activation(
+        &self,
+        code: &ActivationCode,
+        outbox: &[peps_core::outbox::OutboxMessage],
+    ) -> StoreResult<()> {
         let txn = self.db.begin().await.map_err(db_err)?;
         activation_code::Entity::update_many()
             .col_expr(
@@ -147,6 +151,7 @@ impl SessionRepository for SeaOrmStore {
             .await
             .map_err(db_err)?;
         activation_model(code).insert(&txn).await.map_err(db_err)?;
+        crate::outbox::insert_messages(&txn, outbox).await?;
         txn.commit().await.map_err(db_err)
     }
 

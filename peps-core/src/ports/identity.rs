@@ -67,7 +67,13 @@ pub trait RelationRepository: Send + Sync {
     async fn referents_of(&self, person: AccountId) -> StoreResult<Vec<Referent>>;
     /// All referent relations of a worker, past and present, oldest first.
     async fn persons_of(&self, worker: AccountId) -> StoreResult<Vec<Referent>>;
-    async fn create_mandate(&self, mandate: &Mandate) -> StoreResult<()>;
+    /// Stores a mandate, and the messages its creation causes (an alert to the person) in the
+    /// same transaction.
+    async fn create_mandate(
+        &self,
+        mandate: &Mandate,
+        outbox: &[crate::outbox::OutboxMessage],
+    ) -> StoreResult<()>;
     async fn mandate(&self, id: MandateId) -> StoreResult<Mandate>;
     async fn mandates_of_person(&self, person: AccountId) -> StoreResult<Vec<Mandate>>;
     async fn mandates_of_helper(&self, helper: AccountId) -> StoreResult<Vec<Mandate>>;
@@ -102,8 +108,13 @@ pub trait SessionRepository: Send + Sync {
         now: DateTime<Utc>,
         idle_before: DateTime<Utc>,
     ) -> StoreResult<u64>;
-    /// Stores a new code and voids the account's earlier unused ones, in one transaction.
-    async fn create_activation(&self, code: &ActivationCode) -> StoreResult<()>;
+    /// Stores a new code and voids the account's earlier unused ones, with the messages the
+    /// code causes (the alert of a reset), in one transaction.
+    async fn create_activation(
+        &self,
+        code: &ActivationCode,
+        outbox: &[crate::outbox::OutboxMessage],
+    ) -> StoreResult<()>;
     /// The account's newest unused code, if any.
     async fn pending_activation(&self, account: AccountId) -> StoreResult<Option<ActivationCode>>;
     /// Counts a wrong code; returns the new count.

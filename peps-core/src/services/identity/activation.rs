@@ -49,25 +49,32 @@ impl Identity {
         }
         let now = self.now();
         let (code, activation) = self.new_activation(account.id, actor.account, now);
-        self.ports.sessions.create_activation(&activation).await?;
-        let (action, detail) = if reset {
-            let alerted = self
-                .alert(
-                    &account,
-                    Alert::PasswordReset,
-                    &[("worker", self.name_of(actor.account).await?.as_str())],
-                )
-                .await;
-            (
+        // A reset alerts the person; the alert is stored with the code, never one without
+        // the other.
+        let alerted = if reset {
+            Some(self.alert(
+                &account,
+                Alert::PasswordReset,
+                &[("worker", self.name_of(actor.account).await?.as_str())],
+            ))
+        } else {
+            None
+        };
+        let messages = alerted.as_ref().map_or(&[][..], |a| &a.messages[..]);
+        self.ports
+            .sessions
+            .create_activation(&activation, messages)
+            .await?;
+        let (action, detail) = match &alerted {
+            Some(alerted) => (
                 AuditAction::PasswordResetIssued,
                 format!(
                     "by={} at_counter={asked_at_counter} alerted={}",
                     actor.account,
-                    describe_deliveries(&alerted)
+                    describe_deliveries(alerted)
                 ),
-            )
-        } else {
-            (AuditAction::ActivationIssued, String::new())
+            ),
+            None => (AuditAction::ActivationIssued, String::new()),
         };
         self.audit(Some(actor), None, action, Some(account.id), detail)
             .await?;

@@ -54,23 +54,35 @@ impl Identity {
             revoked_at: None,
             revoked_by: None,
         };
-        self.ports.relations.create_mandate(&mandate).await?;
+        // A path opened at the counter alerts the person; the alert is stored with the
+        // mandate, never one without the other.
+        let alerted = match counter_consent {
+            Some(given_on) => {
+                let date = given_on.to_string();
+                Some((
+                    given_on,
+                    self.alert(
+                        &person_account,
+                        Alert::PathOpenedAtCounter,
+                        &[
+                            ("worker", self.name_of(actor.account).await?.as_str()),
+                            ("date", date.as_str()),
+                        ],
+                    ),
+                ))
+            }
+            None => None,
+        };
+        let messages = alerted.as_ref().map_or(&[][..], |(_, a)| &a.messages[..]);
+        self.ports
+            .relations
+            .create_mandate(&mandate, messages)
+            .await?;
         let mut detail = format!("mandate={} helper={}", mandate.id, mandate.helper);
-        if let Some(given_on) = counter_consent {
-            let date = given_on.to_string();
-            let alerted = self
-                .alert(
-                    &person_account,
-                    Alert::PathOpenedAtCounter,
-                    &[
-                        ("worker", self.name_of(actor.account).await?.as_str()),
-                        ("date", date.as_str()),
-                    ],
-                )
-                .await;
+        if let Some((given_on, alerted)) = &alerted {
             detail.push_str(&format!(
                 " counter_consent_on={given_on} alerted={}",
-                super::activation::describe_deliveries(&alerted)
+                super::activation::describe_deliveries(alerted)
             ));
         }
         self.audit(

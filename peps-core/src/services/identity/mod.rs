@@ -271,19 +271,11 @@ impl Identity {
         self
     }
 
-    /// Queues the alert by every channel the person has, right after the change it reports;
-    /// the text is returned either way. A store that fails at that moment is logged: the
-    /// change is made, and the counter prints the text.
-    async fn alert(&self, person: &Account, alert: Alert, args: &[(&str, &str)]) -> AlertOutcome {
+    /// The alert by every channel the person has, as messages for the write that causes it to
+    /// store in its transaction; the text is returned either way (for the counter to print).
+    fn alert(&self, person: &Account, alert: Alert, args: &[(&str, &str)]) -> AlertOutcome {
         match &self.notices {
-            Some(notices) => {
-                let mut outcome = notices.alert(person, alert, args);
-                if let Err(e) = notices.enqueue(&outcome.messages).await {
-                    tracing::error!(error = %e, alert = %alert.purpose(), "alert not queued");
-                    outcome.deliveries = vec![super::plan_notices::Delivery::NoChannel];
-                }
-                outcome
-            }
+            Some(notices) => notices.alert(person, alert, args),
             None => AlertOutcome {
                 deliveries: vec![super::plan_notices::Delivery::NoChannel],
                 text: alert.body(person.language.code(), args),

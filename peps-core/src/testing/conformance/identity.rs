@@ -396,7 +396,7 @@ async fn mandates<S: IdentityStore>(store: &S) {
         revoked_at: None,
         revoked_by: None,
     };
-    store.create_mandate(&m).await.unwrap();
+    store.create_mandate(&m, &[]).await.unwrap();
     assert_eq!(store.mandate(m.id).await.unwrap(), m);
     assert_eq!(
         store.mandates_of_person(p.id).await.unwrap(),
@@ -426,7 +426,7 @@ async fn mandates<S: IdentityStore>(store: &S) {
         helper: AccountId::new(),
         ..m
     };
-    assert!(store.create_mandate(&orphan).await.is_err());
+    assert!(store.create_mandate(&orphan, &[]).await.is_err());
 }
 
 async fn sessions<S: IdentityStore>(store: &S) {
@@ -743,7 +743,7 @@ async fn activation_codes<S: IdentityStore>(store: &S) {
     store.create_account(&plain(&w)).await.unwrap();
     store.create_account(&plain(&p)).await.unwrap();
     let first = activation(p.id, w.id, t0(), "h1");
-    store.create_activation(&first).await.unwrap();
+    store.create_activation(&first, &[]).await.unwrap();
     assert_eq!(
         store.pending_activation(p.id).await.unwrap(),
         Some(first.clone())
@@ -753,7 +753,7 @@ async fn activation_codes<S: IdentityStore>(store: &S) {
 
     // A new code voids the earlier one.
     let second = activation(p.id, w.id, t0() + Duration::hours(1), "h2");
-    store.create_activation(&second).await.unwrap();
+    store.create_activation(&second, &[]).await.unwrap();
     assert_eq!(
         store.pending_activation(p.id).await.unwrap(),
         Some(second.clone())
@@ -800,7 +800,7 @@ async fn activation_codes<S: IdentityStore>(store: &S) {
     // A code that resets an active account's password: its issuer is kept with the password
     // until the holder sets their own.
     let reset = activation(p.id, w.id, t0() + Duration::hours(3), "h3");
-    store.create_activation(&reset).await.unwrap();
+    store.create_activation(&reset, &[]).await.unwrap();
     store
         .complete_activation(
             reset.id,

@@ -13,8 +13,15 @@ use crate::plans::StepStatus;
 use crate::ports::*;
 
 /// What a store must implement to hold the outbox (messages ride on plan and wallet writes).
-pub trait OutboxStore: OutboxRepository + PlanRepository + AccountRepository {}
-impl<T: OutboxRepository + PlanRepository + AccountRepository> OutboxStore for T {}
+pub trait OutboxStore:
+    OutboxRepository + PlanRepository + AccountRepository + SessionRepository + RelationRepository
+{
+}
+impl<
+    T: OutboxRepository + PlanRepository + AccountRepository + SessionRepository + RelationRepository,
+> OutboxStore for T
+{
+}
 
 super::checks!(OutboxStore;
     messages_round_trip,
@@ -24,6 +31,7 @@ super::checks!(OutboxStore;
     sent_text_messages_count_and_are_purged,
     opt_outs_round_trip,
     messages_ride_on_the_change_that_causes_them,
+    alerts_ride_on_the_reset_code_and_the_mandate,
 );
 
 pub async fn run_all<S, F, Fut>(fresh: F)
@@ -317,4 +325,62 @@ async fn messages_ride_on_the_change_that_causes_them<S: OutboxStore>(store: &S)
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.counts().await.unwrap().pending, 1);
+}
+
+async fn alerts_ride_on_the_reset_code_and_the_mandate<S: OutboxStore>(store: &S) {
+    let person = account(store, Role::Person, "amina").await;
+    let worker = account(store, Role::Worker, "camille").await;
+    let helper = account(store, Role::Helper, "dominique").await;
+    let code = ActivationCode {
+        id: ActivationId::new(),
+        account: person,
+        code_hash: "h".into(),
+        issued_by: worker,
+        created_at: t0(),
+        expires_at: t0() + Duration::days(14),
+        used_at: None,
+        failed_attempts: 0,
+    };
+    let reset = sms(Some(person), "account.password_reset");
+    store
+        .create_activation(&code, std::slice::from_ref(&reset))
+        .await
+        .unwrap();
+    assert_eq!(store.message(reset.id).await.unwrap(), reset);
+
+    let mandate = Mandate {
+        id: MandateId::new(),
+        helper,
+        person,
+        scopes: [MandateScope::WalletRead].into(),
+        starts_at: t0(),
+        ends_at: t0() + Duration::days(30),
+        created_by: worker,
+        created_at: t0(),
+        revoked_at: None,
+        revoked_by: None,
+    };
+    // A mandate the store refuses (its helper does not exist) writes no alert either.
+    let orphan = Mandate {
+        id: MandateId::new(),
+        helper: AccountId::new(),
+        ..mandate.clone()
+    };
+    let lost = sms(Some(person), "wallet.path_opened");
+    assert!(
+        store
+            .create_mandate(&orphan, std::slice::from_ref(&lost))
+            .await
+            .is_err()
+    );
+    assert!(matches!(
+        store.message(lost.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let opened = sms(Some(person), "wallet.path_opened");
+    store
+        .create_mandate(&mandate, std::slice::from_ref(&opened))
+        .await
+        .unwrap();
+    assert_eq!(store.message(opened.id).await.unwrap(), opened);
 }

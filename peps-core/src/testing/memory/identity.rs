@@ -244,12 +244,17 @@ impl RelationRepository for MemoryStore {
         Ok(all)
     }
 
-    async fn create_mandate(&self, mandate: &Mandate) -> StoreResult<()> {
+    async fn create_mandate(
+        &self,
+        mandate: &Mandate,
+        outbox: &[crate::outbox::OutboxMessage],
+    ) -> StoreResult<()> {
         let mut s = self.lock();
         if !s.accounts.contains_key(&mandate.helper) || !s.accounts.contains_key(&mandate.person) {
             return Err(conflict(Conflict::MissingReference));
         }
         s.mandates.push(mandate.clone());
+        self.queue(outbox);
         Ok(())
     }
 
@@ -380,7 +385,11 @@ impl SessionRepository for MemoryStore {
         Ok((before - s.sessions.len()) as u64)
     }
 
-    async fn create_activation(&self, code: &ActivationCode) -> StoreResult<()> {
+    async fn create_activation(
+        &self,
+        code: &ActivationCode,
+        outbox: &[crate::outbox::OutboxMessage],
+    ) -> StoreResult<()> {
         let mut s = self.lock();
         if !s.accounts.contains_key(&code.account) {
             return Err(conflict(Conflict::MissingReference));
@@ -388,6 +397,7 @@ impl SessionRepository for MemoryStore {
         s.activations
             .retain(|c| c.account != code.account || c.used_at.is_some());
         s.activations.push(code.clone());
+        self.queue(outbox);
         Ok(())
     }
 

@@ -47,6 +47,11 @@ impl OutboxState {
 }
 
 impl MemoryStore {
+    /// Puts messages in the outbox, as a write does in its transaction.
+    pub(super) fn queue(&self, messages: &[OutboxMessage]) {
+        self.outbox_lock().add(messages);
+    }
+
     /// The history line as stored (without its messages), its messages put in the outbox:
     /// the memory twin of writing both in one transaction.
     pub(super) fn plan_event(&self, event: &PlanEvent) -> PlanEvent {
