@@ -241,23 +241,38 @@ pub struct ParkedView {
     pub to_hint: String,
     pub purpose: String,
     pub language: String,
+    /// The language's code, for the `lang` of its native name (read by a screen reader in that
+    /// language's voice).
+    pub language_code: String,
     pub created_on: String,
     pub attempts: u32,
     pub error: String,
 }
 
-fn parked_view(m: ParkedMessage, lang: &Language) -> ParkedView {
+/// `at` in the territory's local time (the admin reads it beside the people's own clocks), in
+/// the reader's date style and digits.
+fn local_moment(
+    at: chrono::DateTime<chrono::Utc>,
+    timezone: chrono_tz::Tz,
+    lang: &Language,
+) -> String {
+    let local = at.with_timezone(&timezone);
+    format!(
+        "{} {}",
+        i18n::format_date(local.date_naive(), lang.code()),
+        i18n::format_time(local.time(), lang.code())
+    )
+}
+
+fn parked_view(m: ParkedMessage, timezone: chrono_tz::Tz, lang: &Language) -> ParkedView {
     ParkedView {
         id: m.id.0.to_string(),
         channel: t(&format!("web.outbox.channel_{}", m.channel.as_str()), lang),
         to_hint: m.to_hint,
         purpose: m.purpose,
         language: m.language.info().native_name.to_owned(),
-        created_on: format!(
-            "{} {}",
-            i18n::format_date(m.created_at.date_naive(), lang.code()),
-            m.created_at.format("%H:%M UTC")
-        ),
+        language_code: m.language.code().to_owned(),
+        created_on: local_moment(m.created_at, timezone, lang),
         attempts: m.attempts,
         error: m.last_error.unwrap_or_default(),
     }
@@ -300,7 +315,10 @@ async fn outbox(req: &Request, state: Data<&AppState>, lang: Data<&Language>) ->
                     ("sent", &counts.sent.to_string()),
                 ],
             ),
-            parked: parked.into_iter().map(|m| parked_view(m, &lang)).collect(),
+            parked: parked
+                .into_iter()
+                .map(|m| parked_view(m, state.outbox.settings().timezone, &lang))
+                .collect(),
             notice,
         },
     )
@@ -372,12 +390,11 @@ pub fn sample_outbox(lang: &Language) -> OutboxPage {
             to_hint: "…78".into(),
             purpose: "plans.appointment".into(),
             language: "العربية".into(),
-            created_on: format!(
-                "{} 16:05 UTC",
-                i18n::format_date(
-                    chrono::NaiveDate::from_ymd_opt(2026, 12, 3).expect("a date"),
-                    lang.code()
-                )
+            language_code: "ar".into(),
+            created_on: local_moment(
+                chrono::DateTime::from_timestamp(1_796_313_900, 0).expect("a moment"),
+                chrono_tz::Europe::Paris,
+                lang,
             ),
             attempts: 10,
             error: "HTTP 503 from the provider".into(),

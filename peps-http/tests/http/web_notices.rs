@@ -92,6 +92,20 @@ async fn an_admin_retries_or_discards_what_could_not_be_sent_and_nobody_else_may
         assert!(html.contains("plans.new_step"));
         assert!(html.contains("400 number refused"));
         assert!(!html.contains("إجراء جديد"), "never the text");
+        // When it was written, on the territory's clock (Paris by default), not UTC.
+        let local = first.created_at.with_timezone(&chrono_tz::Europe::Paris);
+        assert!(
+            html.contains(&local.format("%d/%m/%Y %H:%M").to_string()),
+            "{local} in {html}"
+        );
+        let (_, _, arabic) = get_page(&app, &mut admin, "/ar/admin/outbox").await;
+        assert!(
+            arabic.contains(&i18n::format_time(local.time(), "ar")),
+            "Arabic digits: {arabic}"
+        );
+        assert!(!arabic.contains("UTC"));
+        // The person's language named in its own words and voice.
+        assert!(html.contains("<bdi lang=\"ar\">العربية</bdi>"), "{html}");
         let csrf = hidden_csrf(&html);
         let retry = format!("/fr/admin/outbox/{}/retry", first.id);
 
