@@ -99,6 +99,35 @@ pub(crate) async fn insert_messages(
     Ok(added)
 }
 
+/// An update that also gives up the sender's claim: the message is settled, or waits again.
+fn releasing() -> sea_orm::UpdateMany<outbox_message::Entity> {
+    outbox_message::Entity::update_many().col_expr(
+        outbox_message::Column::ClaimedUntil,
+        Expr::value(Option::<DateTime<Utc>>::None),
+    )
+}
+
+fn in_status(status: OutboxStatus) -> sea_orm::sea_query::SimpleExpr {
+    outbox_message::Column::Status.eq(status.as_str())
+}
+
+impl SeaOrmStore {
+    /// Applies `update` to message `id`; `NotFound` when no row matched.
+    async fn settle(
+        &self,
+        update: sea_orm::UpdateMany<outbox_message::Entity>,
+        id: OutboxId,
+    ) -> StoreResult<()> {
+        let rows = update
+            .filter(outbox_message::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?
+            .rows_affected;
+        settled(rows)
+    }
+}
+
 fn settled(rows: u64) -> StoreResult<()> {
     if rows == 0 {
         Err(StoreError::NotFound)
@@ -128,7 +157,7 @@ impl OutboxRepository for SeaOrmStore {
                 .add(outbox_message::Column::ClaimedUntil.lt(now))
         };
         let candidates: Vec<outbox_message::Model> = outbox_message::Entity::find()
-            .filter(outbox_message::Column::Status.eq(OutboxStatus::Pending.as_str()))
+            .filter(in_status(OutboxStatus::Pending))
             .filter(outbox_message::Column::NextAttemptAt.lte(now))
             .filter(free())
             .order_by_asc(outbox_message::Column::NextAttemptAt)
@@ -142,7 +171,7 @@ impl OutboxRepository for SeaOrmStore {
             let rows = outbox_message::Entity::update_many()
                 .col_expr(outbox_message::Column::ClaimedUntil, Expr::value(until))
                 .filter(outbox_message::Column::Id.eq(candidate.id))
-                .filter(outbox_message::Column::Status.eq(OutboxStatus::Pending.as_str()))
+                .filter(in_status(OutboxStatus::Pending))
                 .filter(free())
                 .exec(&self.db)
                 .await
@@ -156,26 +185,17 @@ impl OutboxRepository for SeaOrmStore {
     }
 
     async fn mark_sent(&self, id: OutboxId, at: DateTime<Utc>) -> StoreResult<()> {
-        let rows = outbox_message::Entity::update_many()
+        let update = releasing()
             .col_expr(
                 outbox_message::Column::Status,
                 Expr::value(OutboxStatus::Sent.as_str()),
             )
             .col_expr(outbox_message::Column::SentAt, Expr::value(at))
             .col_expr(
-                outbox_message::Column::ClaimedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(
                 outbox_message::Column::LastError,
                 Expr::value(Option::<String>::None),
-            )
-            .filter(outbox_message::Column::Id.eq(id.0))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?
-            .rows_affected;
-        settled(rows)
+            );
+        self.settle(update, id).await
     }
 
     async fn record_failure(
@@ -186,16 +206,12 @@ impl OutboxRepository for SeaOrmStore {
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
         let error: String = error.chars().take(500).collect();
-        let mut update = outbox_message::Entity::update_many()
+        let mut update = releasing()
             .col_expr(
                 outbox_message::Column::Attempts,
                 Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
             )
-            .col_expr(outbox_message::Column::LastError, Expr::value(error))
-            .col_expr(
-                outbox_message::Column::ClaimedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            );
+            .col_expr(outbox_message::Column::LastError, Expr::value(error));
         update = match retry_at {
             Some(at) => update.col_expr(outbox_message::Column::NextAttemptAt, Expr::value(at)),
             None => update.col_expr(
@@ -203,30 +219,15 @@ impl OutboxRepository for SeaOrmStore {
                 Expr::value(OutboxStatus::Parked.as_str()),
             ),
         };
-        let rows = update
-            .filter(outbox_message::Column::Id.eq(id.0))
-            .filter(outbox_message::Column::Status.eq(OutboxStatus::Pending.as_str()))
-            .exec(&self.db)
+        self.settle(update.filter(in_status(OutboxStatus::Pending)), id)
             .await
-            .map_err(db_err)?
-            .rows_affected;
-        settled(rows)
     }
 
     async fn postpone(&self, id: OutboxId, until: DateTime<Utc>) -> StoreResult<()> {
-        let rows = outbox_message::Entity::update_many()
+        let update = releasing()
             .col_expr(outbox_message::Column::NextAttemptAt, Expr::value(until))
-            .col_expr(
-                outbox_message::Column::ClaimedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(outbox_message::Column::Id.eq(id.0))
-            .filter(outbox_message::Column::Status.eq(OutboxStatus::Pending.as_str()))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?
-            .rows_affected;
-        settled(rows)
+            .filter(in_status(OutboxStatus::Pending));
+        self.settle(update, id).await
     }
 
     async fn message(&self, id: OutboxId) -> StoreResult<OutboxMessage> {
@@ -240,7 +241,7 @@ impl OutboxRepository for SeaOrmStore {
 
     async fn parked(&self, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
         outbox_message::Entity::find()
-            .filter(outbox_message::Column::Status.eq(OutboxStatus::Parked.as_str()))
+            .filter(in_status(OutboxStatus::Parked))
             .order_by_asc(outbox_message::Column::CreatedAt)
             .order_by_asc(outbox_message::Column::Id)
             .limit(u64::from(limit))
@@ -253,26 +254,21 @@ impl OutboxRepository for SeaOrmStore {
     }
 
     async fn requeue(&self, id: OutboxId, now: DateTime<Utc>) -> StoreResult<()> {
-        let rows = outbox_message::Entity::update_many()
+        let update = outbox_message::Entity::update_many()
             .col_expr(
                 outbox_message::Column::Status,
                 Expr::value(OutboxStatus::Pending.as_str()),
             )
             .col_expr(outbox_message::Column::Attempts, Expr::value(0))
             .col_expr(outbox_message::Column::NextAttemptAt, Expr::value(now))
-            .filter(outbox_message::Column::Id.eq(id.0))
-            .filter(outbox_message::Column::Status.eq(OutboxStatus::Parked.as_str()))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?
-            .rows_affected;
-        settled(rows)
+            .filter(in_status(OutboxStatus::Parked));
+        self.settle(update, id).await
     }
 
     async fn discard(&self, id: OutboxId) -> StoreResult<()> {
         let rows = outbox_message::Entity::delete_many()
             .filter(outbox_message::Column::Id.eq(id.0))
-            .filter(outbox_message::Column::Status.eq(OutboxStatus::Parked.as_str()))
+            .filter(in_status(OutboxStatus::Parked))
             .exec(&self.db)
             .await
             .map_err(db_err)?
@@ -283,7 +279,7 @@ impl OutboxRepository for SeaOrmStore {
     async fn counts(&self) -> StoreResult<OutboxCounts> {
         let count = |status: OutboxStatus| {
             outbox_message::Entity::find()
-                .filter(outbox_message::Column::Status.eq(status.as_str()))
+                .filter(in_status(status))
                 .count(&self.db)
         };
         Ok(OutboxCounts {
